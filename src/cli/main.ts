@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { EXIT, RunError, UsageError } from './errors.js';
+import { simCommand } from './sim.js';
+
+/** The kbench command line: the only place that prints and chooses exit codes. */
+async function main(argv: string[]): Promise<number> {
+  let usageFailure: string | undefined;
+  const cli = yargs(argv)
+    .scriptName('kbench')
+    .command(simCommand)
+    .demandCommand(1, 'Name a command: kbench <command> --help')
+    .strict()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      usageFailure = msg;
+    });
+  try {
+    await cli.parseAsync();
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`kbench: ${e.message}`);
+      return EXIT.badInput;
+    }
+    if (e instanceof RunError) {
+      console.error(`kbench: ${e.message}`);
+      return EXIT.failed;
+    }
+    console.error(`kbench: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return EXIT.failed;
+  }
+  if (usageFailure) {
+    console.error(`kbench: ${usageFailure}\nRun \`kbench --help\` for the commands and their flags.`);
+    return EXIT.badInput;
+  }
+  return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
+}
+
+main(hideBin(process.argv)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    console.error(e);
+    process.exitCode = EXIT.failed;
+  },
+);

@@ -1,0 +1,70 @@
+import type { ApiRequest } from './api-types.js';
+import type { ObjectStore } from './object-store.js';
+import type { Registry } from './registry.js';
+import type { ResourceRequestInfo } from './request-info.js';
+import type { ResourceDef, StrategyContext } from './resource-def.js';
+import { errors } from './status.js';
+import { isRecord, type KubeObject } from './types.js';
+
+/** Settings of the apiserver core that tests and flags change. */
+export interface ApiCoreOptions {
+  /** Interval of BOOKMARK events on watches that allow them. */
+  bookmarkIntervalMs: number;
+  /** Watches without timeoutSeconds end after a random time in [min, 2*min] (--min-request-timeout). */
+  minRequestTimeoutSeconds: number;
+  /** How long a read waits for the cache to reach a requested resourceVersion. */
+  tooLargeRvWaitMs: number;
+}
+
+/** What the REST handlers share: the resource table, storage per resource, clock. */
+export interface ApiContext {
+  readonly registry: Registry;
+  readonly options: ApiCoreOptions;
+  readonly strategy: StrategyContext;
+  store(def: ResourceDef): ObjectStore;
+  now(): number;
+}
+
+export interface ResourceRequest {
+  req: ApiRequest;
+  info: ResourceRequestInfo;
+  def: ResourceDef;
+}
+
+/** Decodes the request body: a pre-decoded object, or JSON text (no Content-Type means JSON). */
+export function decodeBody(req: ApiRequest): unknown {
+  if (req.object !== undefined) return req.object;
+  const ct = (req.contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (ct !== '' && ct !== 'application/json' && ct !== '*/*') throw errors.unsupportedMediaType(ct);
+  return parseJsonBody(req.body);
+}
+
+export function parseJsonBody(body: Buffer | string | undefined): unknown {
+  const text = body === undefined ? '' : typeof body === 'string' ? body : body.toString('utf8');
+  if (text.trim() === '') throw errors.badRequest('the body of the request is empty');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw errors.badRequest(`the body of the request could not be decoded as JSON: ${(e as Error).message}`);
+  }
+}
+
+/** The decoded body as an object with metadata, or a 400. */
+export function asKubeObject(v: unknown): KubeObject {
+  if (!isRecord(v)) throw errors.badRequest('the request body must be a JSON object');
+  const metadata = v.metadata;
+  if (metadata !== undefined && metadata !== null && !isRecord(metadata)) {
+    throw errors.badRequest('metadata must be an object');
+  }
+  return { ...v, metadata: isRecord(metadata) ? { ...metadata } : {} } as KubeObject;
+}
+
+export function groupResource(def: ResourceDef): { group: string; resource: string } {
+  return { group: def.group, resource: def.resource };
+}
+
+export function parseRv(raw: string | undefined | null, what = 'resourceVersion'): number | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  if (!/^[0-9]+$/.test(raw)) throw errors.badRequest(`invalid ${what}: "${raw}"`);
+  return Number(raw);
+}

@@ -1,0 +1,71 @@
+import type { StatusCause } from './status.js';
+import type { KubeObject } from './types.js';
+
+/** What a strategy may need besides the object: the clock and the cluster's settings. */
+export interface StrategyContext {
+  now(): number;
+  /** A random lowercase alphanumeric suffix, as for generateName. */
+  randomSuffix(n: number): string;
+}
+
+/** Per-resource behaviour on top of the generic REST handlers (k8s "rest strategy"). */
+export interface Strategy {
+  /** Sets server-owned fields and defaults on create (after generic metadata defaulting). */
+  prepareForCreate?(obj: KubeObject, ctx: StrategyContext): void;
+  validate?(obj: KubeObject): StatusCause[];
+  /** Adjusts an update of the main resource (for example, keep the old status). */
+  prepareForUpdate?(obj: KubeObject, old: KubeObject, ctx: StrategyContext): void;
+  validateUpdate?(obj: KubeObject, old: KubeObject): StatusCause[];
+  /**
+   * Seconds of graceful deletion for this object, or undefined to delete at once.
+   * `requested` is DeleteOptions.gracePeriodSeconds.
+   */
+  gracePeriod?(obj: KubeObject, requested: number | undefined): number | undefined;
+}
+
+export interface TableColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  format?: string;
+  description: string;
+  /** 0 shows in `kubectl get`, 1 only with `-o wide`. */
+  priority: number;
+  cell(obj: KubeObject, now: number): string | number | boolean;
+}
+
+export type Subresource = 'status' | 'scale' | 'binding' | 'finalize';
+
+/** Converts between a served version and the stored form (events.k8s.io/v1 <-> v1). */
+export interface VersionCodec {
+  fromStorage(stored: KubeObject): KubeObject;
+  toStorage(served: KubeObject): KubeObject;
+  /** Maps a field-selector label of this version to the stored field name. */
+  fieldAlias?: Readonly<Record<string, string>>;
+}
+
+export interface ResourceDef {
+  group: string;
+  version: string;
+  /** Plural, lowercase: `pods`. */
+  resource: string;
+  kind: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  /** Storage key segment: objects live at /registry/<storage>/[<namespace>/]<name>. */
+  storage: string;
+  subresources: Subresource[];
+  /** metadata.generation is kept and bumped when .spec changes. */
+  generation?: boolean;
+  /** Fields usable in field selectors besides metadata.name and metadata.namespace. */
+  fields?(obj: KubeObject): Record<string, string>;
+  fieldNames?: readonly string[];
+  strategy?: Strategy;
+  codec?: VersionCodec;
+  columns?: TableColumn[];
+}
+
+export function apiVersionOf(def: Pick<ResourceDef, 'group' | 'version'>): string {
+  return def.group ? `${def.group}/${def.version}` : def.version;
+}

@@ -1,0 +1,174 @@
+import type { ResourceDef } from '../resource-def.js';
+import { isRecord, type KubeObject } from '../types.js';
+import { ageColumn, nameColumn, str } from './columns.js';
+import { defaultPodSpec, qosClass, validatePodSpec } from './pod-spec.js';
+import { forbidden } from './validation.js';
+
+type Json = Record<string, unknown>;
+
+function statusOf(o: KubeObject): Json {
+  return isRecord(o.status) ? o.status : {};
+}
+
+function containerStatuses(o: KubeObject): Json[] {
+  const cs = statusOf(o).containerStatuses;
+  return Array.isArray(cs) ? cs.filter(isRecord) : [];
+}
+
+/** The STATUS column of `kubectl get pods`: phase, or a waiting reason, or Terminating. */
+function podStatusReason(o: KubeObject): string {
+  const st = statusOf(o);
+  let reason = str(st.reason, '') || str(st.phase, 'Unknown');
+  for (const c of containerStatuses(o)) {
+    const state = isRecord(c.state) ? c.state : {};
+    if (isRecord(state.waiting) && typeof state.waiting.reason === 'string' && state.waiting.reason) {
+      reason = state.waiting.reason;
+    } else if (isRecord(state.terminated) && typeof state.terminated.reason === 'string') {
+      reason = state.terminated.reason;
+    }
+  }
+  if (o.metadata.deletionTimestamp) reason = 'Terminating';
+  return reason;
+}
+
+function specWithoutImages(spec: unknown): string {
+  if (!isRecord(spec)) return JSON.stringify(spec);
+  const copy = structuredClone(spec);
+  for (const field of ['containers', 'initContainers'] as const) {
+    const list = copy[field];
+    if (Array.isArray(list)) for (const c of list) if (isRecord(c)) delete c.image;
+  }
+  // Tolerations may be added and the grace period lowered on update; compare the rest.
+  delete copy.tolerations;
+  delete copy.activeDeadlineSeconds;
+  return JSON.stringify(copy);
+}
+
+export const pods: ResourceDef = {
+  group: '',
+  version: 'v1',
+  resource: 'pods',
+  kind: 'Pod',
+  singular: 'pod',
+  namespaced: true,
+  shortNames: ['po'],
+  categories: ['all'],
+  storage: 'pods',
+  subresources: ['status', 'binding'],
+  fieldNames: [
+    'spec.nodeName',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'spec.hostNetwork',
+    'status.phase',
+    'status.podIP',
+    'status.nominatedNodeName',
+  ],
+  fields(o) {
+    const spec = isRecord(o.spec) ? o.spec : {};
+    const st = statusOf(o);
+    return {
+      'spec.nodeName': str(spec.nodeName, ''),
+      'spec.restartPolicy': str(spec.restartPolicy, ''),
+      'spec.schedulerName': str(spec.schedulerName, ''),
+      'spec.serviceAccountName': str(spec.serviceAccountName, ''),
+      'spec.hostNetwork': spec.hostNetwork === true ? 'true' : 'false',
+      'status.phase': str(st.phase, ''),
+      'status.podIP': str(st.podIP, ''),
+      'status.nominatedNodeName': str(st.nominatedNodeName, ''),
+    };
+  },
+  strategy: {
+    prepareForCreate(obj) {
+      const spec = isRecord(obj.spec) ? obj.spec : {};
+      defaultPodSpec(spec);
+      obj.spec = spec;
+      // Clients cannot set status on create; the apiserver starts every pod Pending.
+      obj.status = { phase: 'Pending', qosClass: qosClass(spec) };
+    },
+    validate(obj) {
+      return validatePodSpec(obj.spec, 'spec');
+    },
+    prepareForUpdate(obj, old) {
+      obj.status = old.status;
+    },
+    validateUpdate(obj, old) {
+      if (specWithoutImages(obj.spec) !== specWithoutImages(old.spec)) {
+        return [
+          forbidden(
+            'spec',
+            'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+          ),
+        ];
+      }
+      return [];
+    },
+    gracePeriod(obj, requested) {
+      const spec = isRecord(obj.spec) ? obj.spec : {};
+      const phase = statusOf(obj).phase;
+      // Pods no kubelet runs (unscheduled or finished) are removed at once.
+      if (!spec.nodeName || phase === 'Succeeded' || phase === 'Failed') return undefined;
+      const period = requested ?? (typeof spec.terminationGracePeriodSeconds === 'number' ? spec.terminationGracePeriodSeconds : 30);
+      return period <= 0 ? undefined : period;
+    },
+  },
+  columns: [
+    nameColumn,
+    {
+      name: 'Ready',
+      type: 'string',
+      description: 'The aggregate readiness state of this pod for accepting traffic.',
+      priority: 0,
+      cell: (o) => {
+        const spec = isRecord(o.spec) ? o.spec : {};
+        const total = Array.isArray(spec.containers) ? spec.containers.length : 0;
+        const ready = containerStatuses(o).filter((c) => c.ready === true).length;
+        return `${ready}/${total}`;
+      },
+    },
+    {
+      name: 'Status',
+      type: 'string',
+      description: 'The aggregate status of the containers in this pod.',
+      priority: 0,
+      cell: podStatusReason,
+    },
+    {
+      name: 'Restarts',
+      type: 'string',
+      description: 'The number of times the containers in this pod have been restarted.',
+      priority: 0,
+      cell: (o) => String(containerStatuses(o).reduce((n, c) => n + (typeof c.restartCount === 'number' ? c.restartCount : 0), 0)),
+    },
+    ageColumn,
+    {
+      name: 'IP',
+      type: 'string',
+      description: 'IP address allocated to the pod.',
+      priority: 1,
+      cell: (o) => str(statusOf(o).podIP),
+    },
+    {
+      name: 'Node',
+      type: 'string',
+      description: 'Name of the Node the pod is assigned to.',
+      priority: 1,
+      cell: (o) => str(isRecord(o.spec) ? o.spec.nodeName : undefined),
+    },
+    {
+      name: 'Nominated Node',
+      type: 'string',
+      description: 'Name of the node the pod is nominated to.',
+      priority: 1,
+      cell: (o) => str(statusOf(o).nominatedNodeName),
+    },
+    {
+      name: 'Readiness Gates',
+      type: 'string',
+      description: 'Readiness gates of the pod.',
+      priority: 1,
+      cell: () => '<none>',
+    },
+  ],
+};

@@ -1,0 +1,54 @@
+/** The parts of Kubernetes object metadata the simulated apiserver reads or writes. */
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string | null;
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  finalizers?: string[];
+  managedFields?: unknown[];
+  [key: string]: unknown;
+}
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Time as the apiserver stamps metav1.Time: RFC 3339 with whole seconds. */
+export function rfc3339Seconds(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/** metav1.MicroTime: RFC 3339 with six fractional digits (events.k8s.io eventTime). */
+export function rfc3339Micro(ms: number): string {
+  const iso = new Date(ms).toISOString(); // millisecond precision
+  const frac = Math.round((ms % 1) * 1000)
+    .toString()
+    .padStart(3, '0');
+  return `${iso.slice(0, 23)}${frac}Z`;
+}

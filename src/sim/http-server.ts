@@ -1,0 +1,144 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { ApiServer } from './apiserver/apiserver.js';
+import type { StreamSink } from './apiserver/api-types.js';
+import { ApiError, errors } from './apiserver/status.js';
+import type { ServingCerts } from './tls.js';
+
+/** Largest request body accepted, as the real apiserver's 3 MiB limit. */
+const MAX_BODY_BYTES = 3 * 1024 * 1024;
+/** A watch with more than this queued is dropped as unresponsive, as the real cacher does. */
+const MAX_WATCH_BUFFER_BYTES = 64 * 1024 * 1024;
+/** Paths anonymous clients may read, as system:public-info-viewer allows. */
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  token: string;
+  certs: ServingCerts;
+}
+
+function sendStatus(res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string>): void {
+  res.writeHead(status, { ...headers, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function streamSink(res: ServerResponse): StreamSink {
+  return {
+    start(headers) {
+      res.writeHead(200, headers);
+      res.flushHeaders();
+    },
+    write(chunk) {
+      if (res.destroyed || res.writableEnded) return false;
+      res.write(chunk);
+      return res.writableLength <= MAX_WATCH_BUFFER_BYTES;
+    },
+    end() {
+      if (!res.writableEnded) res.end();
+    },
+    onClose(cb) {
+      res.once('close', cb);
+    },
+  };
+}
+
+/** The HTTPS front of the simulated apiserver: TLS, bearer-token authentication, bodies. */
+export class SimHttpServer {
+  readonly #server: https.Server;
+  #url = '';
+
+  constructor(
+    private readonly api: ApiServer,
+    private readonly opts: HttpServerOptions,
+  ) {
+    this.#server = https.createServer({ key: opts.certs.keyPem, cert: opts.certs.certPem }, (req, res) => {
+      void this.#serve(req, res);
+    });
+    // Go clients keep idle connections for 90 s; outlive that so they are not reset under them.
+    this.#server.keepAliveTimeout = 120_000;
+    this.#server.headersTimeout = 125_000;
+    this.#server.requestTimeout = 0;
+  }
+
+  get url(): string {
+    return this.#url;
+  }
+
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen({ host: this.opts.host, port: this.opts.port }, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = this.#server.address() as AddressInfo;
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    this.#url = `https://${host}:${addr.port}`;
+    return this.#url;
+  }
+
+  get port(): number {
+    return (this.#server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+  }
+
+  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://sim');
+    const auth = req.headers.authorization ?? '';
+    if (!PUBLIC_PATHS.has(url.pathname) && auth !== `Bearer ${this.opts.token}`) {
+      req.resume();
+      const err = errors.unauthorized();
+      sendStatus(res, 401, JSON.stringify(err.toStatus()), { 'Content-Type': 'application/json' });
+      return;
+    }
+    const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+    try {
+      const result = await this.api.handle(
+        {
+          method: req.method ?? 'GET',
+          path: url.pathname,
+          query: url.searchParams,
+          contentType: req.headers['content-type'],
+          accept: req.headers.accept,
+          userAgent: req.headers['user-agent'],
+          readBody: hasBody ? () => readBody(req) : undefined,
+        },
+        () => streamSink(res),
+      );
+      if (result && !res.headersSent) sendStatus(res, result.status, result.body, result.headers);
+    } catch (e) {
+      // handle() maps errors to Status responses; reaching here is a bug, never a crash.
+      if (!res.headersSent) {
+        sendStatus(res, 500, JSON.stringify(errors.internal(String(e)).toStatus()), { 'Content-Type': 'application/json' });
+      } else res.destroy();
+    }
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        req.destroy();
+        reject(new ApiError(413, 'RequestEntityTooLarge', `the request body is larger than ${MAX_BODY_BYTES} bytes`));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,139 @@
+import type { ApiServer } from './apiserver/apiserver.js';
+import type { CachedObject, WatchEventType } from './apiserver/cacher.js';
+import type { WatchEmitter } from './apiserver/rest-watch.js';
+import type { Status } from './apiserver/status.js';
+import type { KubeObject } from './apiserver/types.js';
+
+export class LocalApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface LocalWatchHandlers {
+  event(type: WatchEventType, obj: KubeObject, rv: number): void;
+  /** `initialEventsEnd`: the initial state (sendInitialEvents) has been delivered. */
+  bookmark?(rv: number, initialEventsEnd: boolean): void;
+  /** The watch ended; `status` is set when the server ended it with an error (410 and such). */
+  closed(status?: Status): void;
+}
+
+export interface LocalWatch {
+  stop(): void;
+  done: Promise<void>;
+}
+
+/**
+ * How the sim's own components (controllers, scheduler, kubelets) talk to its apiserver:
+ * every request goes through the same handler as HTTPS requests (validation, inflight
+ * limits, metrics), minus the socket; watches share the cache without serializing events.
+ */
+export class LocalClient {
+  constructor(
+    private readonly api: ApiServer,
+    /** The `component` of request metrics, like a client's user agent. */
+    readonly component: string,
+  ) {}
+
+  async request<T = KubeObject>(
+    method: string,
+    path: string,
+    options: { body?: unknown; query?: Record<string, string>; contentType?: string } = {},
+  ): Promise<T> {
+    const res = await this.api.handle({
+      method,
+      path,
+      query: new URLSearchParams(options.query ?? {}),
+      contentType: options.contentType ?? 'application/json',
+      object: options.body === undefined ? undefined : options.body,
+      component: this.component,
+    });
+    if (!res) throw new Error(`unexpected streamed response for ${method} ${path}`);
+    const text = res.body.toString();
+    const parsed = text.length > 0 ? (JSON.parse(text) as unknown) : undefined;
+    if (res.status >= 400) {
+      const st = (parsed ?? {}) as Partial<Status>;
+      throw new LocalApiError(res.status, st.reason ?? '', st.message ?? text, st.details?.retryAfterSeconds);
+    }
+    return parsed as T;
+  }
+
+  get<T = KubeObject>(path: string, query?: Record<string, string>): Promise<T> {
+    return this.request<T>('GET', path, { query });
+  }
+
+  create<T = KubeObject>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('POST', path, { body });
+  }
+
+  update<T = KubeObject>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PUT', path, { body });
+  }
+
+  patch<T = KubeObject>(path: string, body: unknown, type: 'merge' | 'strategic' | 'json' = 'merge'): Promise<T> {
+    const contentType =
+      type === 'merge'
+        ? 'application/merge-patch+json'
+        : type === 'strategic'
+          ? 'application/strategic-merge-patch+json'
+          : 'application/json-patch+json';
+    return this.request<T>('PATCH', path, { body, contentType });
+  }
+
+  delete<T = KubeObject>(path: string, options?: Record<string, unknown>): Promise<T> {
+    return this.request<T>('DELETE', path, { body: options });
+  }
+
+  /** Watches `path` (a collection path) with query parameters as an HTTP watch would take. */
+  watch(path: string, query: Record<string, string>, handlers: LocalWatchHandlers): LocalWatch {
+    let closeCb: (() => void) | undefined;
+    let stopped = false;
+    let errorStatus: Status | undefined;
+    const emitter: WatchEmitter = {
+      event(type: WatchEventType, obj: CachedObject, parsed: KubeObject | undefined) {
+        if (stopped) return false;
+        handlers.event(type, parsed ?? (JSON.parse(obj.json) as KubeObject), obj.rv);
+        return !stopped;
+      },
+      bookmark(rv: number, initialEventsEnd: boolean) {
+        handlers.bookmark?.(rv, initialEventsEnd);
+        return !stopped;
+      },
+      error(status: Status) {
+        errorStatus = status;
+      },
+      end() {
+        stopped = true;
+      },
+      onClose(cb: () => void) {
+        closeCb = cb;
+      },
+    };
+    const done = this.api
+      .watchLocal(path, new URLSearchParams({ ...query, watch: 'true' }), emitter)
+      .catch((e: unknown) => {
+        errorStatus = {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: e instanceof Error ? e.message : String(e),
+          reason: 'InternalError',
+          code: 500,
+        };
+      })
+      .then(() => handlers.closed(errorStatus));
+    return {
+      stop: () => {
+        stopped = true;
+        closeCb?.();
+      },
+      done,
+    };
+  }
+}
