@@ -6,7 +6,6 @@ import { simCommand } from './sim.js';
 
 /** The kbench command line: the only place that prints and chooses exit codes. */
 async function main(argv: string[]): Promise<number> {
-  let usageFailure: string | undefined;
   const cli = yargs(argv)
     .scriptName('kbench')
     .command(simCommand)
@@ -14,9 +13,9 @@ async function main(argv: string[]): Promise<number> {
     .strict()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
+    // Throwing stops yargs: returning would let it run the command with the bad value.
     .fail((msg, err) => {
-      if (err) throw err;
-      usageFailure = msg;
+      throw err ?? new UsageError(`${msg}\nRun \`kbench <command> --help\` for the commands and their flags.`);
     });
   try {
     await cli.parseAsync();
@@ -31,10 +30,6 @@ async function main(argv: string[]): Promise<number> {
     }
     console.error(`kbench: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     return EXIT.failed;
-  }
-  if (usageFailure) {
-    console.error(`kbench: ${usageFailure}\nRun \`kbench --help\` for the commands and their flags.`);
-    return EXIT.badInput;
   }
   return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
 }

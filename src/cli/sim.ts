@@ -31,6 +31,11 @@ function builder(y: Argv): Argv<SimArgs> {
       default: '75s',
       describe: 'How long the watch cache keeps events for resuming watches (older resourceVersions get 410 Gone)',
     })
+    .option('min-request-timeout', {
+      type: 'number',
+      default: 1800,
+      describe: 'kube-apiserver --min-request-timeout: watches without timeoutSeconds end after [t, 2t] seconds',
+    })
     .option('bookmark-interval', { type: 'string', default: '60s', describe: 'Interval of watch BOOKMARK events' })
     .option('json', { type: 'boolean', default: false, describe: 'Print one JSON line with the endpoints when ready' }) as unknown as Argv<SimArgs>;
 }
@@ -46,6 +51,7 @@ interface SimArgs {
   'max-mutating-requests-inflight': number;
   'watch-history-window': string;
   'bookmark-interval': string;
+  'min-request-timeout': number;
   json: boolean;
 }
 
@@ -72,6 +78,7 @@ export function simOptionsFromArgs(args: SimArgs, log: (line: string) => void): 
     maxMutatingRequestsInflight: args['max-mutating-requests-inflight'],
     watchHistoryWindowMs: duration('watch-history-window', args['watch-history-window']),
     bookmarkIntervalMs: duration('bookmark-interval', args['bookmark-interval']),
+    minRequestTimeoutSeconds: args['min-request-timeout'],
     log,
   };
 }

@@ -39,6 +39,8 @@ export interface SimOptions {
   watchHistoryMax?: number;
   /** Interval of watch BOOKMARK events (ms). @default 60000 */
   bookmarkIntervalMs?: number;
+  /** kube-apiserver --min-request-timeout: watches without timeoutSeconds end after [t, 2t] seconds. @default 1800 */
+  minRequestTimeoutSeconds?: number;
   /** etcd compaction interval, kube-apiserver --etcd-compaction-interval (ms). @default 300000 */
   etcdCompactionIntervalMs?: number;
   /** Progress and warnings. */
@@ -140,6 +142,7 @@ export async function startSim(options: SimOptions = {}): Promise<SimHandle> {
         watchHistoryWindowMs: options.watchHistoryWindowMs ?? DEFAULT_API_OPTIONS.watchHistoryWindowMs,
         watchHistoryMax: options.watchHistoryMax ?? DEFAULT_API_OPTIONS.watchHistoryMax,
         bookmarkIntervalMs: options.bookmarkIntervalMs ?? DEFAULT_API_OPTIONS.bookmarkIntervalMs,
+        minRequestTimeoutSeconds: options.minRequestTimeoutSeconds ?? DEFAULT_API_OPTIONS.minRequestTimeoutSeconds,
         onInternalError: (e) => log(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
       },
     );

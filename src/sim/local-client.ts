@@ -40,6 +40,7 @@ export class LocalClient {
     readonly component: string,
   ) {}
 
+  /** Sends a request; the body object is handed over (the server may change it). */
   async request<T = KubeObject>(
     method: string,
     path: string,

@@ -156,7 +156,7 @@ export class ApiServer implements ApiContext {
     const info = requestInfo(req.method, req.path, req.query);
     if (!info.isResource) {
       if (req.path === '/metrics') {
-        return { status: 200, headers: { 'Content-Type': this.metrics.registry.contentType }, body: await this.metrics.registry.metrics() };
+        return { status: 200, headers: { 'Content-Type': this.metrics.registry.contentType }, body: this.metrics.registry.text() };
       }
       return this.#nonResource(req);
     }
@@ -233,9 +233,8 @@ export class ApiServer implements ApiContext {
       case 'watch': {
         if (!stream) throw errors.badRequest('watch needs a streaming transport');
         const opts = watchOptions(this, r);
-        const emitter = new HttpWatchEmitter(this, def, stream(), req.accept, req.query.get('includeObject') ?? 'Metadata', () =>
-          this.metrics.watchEvent(def.group, def.version, def.resource),
-        );
+        const sent = this.metrics.watchEventCounter(def.group, def.version, def.resource);
+        const emitter = new HttpWatchEmitter(this, def, stream(), req.accept, req.query.get('includeObject') ?? 'Metadata', () => sent.inc());
         await runWatch(this, r, opts, emitter, info.name ? `metadata.name=${info.name}` : undefined);
         return null;
       }

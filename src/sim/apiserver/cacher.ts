@@ -179,7 +179,7 @@ export class Cacher {
       const prev = this.#objects.get(e.key);
       let ev: CacheEvent;
       if (e.type === 'put') {
-        const parsed = JSON.parse(e.value) as KubeObject;
+        const parsed = (e.decoded as KubeObject | undefined) ?? (JSON.parse(e.value) as KubeObject);
         const json = withResourceVersion(e.value, e.modRevision);
         parsed.metadata.resourceVersion = String(e.modRevision);
         const object = this.#cached(e.key, parsed, json, e.modRevision);
@@ -190,9 +190,10 @@ export class Cacher {
         if (!prev) continue; // deleted before the cache saw it: nothing a client could know
         this.#objects.delete(e.key);
         this.#sortedKeys = null;
-        const parsed = JSON.parse(e.prevValue || prev.json) as KubeObject;
+        // The last state, stamped with the deletion's resourceVersion as the real cache does.
+        const parsed = JSON.parse(prev.json) as KubeObject;
         parsed.metadata.resourceVersion = String(e.modRevision);
-        const json = withResourceVersion(e.prevValue || stripRv(prev), e.modRevision);
+        const json = JSON.stringify(parsed);
         const object: CachedObject = { ...prev, json, rv: e.modRevision };
         ev = { type: 'DELETED', rv: e.modRevision, object, prev, at: now, parsed };
       }
@@ -370,10 +371,4 @@ function dispatch(w: Registered, ev: CacheEvent): void {
     return;
   }
   if (now) w.sink.onEvent(ev);
-}
-
-function stripRv(o: CachedObject): string {
-  const obj = JSON.parse(o.json) as KubeObject;
-  delete obj.metadata.resourceVersion;
-  return JSON.stringify(obj);
 }

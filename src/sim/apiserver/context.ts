@@ -3,6 +3,7 @@ import type { ObjectStore } from './object-store.js';
 import type { Registry } from './registry.js';
 import type { ResourceRequestInfo } from './request-info.js';
 import type { ResourceDef, StrategyContext } from './resource-def.js';
+import { decodeKubernetesProtobuf, isProtobufContentType, ProtobufDecodeError } from './protobuf.js';
 import { errors } from './status.js';
 import { isRecord, type KubeObject } from './types.js';
 
@@ -34,6 +35,15 @@ export interface ResourceRequest {
 /** Decodes the request body: a pre-decoded object, or JSON text (no Content-Type means JSON). */
 export function decodeBody(req: ApiRequest): unknown {
   if (req.object !== undefined) return req.object;
+  if (isProtobufContentType(req.contentType)) {
+    const raw = req.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body);
+    try {
+      return decodeKubernetesProtobuf(raw);
+    } catch (e) {
+      if (e instanceof ProtobufDecodeError) throw errors.unsupportedMediaType(`application/vnd.kubernetes.protobuf: ${e.message}`);
+      throw e;
+    }
+  }
   const ct = (req.contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (ct !== '' && ct !== 'application/json' && ct !== '*/*') throw errors.unsupportedMediaType(ct);
   return parseJsonBody(req.body);
@@ -56,7 +66,9 @@ export function asKubeObject(v: unknown): KubeObject {
   if (metadata !== undefined && metadata !== null && !isRecord(metadata)) {
     throw errors.badRequest('metadata must be an object');
   }
-  return { ...v, metadata: isRecord(metadata) ? { ...metadata } : {} } as KubeObject;
+  // The decoded body belongs to this request: complete it in place rather than copy it.
+  if (!isRecord(metadata)) v.metadata = {};
+  return v as KubeObject;
 }
 
 export function groupResource(def: ResourceDef): { group: string; resource: string } {

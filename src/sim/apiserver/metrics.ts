@@ -1,4 +1,11 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  type CounterChild,
+  type Counter,
+  type Gauge,
+  type Histogram,
+  type HistogramChild,
+  MetricsRegistry,
+} from '../metrics-registry.js';
 
 /**
  * The kube-apiserver metrics kbench's collectors read, with the real names, labels and
@@ -10,9 +17,7 @@ export const REQUEST_BUCKETS = [
 ];
 /** The SLI histogram starts at 50 ms. */
 export const SLI_BUCKETS = [0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
-export const ETCD_REQUEST_BUCKETS = [
-  0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60,
-];
+export const ETCD_REQUEST_BUCKETS = REQUEST_BUCKETS;
 
 export interface RequestLabels {
   verb: string;
@@ -24,114 +29,120 @@ export interface RequestLabels {
   component: string;
 }
 
+interface RequestChildren {
+  duration: HistogramChild;
+  sli: HistogramChild | undefined;
+  total: Map<number, CounterChild>;
+  values: string[];
+}
+
 export class ApiserverMetrics {
-  readonly registry = new Registry();
-  readonly #duration: Histogram<string>;
-  readonly #sli: Histogram<string>;
-  readonly #total: Counter<string>;
-  readonly #inflight: Gauge<string>;
-  readonly #longrunning: Gauge<string>;
-  readonly #storageObjects: Gauge<string>;
-  readonly #etcd: Histogram<string>;
-  readonly #watchEvents: Counter<string>;
-  readonly #dbSize: Gauge<string>;
+  readonly registry = new MetricsRegistry();
+  readonly #duration: Histogram;
+  readonly #sli: Histogram;
+  readonly #total: Counter;
+  readonly #inflight: Gauge;
+  readonly #longrunning: Gauge;
+  readonly #storageObjects: Gauge;
+  readonly #etcd: Histogram;
+  readonly #watchEvents: Counter;
+  readonly #dbSize: Gauge;
+  readonly #children = new Map<string, RequestChildren>();
+  readonly #etcdChildren = new Map<string, HistogramChild>();
 
   constructor() {
-    const registers = [this.registry];
-    this.#duration = new Histogram({
-      name: 'apiserver_request_duration_seconds',
-      help: 'Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.',
-      labelNames: ['verb', 'dry_run', 'group', 'version', 'resource', 'subresource', 'scope', 'component'],
-      buckets: REQUEST_BUCKETS,
-      registers,
-    });
-    this.#sli = new Histogram({
-      name: 'apiserver_request_sli_duration_seconds',
-      help: 'Response latency distribution (not counting webhook duration and priority & fairness queue wait times) in seconds for each verb, group, version, resource, subresource, scope and component.',
-      labelNames: ['verb', 'group', 'version', 'resource', 'subresource', 'scope', 'component'],
-      buckets: SLI_BUCKETS,
-      registers,
-    });
-    this.#total = new Counter({
-      name: 'apiserver_request_total',
-      help: 'Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.',
-      labelNames: ['verb', 'dry_run', 'group', 'version', 'resource', 'subresource', 'scope', 'component', 'code'],
-      registers,
-    });
-    this.#inflight = new Gauge({
-      name: 'apiserver_current_inflight_requests',
-      help: 'Maximal number of currently used inflight request limit of this apiserver per request kind in last second.',
-      labelNames: ['request_kind'],
-      registers,
-    });
-    this.#longrunning = new Gauge({
-      name: 'apiserver_longrunning_requests',
-      help: 'Gauge of all active long-running apiserver requests broken out by verb, group, version, resource, scope and component.',
-      labelNames: ['verb', 'group', 'version', 'resource', 'subresource', 'scope', 'component'],
-      registers,
-    });
-    this.#storageObjects = new Gauge({
-      name: 'apiserver_storage_objects',
-      help: 'Number of stored objects at the time of last check split by kind.',
-      labelNames: ['resource'],
-      registers,
-    });
-    this.#etcd = new Histogram({
-      name: 'etcd_request_duration_seconds',
-      help: 'Etcd request latency in seconds for each operation and object type.',
-      labelNames: ['operation', 'type'],
-      buckets: ETCD_REQUEST_BUCKETS,
-      registers,
-    });
-    this.#watchEvents = new Counter({
-      name: 'apiserver_watch_events_total',
-      help: 'Number of events sent in watch clients',
-      labelNames: ['group', 'version', 'resource'],
-      registers,
-    });
-    this.#dbSize = new Gauge({
-      name: 'apiserver_storage_db_total_size_in_bytes',
-      help: 'Total size of the storage database file physically allocated in bytes.',
-      labelNames: ['endpoint'],
-      registers,
-    });
-    this.#inflight.set({ request_kind: 'readOnly' }, 0);
-    this.#inflight.set({ request_kind: 'mutating' }, 0);
+    const r = this.registry;
+    this.#duration = r.histogram(
+      'apiserver_request_duration_seconds',
+      'Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.',
+      ['verb', 'dry_run', 'group', 'version', 'resource', 'subresource', 'scope', 'component'],
+      REQUEST_BUCKETS,
+    );
+    this.#sli = r.histogram(
+      'apiserver_request_sli_duration_seconds',
+      'Response latency distribution (not counting webhook duration and priority & fairness queue wait times) in seconds for each verb, group, version, resource, subresource, scope and component.',
+      ['verb', 'group', 'version', 'resource', 'subresource', 'scope', 'component'],
+      SLI_BUCKETS,
+    );
+    this.#total = r.counter(
+      'apiserver_request_total',
+      'Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.',
+      ['verb', 'dry_run', 'group', 'version', 'resource', 'subresource', 'scope', 'component', 'code'],
+    );
+    this.#inflight = r.gauge(
+      'apiserver_current_inflight_requests',
+      'Maximal number of currently used inflight request limit of this apiserver per request kind in last second.',
+      ['request_kind'],
+    );
+    this.#longrunning = r.gauge(
+      'apiserver_longrunning_requests',
+      'Gauge of all active long-running apiserver requests broken out by verb, group, version, resource, scope and component.',
+      ['verb', 'group', 'version', 'resource', 'subresource', 'scope', 'component'],
+    );
+    this.#storageObjects = r.gauge('apiserver_storage_objects', 'Number of stored objects at the time of last check split by kind.', ['resource']);
+    this.#etcd = r.histogram(
+      'etcd_request_duration_seconds',
+      'Etcd request latency in seconds for each operation and object type.',
+      ['operation', 'type'],
+      ETCD_REQUEST_BUCKETS,
+    );
+    this.#watchEvents = r.counter('apiserver_watch_events_total', 'Number of events sent in watch clients', ['group', 'version', 'resource']);
+    this.#dbSize = r.gauge('apiserver_storage_db_total_size_in_bytes', 'Total size of the storage database file physically allocated in bytes.', ['endpoint']);
+    this.#inflight.labels('readOnly').set(0);
+    this.#inflight.labels('mutating').set(0);
+  }
+
+  #childrenFor(l: RequestLabels, dryRun: boolean): RequestChildren {
+    const key = `${l.verb}|${l.group}|${l.version}|${l.resource}|${l.subresource}|${l.scope}|${l.component}|${dryRun ? 1 : 0}`;
+    let c = this.#children.get(key);
+    if (!c) {
+      const dryRunValue = dryRun ? 'All' : '';
+      c = {
+        duration: this.#duration.labels(l.verb, dryRunValue, l.group, l.version, l.resource, l.subresource, l.scope, l.component),
+        // The SLI histogram leaves out long-running requests, as the real one does.
+        sli: l.verb === 'WATCH' ? undefined : this.#sli.labels(l.verb, l.group, l.version, l.resource, l.subresource, l.scope, l.component),
+        total: new Map(),
+        values: [l.verb, dryRunValue, l.group, l.version, l.resource, l.subresource, l.scope, l.component],
+      };
+      this.#children.set(key, c);
+    }
+    return c;
   }
 
   observeRequest(l: RequestLabels, code: number, seconds: number, dryRun: boolean): void {
-    const dry_run = dryRun ? 'All' : '';
-    this.#duration.observe({ ...l, dry_run }, seconds);
-    // The SLI histogram leaves out long-running requests, as the real one does.
-    if (l.verb !== 'WATCH') this.#sli.observe({ ...l }, seconds);
-    this.#total.inc({ ...l, dry_run, code: String(code) });
-  }
-
-  countRequest(l: RequestLabels, code: number): void {
-    this.#total.inc({ ...l, dry_run: '', code: String(code) });
+    const c = this.#childrenFor(l, dryRun);
+    c.duration.observe(seconds);
+    c.sli?.observe(seconds);
+    let total = c.total.get(code);
+    if (!total) c.total.set(code, (total = this.#total.labels(...c.values, String(code))));
+    total.inc();
   }
 
   setInflight(kind: 'readOnly' | 'mutating', n: number): void {
-    this.#inflight.set({ request_kind: kind }, n);
+    this.#inflight.labels(kind).set(n);
   }
 
   longRunning(l: RequestLabels, delta: number): void {
-    this.#longrunning.inc({ ...l }, delta);
+    this.#longrunning.labels(l.verb, l.group, l.version, l.resource, l.subresource, l.scope, l.component).inc(delta);
   }
 
   setStorageObjects(resource: string, n: number): void {
-    this.#storageObjects.set({ resource }, n);
+    this.#storageObjects.labels(resource).set(n);
   }
 
   setDbSize(endpoint: string, bytes: number): void {
-    this.#dbSize.set({ endpoint }, bytes);
+    this.#dbSize.labels(endpoint).set(bytes);
   }
 
   observeEtcd(operation: string, type: string, seconds: number): void {
-    this.#etcd.observe({ operation, type }, seconds);
+    const key = `${operation}|${type}`;
+    let child = this.#etcdChildren.get(key);
+    if (!child) this.#etcdChildren.set(key, (child = this.#etcd.labels(operation, type)));
+    child.observe(seconds);
   }
 
-  watchEvent(group: string, version: string, resource: string): void {
-    this.#watchEvents.inc({ group, version, resource });
+  /** The counter of events sent to watchers of one resource; bind it once per watch. */
+  watchEventCounter(group: string, version: string, resource: string): CounterChild {
+    return this.#watchEvents.labels(group, version, resource);
   }
 }

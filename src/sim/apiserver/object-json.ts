@@ -6,6 +6,15 @@ import type { KubeObject } from './types.js';
  * when the object is read, which avoids a parse and stringify per read and per watcher.
  */
 export function toStoredJson(obj: KubeObject): string {
+  // Fast path: most objects already have this shape (clients write apiVersion and kind first).
+  let i = 0;
+  let ordered = obj.metadata.resourceVersion === undefined;
+  for (const k in obj) {
+    if (i > 2) break;
+    if (k !== (i === 0 ? 'apiVersion' : i === 1 ? 'kind' : 'metadata')) ordered = false;
+    i++;
+  }
+  if (ordered) return JSON.stringify(obj);
   const { apiVersion, kind, metadata, ...rest } = obj;
   const { resourceVersion: _rv, ...meta } = metadata;
   return JSON.stringify({ apiVersion, kind, metadata: meta, ...rest });

@@ -57,7 +57,7 @@ export class ObjectStore {
   async create(key: string, obj: KubeObject): Promise<StoredObject> {
     const stored = toStoredJson(obj);
     try {
-      const rv = await this.#timed('create', () => this.backend.create(key, stored));
+      const rv = await this.#timed('create', () => this.backend.create(key, stored, obj));
       obj.metadata.resourceVersion = String(rv);
       return { obj, rv, json: withResourceVersion(stored, rv) };
     } catch (e) {
@@ -90,7 +90,7 @@ export class ObjectStore {
         return { result: { obj: current, rv: kv.modRevision, json: currentJson }, changed: false };
       }
       try {
-        const rv = await this.#timed('update', () => this.backend.update(key, stored, kv.modRevision));
+        const rv = await this.#timed('update', () => this.backend.update(key, stored, kv.modRevision, next));
         next.metadata.resourceVersion = String(rv);
         return { result: { obj: next, rv, json: withResourceVersion(stored, rv) }, changed: true };
       } catch (e) {

@@ -83,11 +83,17 @@ async function admitNamespace(ctx: ApiContext, def: ResourceDef, ns: string, nam
   const nsStore = ctx.store(namespacesDef);
   const key = storageKey(namespacesDef, undefined, ns);
   const cached = nsStore.cacher.get(key);
-  // The cache may trail a namespace created a moment ago; ask storage before refusing.
-  const obj = cached ? (JSON.parse(cached.json) as KubeObject) : (await nsStore.get(key))?.obj;
-  if (!obj) throw errors.notFound({ group: '', resource: 'namespaces' }, ns);
-  const phase = isRecord(obj.status) ? obj.status.phase : undefined;
-  if (obj.metadata.deletionTimestamp || phase === 'Terminating') {
+  let phase: unknown;
+  if (cached) {
+    phase = cached.fields['status.phase'];
+  } else {
+    // The cache may trail a namespace created a moment ago; ask storage before refusing.
+    const obj = (await nsStore.get(key))?.obj;
+    if (!obj) throw errors.notFound({ group: '', resource: 'namespaces' }, ns);
+    phase = isRecord(obj.status) ? obj.status.phase : undefined;
+  }
+  // Deleting a namespace sets its phase to Terminating in the same write.
+  if (phase === 'Terminating') {
     const why = `unable to create new content in namespace ${ns} because it is being terminated`;
     throw errors.forbidden(groupResource(def), name, why, { reason: 'NamespaceTerminating', message: why, field: 'metadata.namespace' });
   }

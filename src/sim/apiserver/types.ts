@@ -39,9 +39,18 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+let lastSecond = -1;
+let lastStamp = '';
+
 /** Time as the apiserver stamps metav1.Time: RFC 3339 with whole seconds. */
 export function rfc3339Seconds(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  const second = Math.floor(ms / 1000);
+  // Thousands of objects are stamped within one second: format it once.
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastStamp = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+  }
+  return lastStamp;
 }
 
 /** metav1.MicroTime: RFC 3339 with six fractional digits (events.k8s.io eventTime). */

@@ -14,8 +14,17 @@ export interface KeyValue {
 }
 
 export type BackendEvent =
-  | { type: 'put'; key: string; value: string; modRevision: number; created: boolean; prevValue?: string }
-  | { type: 'delete'; key: string; modRevision: number; prevValue: string };
+  | {
+      type: 'put';
+      key: string;
+      value: string;
+      modRevision: number;
+      created: boolean;
+      /** The writer's decoded form of `value`, when the store is in-process (saves a parse). */
+      decoded?: unknown;
+    }
+  /** `prevValue` is the deleted value when the store has it at hand (watchers keep their own). */
+  | { type: 'delete'; key: string; modRevision: number; prevValue?: string };
 
 export interface RangeResult {
   kvs: KeyValue[];
@@ -68,10 +77,14 @@ export class CompactedError extends Error {
 
 export interface StorageBackend {
   readonly kind: 'etcd' | 'memory';
-  /** Stores `value` at `key` only if the key does not exist; returns the new revision. */
-  create(key: string, value: string): Promise<number>;
+  /**
+   * Stores `value` at `key` only if the key does not exist; returns the new revision.
+   * `decoded` is the caller's object form of `value`; an in-process store may hand it to
+   * watchers instead of the text, so the caller must not change it afterwards.
+   */
+  create(key: string, value: string, decoded?: unknown): Promise<number>;
   /** Replaces `value` only if the key's mod revision is still `expectedModRevision`. */
-  update(key: string, value: string, expectedModRevision: number): Promise<number>;
+  update(key: string, value: string, expectedModRevision: number, decoded?: unknown): Promise<number>;
   /** Deletes the key, optionally only if its mod revision is `expectedModRevision`. */
   delete(key: string, expectedModRevision?: number): Promise<{ revision: number; prev: KeyValue }>;
   get(key: string): Promise<KeyValue | undefined>;

@@ -1,3 +1,4 @@
+import { noop } from 'cockatiel';
 import { Etcd3, type IKeyValue, type IResponseOp, type Watcher } from 'etcd3';
 import {
   type BackendEvent,
@@ -33,6 +34,10 @@ export class EtcdBackend implements StorageBackend {
         'grpc.max_receive_message_length': 512 * 1024 * 1024,
         'grpc.max_send_message_length': 64 * 1024 * 1024,
       },
+      // No client-side retries or circuit breaking: the apiserver decides what a failed
+      // write means (a retried create could report AlreadyExists for its own write), and
+      // the policies cost CPU on every call.
+      faultHandling: { global: noop, host: () => noop },
     });
     // The db size feeds a gauge; polling keeps the write path free of extra calls.
     this.#statusTimer = setInterval(() => void this.#refreshStatus(), 5000);
@@ -112,10 +117,11 @@ export class EtcdBackend implements StorageBackend {
   watch(prefix: string, afterRevision: number, handlers: WatchHandlers): BackendWatch {
     let watcher: Watcher | undefined;
     let closed = false;
+    // No previous values: the watch cache already holds every object's last state, and
+    // shipping it with each event would double the bytes decoded per write.
     const builder = this.#client
       .watch()
       .prefix(prefix)
-      .withPreviousKV()
       .startRevision(String(afterRevision + 1));
     builder
       .create()
@@ -133,11 +139,9 @@ export class EtcdBackend implements StorageBackend {
             const modRevision = Number(ev.kv.mod_revision);
             if (ev.type === 'Put') {
               const created = ev.kv.create_revision === ev.kv.mod_revision;
-              const e: BackendEvent = { type: 'put', key, value: ev.kv.value.toString(), modRevision, created };
-              if (ev.prev_kv) e.prevValue = ev.prev_kv.value.toString();
-              events.push(e);
+              events.push({ type: 'put', key, value: ev.kv.value.toString(), modRevision, created });
             } else {
-              events.push({ type: 'delete', key, modRevision, prevValue: ev.prev_kv?.value.toString() ?? '' });
+              events.push({ type: 'delete', key, modRevision });
             }
           }
           if (events.length > 0) handlers.onEvents(events);

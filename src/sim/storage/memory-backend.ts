@@ -40,16 +40,16 @@ export class MemoryBackend implements StorageBackend {
     this.#historyLimit = options.historyLimit ?? DEFAULT_HISTORY;
   }
 
-  async create(key: string, value: string): Promise<number> {
+  async create(key: string, value: string, decoded?: unknown): Promise<number> {
     const bucket = this.#bucketFor(key, true);
     if (bucket.has(key)) throw new KeyExistsError(key);
     const rev = ++this.#revision;
     bucket.set(key, { key, value, modRevision: rev });
-    this.#emit({ type: 'put', key, value, modRevision: rev, created: true });
+    this.#emit({ type: 'put', key, value, modRevision: rev, created: true, decoded });
     return rev;
   }
 
-  async update(key: string, value: string, expectedModRevision: number): Promise<number> {
+  async update(key: string, value: string, expectedModRevision: number, decoded?: unknown): Promise<number> {
     const bucket = this.#bucketFor(key, false);
     const prev = bucket?.get(key);
     if (!bucket || !prev) throw new KeyNotFoundError(key);
@@ -58,7 +58,7 @@ export class MemoryBackend implements StorageBackend {
     }
     const rev = ++this.#revision;
     bucket.set(key, { key, value, modRevision: rev });
-    this.#emit({ type: 'put', key, value, modRevision: rev, created: false, prevValue: prev.value });
+    this.#emit({ type: 'put', key, value, modRevision: rev, created: false, decoded });
     return rev;
   }
 
@@ -142,7 +142,8 @@ export class MemoryBackend implements StorageBackend {
   }
 
   #emit(event: BackendEvent): void {
-    this.#history.push(event);
+    // History outlives the write; it keeps the text only.
+    this.#history.push(event.type === 'put' && event.decoded !== undefined ? { ...event, decoded: undefined } : event);
     // Trim in halves so a write costs amortised O(1).
     if (this.#history.length > 2 * this.#historyLimit) this.#history.splice(0, this.#history.length - this.#historyLimit);
     for (const w of this.#watchers) {

@@ -27,6 +27,7 @@ export function defaultPodSpec(spec: Json): void {
         const tagged = /:[^/]+$/.test(image) || image.includes('@');
         c.imagePullPolicy = !tagged || image.endsWith(':latest') ? 'Always' : 'IfNotPresent';
       }
+      if (Array.isArray(c.ports)) for (const p of c.ports) if (isRecord(p)) p.protocol ??= 'TCP';
       const resources = isRecord(c.resources) ? c.resources : {};
       // Requests default to limits where only limits are given.
       if (isRecord(resources.limits)) {
