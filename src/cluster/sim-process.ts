@@ -34,7 +34,9 @@ export class SimProcessError extends Error {}
  * the sim only over HTTP, as it would a real cluster, and the sim gets its own CPU core.
  */
 export async function spawnSim(flags: string[], options: { log?: (line: string) => void; startTimeoutMs?: number } = {}): Promise<SimProcess> {
-  const child: ChildProcess = spawn(process.execPath, [cliPath(), 'sim', '--json', ...flags], {
+  // A larger young generation: the sim allocates many short-lived objects per write, and
+  // scavenges are cheaper when rarer (measured: about 4% more pods/s in bench:sim).
+  const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=64', cliPath(), 'sim', '--json', ...flags], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

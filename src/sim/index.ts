@@ -2,84 +2,83 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ApiServer, DEFAULT_API_OPTIONS } from './apiserver/apiserver.js';
+import { Random } from '../util/random.js';
+import { TokenBucket } from '../util/token-bucket.js';
+import { ApiServer } from './apiserver/apiserver.js';
+import { DeploymentController } from './controllers/deployment-controller.js';
 import { GarbageCollector } from './controllers/garbage-collector.js';
+import { LeaderLease } from './controllers/leader-lease.js';
 import { NamespaceController } from './controllers/namespace-controller.js';
+import { ReplicaSetController } from './controllers/replicaset-controller.js';
+import { SimHttpServer } from './http-server.js';
+import { nodeIp, nodeName, podCidrBase } from './kubelet/node-objects.js';
+import { NodeAgent } from './kubelet/node-agent.js';
+import { PodLifecycle } from './kubelet/pod-lifecycle.js';
 import { simKubeconfig, writeKubeconfig } from './kubeconfig.js';
 import { LocalClient } from './local-client.js';
-import { SimHttpServer } from './http-server.js';
+import { MetricsServer } from './metrics-server.js';
+import { resolveSimOptions, type ResolvedSimOptions, type SimOptions } from './options.js';
+import { Scheduler } from './scheduler/scheduler.js';
 import type { StorageBackend } from './storage/backend.js';
 import { EtcdBackend } from './storage/etcd-backend.js';
 import { EtcdProcess, findOnPath } from './storage/etcd-process.js';
 import { MemoryBackend } from './storage/memory-backend.js';
 import { generateServingCerts } from './tls.js';
 
-export type StorageMode = 'auto' | 'etcd' | 'memory';
+export type { SimOptions, StorageMode } from './options.js';
+export { SIM_DEFAULTS } from './options.js';
 
-/** Options of `startSim` / `kbench sim`. Each maps to a flag of the same name. */
-export interface SimOptions {
-  /** @default '127.0.0.1' */
-  host?: string;
-  /** 0 picks a free port. @default 0 */
-  port?: number;
-  /** @default 'auto' (etcd when an etcd binary is found, else memory) */
-  storage?: StorageMode;
-  etcdBinary?: string;
-  /** Where to write the kubeconfig; `<data dir>/kubeconfig` when absent. */
-  kubeconfigOut?: string;
-  /** Keeps etcd data, kubeconfig and discovery file here; a temporary dir (removed at stop) when absent. */
-  dataDir?: string;
-  /** kube-apiserver --max-requests-inflight. @default 400 */
-  maxRequestsInflight?: number;
-  /** kube-apiserver --max-mutating-requests-inflight. @default 200 */
-  maxMutatingRequestsInflight?: number;
-  /** How long the watch cache keeps events for resuming watches (ms). @default 75000 */
-  watchHistoryWindowMs?: number;
-  /** At most this many events per resource in the watch cache. @default 102400 */
-  watchHistoryMax?: number;
-  /** Interval of watch BOOKMARK events (ms). @default 60000 */
-  bookmarkIntervalMs?: number;
-  /** kube-apiserver --min-request-timeout: watches without timeoutSeconds end after [t, 2t] seconds. @default 1800 */
-  minRequestTimeoutSeconds?: number;
-  /** etcd compaction interval, kube-apiserver --etcd-compaction-interval (ms). @default 300000 */
-  etcdCompactionIntervalMs?: number;
-  /** Progress and warnings. */
-  log?: (line: string) => void;
-}
-
+/** Every endpoint of a running sim, as written to `<kubeconfig>.sim.json`. */
 export interface SimEndpoints {
   apiserver: string;
+  /** kube-scheduler's metrics (HTTPS, the kubeconfig's CA and token). */
+  scheduler: string;
   /** etcd's --listen-metrics-urls endpoint, when storage is etcd. */
   etcdMetrics?: string;
+  /** The events etcd's metrics, with --events-etcd. */
+  eventsEtcdMetrics?: string;
   storage: 'etcd' | 'memory';
+  nodes: number;
 }
 
 export interface SimHandle {
   url: string;
   kubeconfigPath: string;
-  /** sim.json beside the kubeconfig: every endpoint of the sim, for kbench's collectors. */
+  /** `<kubeconfig>.sim.json`: every endpoint of the sim, for kbench's collectors. */
   discoveryPath: string;
   endpoints: SimEndpoints;
   token: string;
   caPem: string;
   storage: 'etcd' | 'memory';
+  /** The settings the sim runs with, defaults applied. */
+  options: Omit<ResolvedSimOptions, 'log'>;
   stop(): Promise<void>;
 }
 
 export class SimStartError extends Error {}
 
-/** Starts the simulated control plane and resolves once it serves requests. */
-export async function startSim(options: SimOptions = {}): Promise<SimHandle> {
-  const log = options.log ?? (() => undefined);
-  const host = options.host ?? '127.0.0.1';
-  const requested = options.storage ?? 'auto';
+/** Where the sim's discovery file for a kubeconfig lives: beside it, `<kubeconfig>.sim.json`. */
+export function simDiscoveryPath(kubeconfigPath: string): string {
+  return `${kubeconfigPath}.sim.json`;
+}
+
+/**
+ * Starts the simulated control plane (storage, apiserver, controllers, scheduler, nodes and
+ * kubelets) and resolves once it serves requests.
+ */
+export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
+  const o = resolveSimOptions(input);
+  const log = o.log;
   let storage: 'etcd' | 'memory';
-  if (requested === 'auto') {
-    const found = options.etcdBinary ?? findOnPath('etcd');
+  if (o.storage === 'auto') {
+    const found = o.etcdBinary ?? findOnPath('etcd');
     storage = found ? 'etcd' : 'memory';
     log(found ? `storage: etcd (${found})` : 'storage: memory (no etcd binary on PATH)');
   } else {
-    storage = requested;
+    storage = o.storage;
+  }
+  if (o.eventsEtcd && storage !== 'etcd') {
+    throw new SimStartError('--events-etcd needs etcd storage (--storage etcd, or an etcd binary on PATH with --storage auto)');
   }
 
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -95,82 +94,141 @@ export async function startSim(options: SimOptions = {}): Promise<SimHandle> {
   };
 
   try {
-    const ownsDir = options.dataDir === undefined;
-    const dir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'kbench-sim-')));
+    const ownsDir = o.dataDir === undefined;
+    const dir = o.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'kbench-sim-')));
     if (ownsDir) cleanups.push(() => rm(dir, { recursive: true, force: true }));
     else await mkdir(dir, { recursive: true });
 
-    let backend: StorageBackend;
-    let etcd: EtcdProcess | undefined;
-    if (storage === 'etcd') {
-      etcd = await EtcdProcess.start({
-        binary: options.etcdBinary,
-        dataDir: ownsDir ? undefined : path.join(dir, 'etcd'),
-        name: 'kbench-sim',
-      });
-      const proc = etcd;
+    const endpointsExtra: Partial<SimEndpoints> = {};
+    const etcdBackend = async (name: string, sub: string): Promise<{ backend: EtcdBackend; metrics: string }> => {
+      const proc = await EtcdProcess.start({ binary: o.etcdBinary, dataDir: ownsDir ? undefined : path.join(dir, sub), name });
       cleanups.push(() => proc.stop());
-      const etcdBackend = new EtcdBackend(etcd.clientUrl);
-      cleanups.push(() => etcdBackend.close());
-      backend = etcdBackend;
-      const every = options.etcdCompactionIntervalMs ?? 300_000;
-      let lastSeen = 0;
+      const backend = new EtcdBackend(proc.clientUrl);
+      cleanups.push(() => backend.close());
       // Compact to the revision seen one interval ago, as kube-apiserver does.
+      let lastSeen = 0;
       const timer = setInterval(() => {
         void (async () => {
-          const rev = await etcdBackend.currentRevision();
-          if (lastSeen > 0) await etcdBackend.compact(lastSeen).catch(() => undefined);
+          const rev = await backend.currentRevision();
+          if (lastSeen > 0) await backend.compact(lastSeen).catch(() => undefined);
           lastSeen = rev;
         })().catch(() => undefined);
-      }, every);
+      }, o.etcdCompactionIntervalMs);
       timer.unref();
       cleanups.push(() => clearInterval(timer));
+      return { backend, metrics: `${proc.metricsUrl}/metrics` };
+    };
+
+    let main: StorageBackend;
+    let events: StorageBackend | undefined;
+    if (storage === 'etcd') {
+      const m = await etcdBackend('kbench-sim', 'etcd');
+      main = m.backend;
+      endpointsExtra.etcdMetrics = m.metrics;
+      if (o.eventsEtcd) {
+        const e = await etcdBackend('kbench-sim-events', 'etcd-events');
+        events = e.backend;
+        endpointsExtra.eventsEtcdMetrics = e.metrics;
+      }
     } else {
-      backend = new MemoryBackend();
-      cleanups.push(() => backend.close());
+      main = new MemoryBackend();
+      cleanups.push(() => main.close());
     }
 
-    const certs = await generateServingCerts(host === '0.0.0.0' || host === '::' ? [] : [host]);
+    const certs = await generateServingCerts(o.host === '0.0.0.0' || o.host === '::' ? [] : [o.host]);
     const token = randomBytes(32).toString('base64url');
-    const api = new ApiServer(
-      { main: backend },
-      {
-        ...DEFAULT_API_OPTIONS,
-        serverAddress: `${host}:${options.port ?? 0}`,
-        maxRequestsInflight: options.maxRequestsInflight ?? DEFAULT_API_OPTIONS.maxRequestsInflight,
-        maxMutatingRequestsInflight: options.maxMutatingRequestsInflight ?? DEFAULT_API_OPTIONS.maxMutatingRequestsInflight,
-        watchHistoryWindowMs: options.watchHistoryWindowMs ?? DEFAULT_API_OPTIONS.watchHistoryWindowMs,
-        watchHistoryMax: options.watchHistoryMax ?? DEFAULT_API_OPTIONS.watchHistoryMax,
-        bookmarkIntervalMs: options.bookmarkIntervalMs ?? DEFAULT_API_OPTIONS.bookmarkIntervalMs,
-        minRequestTimeoutSeconds: options.minRequestTimeoutSeconds ?? DEFAULT_API_OPTIONS.minRequestTimeoutSeconds,
-        onInternalError: (e) => log(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
-      },
-    );
+    const api = new ApiServer(events ? { main, events } : { main }, {
+      serverAddress: `${o.host}:${o.port}`,
+      maxRequestsInflight: o.maxRequestsInflight,
+      maxMutatingRequestsInflight: o.maxMutatingRequestsInflight,
+      watchHistoryWindowMs: o.watchHistoryWindowMs,
+      watchHistoryMax: o.watchHistoryMax,
+      bookmarkIntervalMs: o.bookmarkIntervalMs,
+      minRequestTimeoutSeconds: o.minRequestTimeoutSeconds,
+      tooLargeRvWaitMs: 3000,
+      onInternalError: (e) => log(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+    });
     cleanups.push(() => api.stop());
     await api.start();
     await bootstrapNamespaces(new LocalClient(api, 'kbench-sim-bootstrap'));
 
-    const controllerClient = new LocalClient(api, 'kube-controller-manager');
-    const namespaceController = new NamespaceController(controllerClient, api.registry);
-    const gc = new GarbageCollector(controllerClient, api.registry);
-    cleanups.push(() => namespaceController.stop(), () => gc.stop());
-    await Promise.all([namespaceController.start(), gc.start()]);
+    const random = new Random(o.seed);
+    const now = Date.now;
 
-    const http = new SimHttpServer(api, { host, port: options.port ?? 0, token, certs });
+    // kube-controller-manager: every controller has its own client and rate limiter.
+    const controllerClient = (name: string): LocalClient =>
+      new LocalClient(api, `kube-controller-manager/${name}`, new TokenBucket(o.controllerQps, o.controllerBurst));
+    const namespaceController = new NamespaceController(controllerClient('namespace'), api.registry);
+    const gc = new GarbageCollector(controllerClient('garbage-collector'), api.registry);
+    const rsController = new ReplicaSetController(controllerClient('replicaset'), o.concurrentReplicasetSyncs, log);
+    const deployController = new DeploymentController(controllerClient('deployment'), o.concurrentDeploymentSyncs, now, log);
+    const kcmLease = new LeaderLease(new LocalClient(api, 'kube-controller-manager'), 'kube-controller-manager', now);
+    cleanups.push(
+      () => namespaceController.stop(),
+      () => gc.stop(),
+      () => rsController.stop(),
+      () => deployController.stop(),
+      () => kcmLease.stop(),
+    );
+    await Promise.all([namespaceController.start(), gc.start(), rsController.start(), deployController.start(), kcmLease.start()]);
+
+    // Nodes and their kubelets.
+    const kubeletClient = new LocalClient(api, 'kubelet');
+    const nodeAgent = new NodeAgent(kubeletClient, {
+      count: o.nodes,
+      shape: { cpu: o.nodeCpu, memory: o.nodeMemory, pods: o.nodePods },
+      leaseIntervalMs: o.nodeLeaseIntervalMs,
+      statusIntervalMs: o.nodeStatusIntervalMs,
+      now,
+      log,
+    });
+    cleanups.push(() => nodeAgent.stop());
+    await nodeAgent.start();
+    const nodes = new Map<string, { ip: string; podPrefix: string }>();
+    for (let i = 0; i < o.nodes; i++) nodes.set(nodeName(i), { ip: nodeIp(i), podPrefix: podCidrBase(i) });
+    const pods = new PodLifecycle(kubeletClient, {
+      nodes,
+      startupDelayMs: o.podStartupDelayMs,
+      startupJitterMs: o.podStartupJitterMs,
+      terminationDelayMs: o.podTerminationDelayMs,
+      events: o.kubeletEvents,
+      random: random.fork(),
+      now,
+      log,
+    });
+    cleanups.push(() => pods.stop());
+    await pods.start();
+
+    // kube-scheduler.
+    const schedulerLease = new LeaderLease(new LocalClient(api, 'kube-scheduler'), 'kube-scheduler', now);
+    const scheduler = new Scheduler(new LocalClient(api, 'kube-scheduler', new TokenBucket(o.schedulerQps, o.schedulerBurst)), {
+      instance: `default-scheduler-${schedulerLease.identity.split('_')[0]}`,
+      random: random.fork(),
+      now,
+      log,
+    });
+    cleanups.push(() => scheduler.stop(), () => schedulerLease.stop());
+    await schedulerLease.start();
+    await scheduler.start();
+    const schedulerMetrics = new MetricsServer(scheduler.metrics.registry, certs, token);
+    const schedulerUrl = await schedulerMetrics.listen(o.host);
+    cleanups.push(() => schedulerMetrics.close());
+
+    const http = new SimHttpServer(api, { host: o.host, port: o.port, token, certs });
     const url = await http.listen();
     cleanups.push(() => http.close());
     api.options.serverAddress = url.replace('https://', '');
 
-    const kubeconfigPath = path.resolve(options.kubeconfigOut ?? path.join(dir, 'kubeconfig'));
+    const kubeconfigPath = path.resolve(o.kubeconfigOut ?? path.join(dir, 'kubeconfig'));
     await refuseForeignKubeconfig(kubeconfigPath);
     await writeKubeconfig(kubeconfigPath, simKubeconfig(url, certs.caPem, token));
     const discoveryPath = simDiscoveryPath(kubeconfigPath);
     // Both files describe a server that is gone after stop.
     cleanups.push(() => rm(kubeconfigPath, { force: true }), () => rm(discoveryPath, { force: true }));
-    const endpoints: SimEndpoints = { apiserver: url, storage };
-    if (etcd) endpoints.etcdMetrics = `${etcd.metricsUrl}/metrics`;
+    const endpoints: SimEndpoints = { apiserver: url, scheduler: schedulerUrl, ...endpointsExtra, storage, nodes: o.nodes };
     await writeFile(discoveryPath, JSON.stringify(endpoints, null, 2) + '\n');
 
+    const { log: _log, ...settings } = o;
     let stopping: Promise<void> | undefined;
     return {
       url,
@@ -180,6 +238,7 @@ export async function startSim(options: SimOptions = {}): Promise<SimHandle> {
       token,
       caPem: certs.caPem,
       storage,
+      options: { ...settings, storage },
       stop: () => (stopping ??= cleanup()),
     };
   } catch (e) {
@@ -187,11 +246,6 @@ export async function startSim(options: SimOptions = {}): Promise<SimHandle> {
     if (e instanceof Error) throw new SimStartError(e.message);
     throw e;
   }
-}
-
-/** Where the sim's discovery file for a kubeconfig lives: beside it, `<kubeconfig>.sim.json`. */
-export function simDiscoveryPath(kubeconfigPath: string): string {
-  return `${kubeconfigPath}.sim.json`;
 }
 
 /** --kubeconfig-out never overwrites a kubeconfig that is not one of the sim's own. */

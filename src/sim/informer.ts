@@ -12,8 +12,11 @@ export interface InformerOptions<T> {
   path: string;
   labelSelector?: string;
   fieldSelector?: string;
-  /** Reduces each object to what the component keeps (memory at 150k pods). */
-  transform(obj: KubeObject): T;
+  /**
+   * Reduces each object to what the component keeps (memory at 150k pods). `prev` is the
+   * record kept for the same object before, so unchanged parts can be reused, not recomputed.
+   */
+  transform(obj: KubeObject, prev: T | undefined): T;
   handlers: InformerHandlers<T>;
   /** Called when the informer has to relist (the watch fell out of the history window). */
   onRelist?(): void;
@@ -94,8 +97,8 @@ export class Informer<T> {
           return;
         }
         this.#relisting?.delete(key);
-        const next = this.#opts.transform(obj);
         const old = this.#items.get(key);
+        const next = this.#opts.transform(obj, old);
         this.#items.set(key, next);
         if (old === undefined) h.add?.(next);
         else h.update?.(old, next);

@@ -3,6 +3,13 @@ import type { CachedObject, WatchEventType } from './apiserver/cacher.js';
 import type { WatchEmitter } from './apiserver/rest-watch.js';
 import type { Status } from './apiserver/status.js';
 import type { KubeObject } from './apiserver/types.js';
+import type { TokenBucket } from '../util/token-bucket.js';
+
+const PATCH_TYPES = {
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  json: 'application/json-patch+json',
+} as const;
 
 export class LocalApiError extends Error {
   constructor(
@@ -38,23 +45,37 @@ export class LocalClient {
     private readonly api: ApiServer,
     /** The `component` of request metrics, like a client's user agent. */
     readonly component: string,
+    /** The component's client-side rate limiter (its --kube-api-qps / --kube-api-burst). */
+    private readonly limiter?: TokenBucket,
   ) {}
 
-  /** Sends a request; the body object is handed over (the server may change it). */
+  /**
+   * Sends a request; the body object is handed over (the server may change it). With
+   * `discard`, a successful response is not decoded (writes whose result nobody reads).
+   */
   async request<T = KubeObject>(
     method: string,
     path: string,
-    options: { body?: unknown; query?: Record<string, string>; contentType?: string } = {},
+    options: { body?: unknown; query?: Record<string, string>; contentType?: string; discard?: boolean } = {},
   ): Promise<T> {
-    const res = await this.api.handle({
-      method,
-      path,
-      query: new URLSearchParams(options.query ?? {}),
-      contentType: options.contentType ?? 'application/json',
-      object: options.body === undefined ? undefined : options.body,
-      component: this.component,
-    });
+    let res;
+    // 429s are retried after Retry-After, up to 10 times, as client-go does.
+    for (let attempt = 0; ; attempt++) {
+      if (this.limiter) await this.limiter.take();
+      res = await this.api.handle({
+        method,
+        path,
+        query: new URLSearchParams(options.query ?? {}),
+        contentType: options.contentType ?? 'application/json',
+        // A 429 comes before the body is read, so a retry may send the same object.
+        object: options.body,
+        component: this.component,
+      });
+      if (!res || res.status !== 429 || attempt >= 9) break;
+      await new Promise((r) => setTimeout(r, Number(res!.headers['Retry-After'] ?? 1) * 1000));
+    }
     if (!res) throw new Error(`unexpected streamed response for ${method} ${path}`);
+    if (options.discard && res.status < 400) return undefined as T;
     const text = res.body.toString();
     const parsed = text.length > 0 ? (JSON.parse(text) as unknown) : undefined;
     if (res.status >= 400) {
@@ -77,17 +98,16 @@ export class LocalClient {
   }
 
   patch<T = KubeObject>(path: string, body: unknown, type: 'merge' | 'strategic' | 'json' = 'merge'): Promise<T> {
-    const contentType =
-      type === 'merge'
-        ? 'application/merge-patch+json'
-        : type === 'strategic'
-          ? 'application/strategic-merge-patch+json'
-          : 'application/json-patch+json';
-    return this.request<T>('PATCH', path, { body, contentType });
+    return this.request<T>('PATCH', path, { body, contentType: PATCH_TYPES[type] });
   }
 
   delete<T = KubeObject>(path: string, options?: Record<string, unknown>): Promise<T> {
     return this.request<T>('DELETE', path, { body: options });
+  }
+
+  /** A write whose response nobody reads: not decoded. Errors still throw. */
+  async send(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown, patchType: 'merge' | 'strategic' | 'json' = 'merge'): Promise<void> {
+    await this.request(method, path, { body, discard: true, contentType: method === 'PATCH' ? PATCH_TYPES[patchType] : 'application/json' });
   }
 
   /** Watches `path` (a collection path) with query parameters as an HTTP watch would take. */

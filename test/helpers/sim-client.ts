@@ -16,11 +16,31 @@ export interface Reply<T = any> {
 /** A minimal HTTPS client for tests: the real wire path, no client library in between. */
 export class TestClient {
   readonly agent: https.Agent;
-  constructor(readonly target: SimTarget) {
+  /**
+   * `retry429`: retry 429 answers after Retry-After (up to 10 times), as client-go does;
+   * tests of the inflight limit turn it off to see the 429s.
+   */
+  constructor(
+    readonly target: SimTarget,
+    readonly retry429 = true,
+  ) {
     this.agent = new https.Agent({ ca: target.caPem, keepAlive: true, maxSockets: 64 });
   }
 
-  request<T = any>(
+  async request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Reply<T>> {
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.#once<T>(method, path, body, headers);
+      if (res.status !== 429 || !this.retry429 || attempt >= 9) return res;
+      await new Promise((r) => setTimeout(r, Number(res.headers['retry-after'] ?? 1) * 1000));
+    }
+  }
+
+  #once<T = any>(
     method: string,
     path: string,
     body?: unknown,

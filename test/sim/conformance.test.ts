@@ -1,6 +1,6 @@
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestClient } from '../helpers/sim-client.js';
+import { TestClient } from '../helpers/sim-client.js';
 import { find, parseSamples } from '../helpers/prom-text.js';
 import { eventually, startTestSim, STORAGE_MODES } from '../helpers/sim-fixture.js';
 
@@ -24,6 +24,7 @@ describe.each(STORAGE_MODES)('sim API conformance (%s storage)', (storage) => {
   beforeAll(async () => {
     const t = await startTestSim({
       storage,
+      nodes: 0,
       watchHistoryMax: 40,
       bookmarkIntervalMs: 200,
       maxRequestsInflight: 3,
@@ -394,13 +395,18 @@ describe.each(STORAGE_MODES)('sim API conformance (%s storage)', (storage) => {
     const after = await c.get('/apis/apps/v1/namespaces/conf/deployments/scaler');
     expect(after.body.spec.replicas).toBe(5);
     expect(after.body.metadata.generation).toBe(2);
-    const st = await c.put('/apis/apps/v1/namespaces/conf/deployments/scaler/status', {
-      ...after.body,
-      spec: { ...after.body.spec, replicas: 99 },
-      status: { replicas: 3, observedGeneration: 2 },
+    // Status writes change status only (a Service: no controller of the sim writes its status).
+    const svc = (
+      await c.post('/api/v1/namespaces/conf/services', { metadata: { name: 'lb' }, spec: { type: 'LoadBalancer', ports: [{ port: 80 }] } })
+    ).body;
+    const st = await c.put('/api/v1/namespaces/conf/services/lb/status', {
+      ...svc,
+      spec: { ...svc.spec, ports: [{ port: 9999 }] },
+      status: { loadBalancer: { ingress: [{ ip: '192.0.2.1' }] } },
     });
-    expect(st.body.status.replicas).toBe(3);
-    expect(st.body.spec.replicas).toBe(5);
+    expect(st.status).toBe(200);
+    expect(st.body.status.loadBalancer.ingress[0].ip).toBe('192.0.2.1');
+    expect(st.body.spec.ports[0].port).toBe(80);
   });
 
   it('serves events.k8s.io/v1 and core/v1 events from one store', async () => {
@@ -436,11 +442,13 @@ describe.each(STORAGE_MODES)('sim API conformance (%s storage)', (storage) => {
   });
 
   it('limits concurrent reads and writes with 429 TooManyRequests and Retry-After', async () => {
+    // This client shows 429s instead of retrying them.
+    const raw = new TestClient(c.target, false);
     // Reads: lists waiting for a future resourceVersion hold their inflight slot for a while.
     const rv = Number((await c.get('/api/v1/namespaces')).body.metadata.resourceVersion) + 100_000;
     const held = [1, 2, 3].map(() => c.get(`/api/v1/namespaces/conf/configmaps?resourceVersion=${rv}`));
     const refused = await eventually(
-      () => c.get('/api/v1/namespaces/conf/configmaps'),
+      () => raw.get('/api/v1/namespaces/conf/configmaps'),
       (r) => r.status === 429,
       15_000,
       'a read to be refused',
@@ -463,7 +471,7 @@ describe.each(STORAGE_MODES)('sim API conformance (%s storage)', (storage) => {
     });
     try {
       const writeRefused = await eventually(
-        () => c.post('/api/v1/namespaces/conf/configmaps', configMap('blocked')),
+        () => raw.post('/api/v1/namespaces/conf/configmaps', configMap('blocked')),
         (r) => r.status === 429,
         15_000,
         'a write to be refused',
@@ -471,6 +479,7 @@ describe.each(STORAGE_MODES)('sim API conformance (%s storage)', (storage) => {
       expect(writeRefused.headers['retry-after']).toBe('1');
     } finally {
       for (const r of slow) r.destroy();
+      raw.close();
     }
     const metrics = await c.get('/metrics');
     expect(metrics.text).toMatch(/apiserver_request_total\{[^}]*code="429"[^}]*\} [1-9]/);

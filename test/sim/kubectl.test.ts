@@ -101,12 +101,14 @@ describe.each(STORAGE_MODES)('real kubectl against the sim (%s storage)', (stora
   });
 
   it('gets pods as JSON and as a table', async () => {
-    const list = JSON.parse(await kubectl('get', 'pods', '-n', 'kt', '-o', 'json'));
+    const list = JSON.parse(await kubectl('get', 'pods', '-n', 'kt', '-l', 'app=p', '-o', 'json'));
     expect(list.items.map((p: { metadata: { name: string } }) => p.metadata.name)).toEqual(['p1']);
     expect(list.items[0].status.qosClass).toBe('Burstable');
-    const table = await kubectl('get', 'pods', '-n', 'kt');
+    expect(list.items[0].spec.nodeName).toMatch(/^sim-node-/);
+    const table = await kubectl('get', 'pods', '-n', 'kt', '-l', 'app=p');
     expect(table).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE/);
-    expect(table).toMatch(/p1\s+0\/1\s+Pending/);
+    // The sim's scheduler and kubelets run it (default startup delay 800 ms).
+    expect(table).toMatch(/p1\s+[01]\/1\s+(Pending|ContainerCreating|Running)/);
   });
 
   it('scales a Deployment through the scale subresource', async () => {

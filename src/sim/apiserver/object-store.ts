@@ -1,11 +1,12 @@
 import {
   KeyExistsError,
   KeyNotFoundError,
+  type KeyValue,
   RevisionMismatchError,
   type StorageBackend,
 } from '../storage/backend.js';
 import type { Cacher } from './cacher.js';
-import { toStoredJson, withResourceVersion } from './object-json.js';
+import { toStoredJson, withoutResourceVersion, withResourceVersion } from './object-json.js';
 import type { KubeObject } from './types.js';
 
 export interface StoredObject {
@@ -77,17 +78,18 @@ export class ObjectStore {
     preconditionRv?: number,
   ): Promise<{ result: StoredObject; changed: boolean; deleted?: boolean }> {
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
-      const kv = await this.#timed('get', () => this.backend.get(key));
+      // First try from the watch cache, as kube-apiserver's GuaranteedUpdate does: a stale
+      // copy only costs a failed compare-and-swap, after which storage is read.
+      const kv = (attempt === 0 ? this.#fromCache(key, preconditionRv) : undefined) ?? (await this.#timed('get', () => this.backend.get(key)));
       if (!kv) throw new NotFoundError(key);
       if (preconditionRv !== undefined && kv.modRevision !== preconditionRv) throw new ConflictError(key);
-      const currentJson = withResourceVersion(kv.value, kv.modRevision);
-      const current = JSON.parse(currentJson) as KubeObject;
+      const current = JSON.parse(kv.value) as KubeObject;
+      current.metadata.resourceVersion = String(kv.modRevision);
       const next = await tryUpdate(current);
-      if (next === null) return { result: { obj: current, rv: kv.modRevision, json: currentJson }, changed: false };
-      const stored = toStoredJson(next);
-      if (stored === kv.value) {
+      const stored = next === null ? kv.value : toStoredJson(next);
+      if (next === null || stored === kv.value) {
         // A no-op write is skipped, as the real apiserver does: no new resourceVersion, no event.
-        return { result: { obj: current, rv: kv.modRevision, json: currentJson }, changed: false };
+        return { result: { obj: current, rv: kv.modRevision, json: withResourceVersion(kv.value, kv.modRevision) }, changed: false };
       }
       try {
         const rv = await this.#timed('update', () => this.backend.update(key, stored, kv.modRevision, next));
@@ -103,6 +105,13 @@ export class ObjectStore {
       }
     }
     throw new ConflictError(key);
+  }
+
+  #fromCache(key: string, preconditionRv: number | undefined): KeyValue | undefined {
+    const cached = this.cacher.get(key);
+    if (!cached || (preconditionRv !== undefined && cached.rv !== preconditionRv)) return undefined;
+    const value = withoutResourceVersion(cached.json, cached.rv);
+    return value === undefined ? undefined : { key, value, modRevision: cached.rv };
   }
 
   /** Deletes the key if it is still at `expectedRv` (when given); returns the last state. */

@@ -199,6 +199,9 @@ function prepareUpdate(
 ): KubeObject {
   let out: KubeObject;
   if (subresource === 'status') {
+    if (next.metadata.uid && next.metadata.uid !== cur.metadata.uid) {
+      throw errors.conflict(groupResource(def), cur.metadata.name ?? '', `Precondition failed: UID in precondition: ${next.metadata.uid}, UID in object meta: ${cur.metadata.uid}`);
+    }
     // Status writes change status only; metadata and spec stay as stored.
     out = { ...cur, metadata: { ...cur.metadata }, status: next.status };
     if (next.status === undefined) delete out.status;
@@ -332,7 +335,8 @@ export async function handlePatch(ctx: ApiContext, r: ResourceRequest): Promise<
   try {
     const { result, changed } = await updateWith(ctx, def, key, dryRun, undefined, (cur) => {
       const served = def.codec ? def.codec.fromStorage(cur) : cur;
-      const patched = applyPatch(type, structuredClone(served), patch);
+      // The patch functions copy what they change; `cur` is this request's own parse.
+      const patched = applyPatch(type, served, patch);
       if (!isRecord(patched) || !isRecord(patched.metadata)) throw errors.badRequest('the patch removed the object metadata');
       const patchedRv = patched.metadata.resourceVersion;
       if (patchedRv !== undefined && patchedRv !== cur.metadata.resourceVersion) throw new ConflictError(key);
@@ -515,11 +519,12 @@ async function handleBinding(ctx: ApiContext, r: ResourceRequest): Promise<ApiRe
       if (spec.nodeName) {
         throw errors.conflict(groupResource(def), info.name, `pod ${info.name} is already assigned to node "${String(spec.nodeName)}"`);
       }
-      const next = structuredClone(cur);
+      // `cur` is this request's own parse: change a shallow copy of it.
+      const next: KubeObject = { ...cur, metadata: { ...cur.metadata } };
       next.spec = { ...spec, nodeName: node };
       const ann = isRecord(body.metadata.annotations) ? body.metadata.annotations : undefined;
       if (ann) next.metadata.annotations = { ...(next.metadata.annotations ?? {}), ...ann };
-      const status = isRecord(next.status) ? next.status : {};
+      const status = isRecord(next.status) ? { ...next.status } : {};
       const conds = (Array.isArray(status.conditions) ? status.conditions : []).filter(
         (c) => !(isRecord(c) && c.type === 'PodScheduled'),
       );

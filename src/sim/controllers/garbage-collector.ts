@@ -16,6 +16,10 @@ interface Node {
   finalizers: string[];
 }
 
+function sameOwners(a: OwnerReference[], b: OwnerReference[]): boolean {
+  return a.length === b.length && a.every((o, i) => o.uid === b[i]!.uid);
+}
+
 function objectPath(def: ResourceDef, namespace: string, name: string): string {
   const base = def.group ? `/apis/${apiVersionOf(def)}` : `/api/${def.version}`;
   return def.namespaced ? `${base}/namespaces/${namespace}/${def.resource}/${name}` : `${base}/${def.resource}/${name}`;
@@ -79,6 +83,11 @@ export class GarbageCollector {
 
   #upsert(n: Node): void {
     const prev = this.#nodes.get(n.uid);
+    if (prev && !n.deleting && !prev.deleting && sameOwners(prev.owners, n.owners)) {
+      // The common update (a status change): nothing the collector indexes has changed.
+      this.#nodes.set(n.uid, n);
+      return;
+    }
     if (prev) for (const o of prev.owners) this.#dependents.get(o.uid)?.delete(n.uid);
     this.#nodes.set(n.uid, n);
     let ownerMissing = false;

@@ -1,0 +1,95 @@
+import type { SchedNode, SchedPod } from './sched-types.js';
+
+/** A node with what is already placed on it (bound and assumed pods). */
+export interface NodeInfo {
+  node: SchedNode;
+  requestedCpu: number;
+  requestedMemory: number;
+  pods: Set<string>;
+  /** Pods per owner (controller) uid, for spreading replicas. */
+  owners: Map<string, number>;
+}
+
+/**
+ * The scheduler's view of the cluster: nodes and the resources their pods request. A pod
+ * the scheduler has chosen a node for is "assumed" there at once, before the binding is
+ * written, so the next pod does not see the node as emptier than it is.
+ */
+export class NodeCache {
+  readonly #nodes = new Map<string, NodeInfo>();
+  /** pod key -> node it is counted on */
+  readonly #placed = new Map<string, { node: string; pod: SchedPod }>();
+  #list: NodeInfo[] | null = null;
+
+  get size(): number {
+    return this.#nodes.size;
+  }
+
+  /** Nodes in a stable order (the scheduler rotates where it starts looking). */
+  list(): NodeInfo[] {
+    if (!this.#list) this.#list = [...this.#nodes.values()].sort((a, b) => (a.node.name < b.node.name ? -1 : 1));
+    return this.#list;
+  }
+
+  upsertNode(node: SchedNode): boolean {
+    const cur = this.#nodes.get(node.name);
+    if (cur) {
+      const changed =
+        cur.node.allocCpuMillis !== node.allocCpuMillis ||
+        cur.node.allocMemoryBytes !== node.allocMemoryBytes ||
+        cur.node.allocPods !== node.allocPods ||
+        cur.node.unschedulable !== node.unschedulable ||
+        JSON.stringify(cur.node.labels) !== JSON.stringify(node.labels) ||
+        JSON.stringify(cur.node.taints) !== JSON.stringify(node.taints);
+      cur.node = node;
+      return changed;
+    }
+    this.#nodes.set(node.name, { node, requestedCpu: 0, requestedMemory: 0, pods: new Set(), owners: new Map() });
+    this.#list = null;
+    // Pods seen before their node arrived are counted now.
+    for (const [key, p] of this.#placed) if (p.node === node.name) this.#add(this.#nodes.get(node.name)!, key, p.pod);
+    return true;
+  }
+
+  removeNode(name: string): void {
+    this.#nodes.delete(name);
+    this.#list = null;
+  }
+
+  /** Counts `pod` on `node` (a bound pod, or one the scheduler just chose a node for). */
+  place(pod: SchedPod, node: string): void {
+    const prev = this.#placed.get(pod.key);
+    if (prev?.node === node) return;
+    if (prev) this.remove(pod.key);
+    this.#placed.set(pod.key, { node, pod });
+    const info = this.#nodes.get(node);
+    if (info) this.#add(info, pod.key, pod);
+  }
+
+  remove(podKey: string): void {
+    const prev = this.#placed.get(podKey);
+    if (!prev) return;
+    this.#placed.delete(podKey);
+    const info = this.#nodes.get(prev.node);
+    if (!info || !info.pods.delete(podKey)) return;
+    info.requestedCpu -= prev.pod.cpuMillis;
+    info.requestedMemory -= prev.pod.memoryBytes;
+    if (prev.pod.ownerUid) {
+      const n = (info.owners.get(prev.pod.ownerUid) ?? 1) - 1;
+      if (n <= 0) info.owners.delete(prev.pod.ownerUid);
+      else info.owners.set(prev.pod.ownerUid, n);
+    }
+  }
+
+  placedOn(podKey: string): string | undefined {
+    return this.#placed.get(podKey)?.node;
+  }
+
+  #add(info: NodeInfo, key: string, pod: SchedPod): void {
+    if (info.pods.has(key)) return;
+    info.pods.add(key);
+    info.requestedCpu += pod.cpuMillis;
+    info.requestedMemory += pod.memoryBytes;
+    if (pod.ownerUid) info.owners.set(pod.ownerUid, (info.owners.get(pod.ownerUid) ?? 0) + 1);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * A token bucket like client-go's flowcontrol rate limiter: `qps` tokens per second, at
+ * most `burst` saved up. `take()` resolves when a token is available and reports how long
+ * the caller waited, so that wait can be measured apart from the request it delays.
+ * qps <= 0 means no limit.
+ */
+export class TokenBucket {
+  #tokens: number;
+  #last: number;
+  #queue: (() => void)[] = [];
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly qps: number,
+    readonly burst: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.#tokens = Math.max(1, burst);
+    this.#last = now();
+  }
+
+  get unlimited(): boolean {
+    return this.qps <= 0;
+  }
+
+  #refill(): void {
+    const t = this.now();
+    this.#tokens = Math.min(Math.max(1, this.burst), this.#tokens + ((t - this.#last) / 1000) * this.qps);
+    this.#last = t;
+  }
+
+  /** Takes a token, waiting for one if needed; resolves to the milliseconds waited. */
+  take(): Promise<number> {
+    if (this.unlimited) return Promise.resolve(0);
+    this.#refill();
+    if (this.#queue.length === 0 && this.#tokens >= 1) {
+      this.#tokens -= 1;
+      return Promise.resolve(0);
+    }
+    const start = this.now();
+    return new Promise<number>((resolve) => {
+      this.#queue.push(() => resolve(this.now() - start));
+      this.#schedule();
+    });
+  }
+
+  /** Tokens available right now (fractional). */
+  get available(): number {
+    this.#refill();
+    return this.#tokens;
+  }
+
+  /** Number of callers waiting for a token. */
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
+  #schedule(): void {
+    if (this.#timer) return;
+    this.#refill();
+    const wait = this.#tokens >= 1 ? 0 : ((1 - this.#tokens) / this.qps) * 1000;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#refill();
+      while (this.#queue.length > 0 && this.#tokens >= 1) {
+        this.#tokens -= 1;
+        this.#queue.shift()!();
+      }
+      if (this.#queue.length > 0) this.#schedule();
+    }, Math.max(0, Math.ceil(wait)));
+  }
+}
