@@ -2,13 +2,21 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, RunError, UsageError } from './errors.js';
+import { cleanupCommand } from './cleanup.js';
+import { runCommand } from './run.js';
+import { schemaCommand } from './schema.js';
 import { simCommand } from './sim.js';
+import { validateCommand } from './validate.js';
 
 /** The kbench command line: the only place that prints and chooses exit codes. */
 async function main(argv: string[]): Promise<number> {
   const cli = yargs(argv)
     .scriptName('kbench')
+    .command(runCommand)
+    .command(validateCommand)
+    .command(cleanupCommand)
     .command(simCommand)
+    .command(schemaCommand)
     .demandCommand(1, 'Name a command: kbench <command> --help')
     .strict()
     .wrap(Math.min(110, process.stdout.columns || 100))

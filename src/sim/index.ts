@@ -82,7 +82,9 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
   }
 
   const cleanups: (() => Promise<void> | void)[] = [];
+  let shuttingDown = false;
   const cleanup = async (): Promise<void> => {
+    shuttingDown = true;
     for (const fn of cleanups.reverse()) {
       try {
         await fn();
@@ -146,7 +148,8 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
       bookmarkIntervalMs: o.bookmarkIntervalMs,
       minRequestTimeoutSeconds: o.minRequestTimeoutSeconds,
       tooLargeRvWaitMs: 3000,
-      onInternalError: (e) => log(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+      // Components still finishing their work during shutdown find storage closed: not news.
+      onInternalError: (e) => shuttingDown || log(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
     });
     cleanups.push(() => api.stop());
     await api.start();

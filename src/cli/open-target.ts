@@ -1,0 +1,112 @@
+import { readFile } from 'node:fs/promises';
+import { KubeClient } from '../cluster/kube-client.js';
+import { spawnSim, type SimProcess } from '../cluster/sim-process.js';
+import { chooseTarget, connect, type Connection, publicServer, TargetError } from '../cluster/target.js';
+import type { TargetInfo } from '../run/run-benchmark.js';
+import type { SimSpec } from '../spec/schema.js';
+import { RunError, UsageError } from './errors.js';
+
+export interface OpenedTarget {
+  connection: Connection;
+  target: TargetInfo;
+  /** The sim's endpoint discovery file, when the target is the sim. */
+  simDiscovery?: string;
+  close(): Promise<void>;
+}
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** `kbench sim` flags for a workload's `sim:` block. */
+export function simFlags(sim: SimSpec, seed: number | undefined): string[] {
+  const flags: string[] = [];
+  for (const [k, v] of Object.entries(sim)) {
+    if (v === undefined) continue;
+    if (typeof v === 'boolean') flags.push(v ? `--${kebab(k)}` : `--no-${kebab(k)}`);
+    else flags.push(`--${kebab(k)}`, String(v));
+  }
+  if (seed !== undefined && sim.seed === undefined) flags.push('--seed', String(seed));
+  return flags;
+}
+
+/**
+ * The cluster a command works on: the embedded sim (with --sim, or when no kubeconfig
+ * exists at all), or the cluster the kubeconfig and context choose. Checks it answers
+ * before anything else happens, so an unreachable cluster ends the command early.
+ */
+export async function openTarget(opts: {
+  kubeconfig?: string;
+  context?: string;
+  sim: boolean;
+  simSpec: SimSpec;
+  seed?: number;
+  info(line: string): void;
+}): Promise<OpenedTarget> {
+  let choice;
+  try {
+    choice = opts.sim ? ({ kind: 'none' } as const) : chooseTarget({ kubeconfig: opts.kubeconfig, context: opts.context });
+  } catch (e) {
+    if (e instanceof TargetError) throw new UsageError(e.message);
+    throw e;
+  }
+  let sim: SimProcess | undefined;
+  let note: string | undefined;
+  if (choice.kind === 'none') {
+    note = opts.sim ? '--sim' : 'no kubeconfig found (--kubeconfig, KUBECONFIG, ~/.kube/config): running on the embedded sim';
+    const flags = simFlags(opts.simSpec, opts.seed);
+    opts.info(`target: kbench sim (${note}); starting it${flags.length ? ` with ${flags.join(' ')}` : ''}`);
+    try {
+      sim = await spawnSim(flags, { log: (l) => opts.info(l), startTimeoutMs: 300_000 });
+    } catch (e) {
+      throw new RunError(`the embedded sim could not start: ${(e as Error).message}`);
+    }
+    choice = { kind: 'kubeconfig' as const, file: sim.kubeconfig, source: 'flag' as const };
+  }
+  let connection: Connection;
+  try {
+    connection = await connect(choice);
+  } catch (e) {
+    await sim?.stop();
+    if (e instanceof TargetError) throw new UsageError(e.message);
+    throw e;
+  }
+  // Is anyone there? One quick call without retries before any work starts.
+  const probe = new KubeClient(connection, { timeoutMs: 10_000, maxRetries: 0 });
+  let serverVersion: string | undefined;
+  let nodes: number | undefined;
+  try {
+    const v = await probe.json<{ gitVersion?: string }>('GET', '/version', { retry: false });
+    serverVersion = v.gitVersion;
+    const list = await probe.json<{ items: unknown[]; metadata: { remainingItemCount?: number } }>('GET', '/api/v1/nodes', { query: { limit: '1' }, retry: false });
+    nodes = list.items.length + (list.metadata.remainingItemCount ?? 0);
+  } catch (e) {
+    await probe.close();
+    await sim?.stop();
+    const where = choice.kind === 'kubeconfig' ? `kubeconfig ${choice.file}${connection.context ? `, context ${connection.context}` : ''}` : 'in-cluster configuration';
+    throw new RunError(`cannot reach the cluster at ${publicServer(connection)} (${where}): ${(e as Error).message}. Check the cluster is up and the kubeconfig is right, or run on the embedded sim with --sim.`);
+  }
+  await probe.close();
+  const target: TargetInfo = {
+    kind: sim ? 'sim' : 'cluster',
+    server: publicServer(connection),
+    context: connection.context,
+    ...(choice.kind === 'kubeconfig' && !sim ? { kubeconfig: choice.file } : {}),
+    ...(serverVersion ? { serverVersion } : {}),
+    ...(nodes !== undefined ? { nodes } : {}),
+    ...(note ? { note } : {}),
+  };
+  if (sim) {
+    const discovery = JSON.parse(await readFile(sim.discovery, 'utf8')) as Record<string, unknown>;
+    target.sim = { storage: sim.storage, flags: simFlags(opts.simSpec, opts.seed), endpoints: discovery };
+  }
+  opts.info(`target: ${target.kind === 'sim' ? 'kbench sim' : 'cluster'} ${target.server} (${serverVersion ?? 'unknown version'}, ${nodes ?? '?'} nodes)`);
+  return {
+    connection,
+    target,
+    ...(sim ? { simDiscovery: sim.discovery } : {}),
+    close: async () => {
+      await sim?.stop();
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { runBenchmark } from '../run/run-benchmark.js';
+import { EXIT, RunError } from './errors.js';
+import { openTarget } from './open-target.js';
+import { ConsoleReporter } from './progress.js';
+import { loadOrThrow } from './validate.js';
+import { verdictTable } from './verdict-table.js';
+
+interface RunArgs {
+  workload: string;
+  kubeconfig?: string;
+  context?: string;
+  sim: boolean;
+  out?: string;
+  keep: boolean;
+  set: string[];
+  seed?: number;
+}
+
+function defaultOut(workload: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');
+  return path.join('results', `${workload}-${stamp}`);
+}
+
+async function handler(args: RunArgs): Promise<void> {
+  // Bad input stops here, before anything touches a cluster.
+  const w = loadOrThrow(args.workload, args.set, args.seed);
+  const out = args.out ?? defaultOut(w.name);
+  const reporter = new ConsoleReporter(`kbench run ${w.name}`);
+  const opened = await openTarget({
+    kubeconfig: args.kubeconfig,
+    context: args.context,
+    sim: args.sim,
+    simSpec: w.sim,
+    seed: args.seed ?? w.seed,
+    info: (l) => reporter.info(l),
+  });
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: string): void => {
+    interrupts++;
+    if (interrupts > 1) {
+      console.error(`kbench: ${signal} again: exiting without cleanup`);
+      process.exit(EXIT.failed);
+    }
+    reporter.info(`${signal}: stopping the load, writing what was measured and cleaning up (again to exit at once)`);
+    controller.abort();
+  };
+  const onInt = (): void => onSignal('SIGINT');
+  const onTerm = (): void => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  let outcome;
+  try {
+    outcome = await runBenchmark({
+      workload: w,
+      resolvedSpec: w.loaded.workload.spec,
+      connection: opened.connection,
+      target: opened.target,
+      outDir: out,
+      keep: args.keep,
+      argv: process.argv.slice(2),
+      signal: controller.signal,
+      reporter,
+    });
+  } finally {
+    reporter.done();
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    await opened.close();
+  }
+  console.log(`\nSLO verdicts (${outcome.podCount} pods tracked; result set ${path.relative(process.cwd(), outcome.dir) || outcome.dir})\n`);
+  console.log(verdictTable(outcome.verdicts));
+  for (const warning of outcome.warnings) console.log(`\nwarning: ${warning}`);
+  if (outcome.status !== 'complete') {
+    throw new RunError(`the run ${outcome.status === 'interrupted' ? 'was interrupted' : 'failed'}${outcome.error ? `: ${outcome.error}` : ''}; the result set is marked ${outcome.status}`);
+  }
+  const failed = outcome.verdicts.filter((v) => v.verdict === 'fail').length;
+  console.log(`\n${failed === 0 ? 'all SLOs met' : `${failed} SLO${failed === 1 ? '' : 's'} violated`}`);
+  if (failed > 0) process.exitCode = EXIT.sloViolated;
+}
+
+export const runCommand: CommandModule<object, RunArgs> = {
+  command: 'run <workload>',
+  describe: 'Run a workload against a cluster (or the embedded sim) and write a result set',
+  builder: (y: Argv) =>
+    y
+      .positional('workload', { type: 'string', demandOption: true, describe: 'Workload YAML file' })
+      .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, then ~/.kube/config)' })
+      .option('context', { type: 'string', describe: 'kubeconfig context (default: the current one)' })
+      .option('sim', { type: 'boolean', default: false, describe: "Run on the embedded sim, started with the workload's sim: block" })
+      .option('out', { type: 'string', describe: 'Result folder (default: results/<workload>-<UTC timestamp>)' })
+      .option('keep', { type: 'boolean', default: false, describe: "Keep the run's namespaces and objects (no cleanup)" })
+      .option('set', { type: 'string', array: true, default: [], describe: 'Override a workload field: --set sim.storage=etcd --set phases[0].create.count=10' })
+      .option('seed', { type: 'number', describe: 'Seed of everything random (overrides the workload seed)' }) as unknown as Argv<RunArgs>,
+  handler,
+};

@@ -1,0 +1,61 @@
+import * as hdr from 'hdr-histogram-js';
+
+/** count/min/percentiles/max/mean of one measurement, in its unit. */
+export interface Stats {
+  count: number;
+  min: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/**
+ * Percentiles of exact samples by the nearest-rank method: p is the smallest sample with
+ * at least p% of the samples at or below it. Undefined when there are none.
+ */
+export function exactStats(samples: readonly number[]): Stats | undefined {
+  if (samples.length === 0) return undefined;
+  const s = [...samples].sort((a, b) => a - b);
+  const rank = (p: number): number => s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)]!;
+  // Microsecond resolution is more than any clock here gives.
+  const r = (v: number): number => Math.round(v * 1000) / 1000;
+  return {
+    count: s.length,
+    min: r(s[0]!),
+    p50: r(rank(50)),
+    p90: r(rank(90)),
+    p99: r(rank(99)),
+    max: r(s[s.length - 1]!),
+    mean: r(s.reduce((a, b) => a + b, 0) / s.length),
+  };
+}
+
+/** Microsecond latency histograms: 1 µs to 1 h at 3 significant digits (0.1% precision). */
+export function newLatencyHistogram(): hdr.Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
+}
+
+/** Stats of a microsecond histogram, in milliseconds. */
+export function histogramStatsMs(h: hdr.Histogram): Stats | undefined {
+  if (h.totalCount === 0) return undefined;
+  const ms = (us: number): number => Math.round(us) / 1000;
+  return {
+    count: h.totalCount,
+    min: ms(h.getValueAtPercentile(0)),
+    p50: ms(h.getValueAtPercentile(50)),
+    p90: ms(h.getValueAtPercentile(90)),
+    p99: ms(h.getValueAtPercentile(99)),
+    max: ms(h.maxValue),
+    mean: ms(h.mean),
+  };
+}
+
+export function encodeHistogram(h: hdr.Histogram): string {
+  return hdr.encodeIntoCompressedBase64(h);
+}
+
+export function decodeHistogram(encoded: string): hdr.Histogram {
+  return hdr.decodeFromCompressedBase64(encoded);
+}
