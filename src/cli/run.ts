@@ -59,7 +59,8 @@ async function handler(args: RunArgs): Promise<void> {
       connection: opened.connection,
       target: opened.target,
       outDir: out,
-      keep: args.keep,
+      // A sim kbench started is stopped at the end: deleting its contents first is wasted work.
+      cleanup: args.keep ? 'keep' : opened.simDiscovery ? 'discard' : 'delete',
       argv: process.argv.slice(2),
       signal: controller.signal,
       reporter,

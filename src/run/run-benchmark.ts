@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import pLimit from 'p-limit';
 import os from 'node:os';
 import { KubeClient } from '../cluster/kube-client.js';
 import type { Connection } from '../cluster/target.js';
@@ -67,7 +68,8 @@ export interface RunOptions {
   connection: Connection;
   target: TargetInfo;
   outDir: string;
-  keep: boolean;
+  /** delete: the run's namespaces go at the end; keep: --keep; discard: the target is a sim about to be stopped. */
+  cleanup: 'delete' | 'keep' | 'discard';
   argv: string[];
   signal: AbortSignal;
   reporter: RunReporter;
@@ -169,6 +171,9 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
       tracker,
       {
         onPhaseStart: async (phase) => {
+          progressState.lastDone = 0;
+          progressState.lastAt = performance.now();
+          progressState.rate = 0;
           series.setPhase(phase.name);
           o.reporter.info(`phase ${phase.index + 1}/${w.phases.length} ${phase.name} (${phase.action}) started`);
           await o.collectors?.phaseStart(phase.name);
@@ -280,14 +285,15 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
   });
 
   // Cleanup: only this run's namespaces (and with them everything the run created).
-  if (!o.keep) {
-    for (const ns of namespaces) {
-      await client.call('DELETE', `/api/v1/namespaces/${ns}`, { body: { propagationPolicy: 'Background' }, retry: true }).catch(() => undefined);
-    }
+  if (o.cleanup === 'delete') {
+    const limit = pLimit(10);
+    await Promise.all(
+      namespaces.map((ns) => limit(() => client.call('DELETE', `/api/v1/namespaces/${ns}`, { body: { propagationPolicy: 'Background' } }).catch(() => undefined))),
+    );
   }
   await client.close();
   await rs.close();
-  await rs.writeJson('manifest.json', { ...manifest, status, endedAt, ...(error ? { error } : {}), cleanup: o.keep ? 'kept (--keep)' : 'namespaces deleted' });
+  await rs.writeJson('manifest.json', { ...manifest, status, endedAt, ...(error ? { error } : {}), cleanup: { delete: 'namespaces deleted', keep: 'kept (--keep)', discard: 'none needed: the sim and everything in it were discarded' }[o.cleanup] });
   return { status, dir: rs.dir, runId, verdicts, phases, harness, ...(error ? { error } : {}), warnings, podCount };
 }
 

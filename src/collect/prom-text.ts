@@ -1,0 +1,183 @@
+/**
+ * A reader for the Prometheus text exposition format (and the OpenMetrics additions
+ * components emit: exemplars, `# EOF`, `# UNIT`): counters, gauges, histograms, summaries
+ * and untyped samples, label escaping, NaN and ±Inf, timestamps, comments.
+ *
+ * Written here: the npm parsers for this format drop exemplars or fail on them, and
+ * kbench needs the raw samples with their label sets to subtract snapshots.
+ */
+
+export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary' | 'untyped' | 'gaugehistogram' | 'info' | 'stateset' | 'unknown';
+
+export interface Exemplar {
+  labels: Record<string, string>;
+  value: number;
+  timestampMs?: number;
+}
+
+export interface Sample {
+  /** The sample's own name (`x_bucket`, `x_sum`, ...). */
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+  timestampMs?: number;
+  exemplar?: Exemplar;
+}
+
+export interface MetricFamily {
+  name: string;
+  type: MetricType;
+  help: string;
+  unit?: string;
+  samples: Sample[];
+}
+
+export interface ParseResult {
+  families: Map<string, MetricFamily>;
+  /** Lines that could not be read, with their number (1-based). */
+  errors: { line: number; message: string }[];
+}
+
+const SUFFIXES: Record<string, string[]> = {
+  histogram: ['_bucket', '_sum', '_count', '_created'],
+  gaugehistogram: ['_bucket', '_gsum', '_gcount'],
+  summary: ['_sum', '_count', '_created'],
+  counter: ['_total', '_created'],
+  info: ['_info'],
+};
+
+const ALL_SUFFIXES = [...new Set(Object.values(SUFFIXES).flat())];
+
+export function parseNumber(s: string): number {
+  switch (s) {
+    case 'NaN':
+      return NaN;
+    case '+Inf':
+    case 'Inf':
+      return Infinity;
+    case '-Inf':
+      return -Infinity;
+  }
+  const n = Number(s);
+  if (s.trim() === '' || Number.isNaN(n)) throw new Error(`not a number: "${s}"`);
+  return n;
+}
+
+function unescapeHelp(s: string): string {
+  return s.replace(/\\(\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : '\\'));
+}
+
+/** Reads `{a="x",b="y"}` starting at `i` (at the `{`); returns the labels and the index after `}`. */
+function readLabels(line: string, i: number): { labels: Record<string, string>; end: number } {
+  const labels: Record<string, string> = {};
+  let p = i + 1;
+  for (;;) {
+    while (line[p] === ' ' || line[p] === ',') p++;
+    if (line[p] === '}') return { labels, end: p + 1 };
+    const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(line.slice(p));
+    if (!m) throw new Error(`bad label name at column ${p + 1}`);
+    const name = m[0];
+    p += name.length;
+    while (line[p] === ' ') p++;
+    if (line[p] !== '=') throw new Error(`expected "=" after label ${name}`);
+    p++;
+    while (line[p] === ' ') p++;
+    if (line[p] !== '"') throw new Error(`expected a quoted value for label ${name}`);
+    p++;
+    let value = '';
+    for (;;) {
+      if (p >= line.length) throw new Error(`unterminated value of label ${name}`);
+      const c = line[p]!;
+      if (c === '\\') {
+        const n = line[p + 1];
+        value += n === 'n' ? '\n' : n === '"' ? '"' : n === '\\' ? '\\' : `\\${n ?? ''}`;
+        p += 2;
+        continue;
+      }
+      if (c === '"') {
+        p++;
+        break;
+      }
+      value += c;
+      p++;
+    }
+    labels[name] = value;
+  }
+}
+
+/** The family a sample belongs to: `x` for `x_bucket` of histogram `x`, else its own name. */
+function familyOf(sampleName: string, types: Map<string, MetricType>): string {
+  for (const suffix of ALL_SUFFIXES) {
+    if (!sampleName.endsWith(suffix)) continue;
+    const base = sampleName.slice(0, -suffix.length);
+    const type = types.get(base);
+    if (type && SUFFIXES[type]?.includes(suffix)) return base;
+  }
+  return sampleName;
+}
+
+export function parsePrometheusText(text: string): ParseResult {
+  const families = new Map<string, MetricFamily>();
+  const types = new Map<string, MetricType>();
+  const errors: ParseResult['errors'] = [];
+  const family = (name: string): MetricFamily => {
+    let f = families.get(name);
+    if (!f) families.set(name, (f = { name, type: types.get(name) ?? 'untyped', help: '', samples: [] }));
+    return f;
+  };
+  const lines = text.split('\n');
+  for (let n = 0; n < lines.length; n++) {
+    const line = lines[n]!.replace(/\r$/, '');
+    const trimmed = line.trim();
+    if (trimmed === '') continue;
+    if (trimmed.startsWith('#')) {
+      const m = /^#\s*(HELP|TYPE|UNIT)\s+([A-Za-z_:][A-Za-z0-9_:]*)\s?(.*)$/.exec(trimmed);
+      if (!m) continue; // a comment, or # EOF
+      const [, kind, name, rest] = m as unknown as [string, string, string, string];
+      if (kind === 'TYPE') {
+        const t = rest.trim() as MetricType;
+        types.set(name, t);
+        family(name).type = t;
+      } else if (kind === 'HELP') {
+        family(name).help = unescapeHelp(rest);
+      } else {
+        family(name).unit = rest.trim();
+      }
+      continue;
+    }
+    try {
+      const nm = /^[A-Za-z_:][A-Za-z0-9_:]*/.exec(trimmed);
+      if (!nm) throw new Error('expected a metric name');
+      const name = nm[0];
+      let p = name.length;
+      let labels: Record<string, string> = {};
+      if (trimmed[p] === '{') {
+        const l = readLabels(trimmed, p);
+        labels = l.labels;
+        p = l.end;
+      }
+      let rest = trimmed.slice(p).trim();
+      let exemplar: Exemplar | undefined;
+      const hash = rest.indexOf('#');
+      if (hash >= 0) {
+        const ex = rest.slice(hash + 1).trim();
+        rest = rest.slice(0, hash).trim();
+        if (ex.startsWith('{')) {
+          const l = readLabels(ex, 0);
+          const parts = ex.slice(l.end).trim().split(/\s+/);
+          exemplar = { labels: l.labels, value: parseNumber(parts[0] ?? '') };
+          if (parts[1] !== undefined) exemplar.timestampMs = Math.round(parseNumber(parts[1]) * 1000);
+        }
+      }
+      const parts = rest.split(/\s+/);
+      if (parts.length === 0 || parts[0] === '') throw new Error('missing value');
+      const sample: Sample = { name, labels, value: parseNumber(parts[0]!) };
+      if (parts[1] !== undefined) sample.timestampMs = parseNumber(parts[1]);
+      if (exemplar) sample.exemplar = exemplar;
+      family(familyOf(name, types)).samples.push(sample);
+    } catch (e) {
+      errors.push({ line: n + 1, message: (e as Error).message });
+    }
+  }
+  return { families, errors };
+}
