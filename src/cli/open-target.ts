@@ -72,13 +72,14 @@ export async function openTarget(opts: {
     throw e;
   }
   // Is anyone there? One quick call without retries before any work starts.
-  const probe = new KubeClient(connection, { timeoutMs: 10_000, maxRetries: 0 });
+  // Transport errors get two more tries (a flaky network); a refused or answered call does not wait.
+  const probe = new KubeClient(connection, { timeoutMs: 10_000, maxRetries: 2 });
   let serverVersion: string | undefined;
   let nodes: number | undefined;
   try {
-    const v = await probe.json<{ gitVersion?: string }>('GET', '/version', { retry: false });
+    const v = await probe.json<{ gitVersion?: string }>('GET', '/version');
     serverVersion = v.gitVersion;
-    const list = await probe.json<{ items: unknown[]; metadata: { remainingItemCount?: number } }>('GET', '/api/v1/nodes', { query: { limit: '1' }, retry: false });
+    const list = await probe.json<{ items: unknown[]; metadata: { remainingItemCount?: number } }>('GET', '/api/v1/nodes', { query: { limit: '1' } });
     nodes = list.items.length + (list.metadata.remainingItemCount ?? 0);
   } catch (e) {
     await probe.close();

@@ -495,7 +495,7 @@ describe.each(STORAGE_MODES)('sim API conformance (%s storage)', (storage) => {
     expect(find(samples, 'apiserver_request_sli_duration_seconds_bucket', list)[0]!.labels.le).toBe('0.05');
     expect(find(samples, 'apiserver_request_total', { verb: 'GET', resource: 'pods', scope: 'resource', code: '200' })[0]!.value).toBeGreaterThan(0);
     expect(find(samples, 'apiserver_request_total', { verb: 'WATCH', resource: 'configmaps' }).length).toBeGreaterThan(0);
-    expect(find(samples, 'apiserver_request_total', { verb: 'PATCH', resource: 'deployments', subresource: 'scale' }).length).toBe(1);
+    expect(find(samples, 'apiserver_request_total', { verb: 'PATCH', resource: 'deployments', subresource: 'scale', code: '200' })).toHaveLength(1);
     expect(find(samples, 'apiserver_current_inflight_requests', { request_kind: 'mutating' })).toHaveLength(1);
     expect(find(samples, 'apiserver_storage_objects', { resource: 'pods' })[0]!.value).toBeGreaterThan(0);
     expect(find(samples, 'etcd_request_duration_seconds_count', { operation: 'create', type: 'pods' })[0]!.value).toBeGreaterThan(0);
