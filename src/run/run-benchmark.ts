@@ -152,9 +152,16 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
   health.start();
   try {
     for (const ns of namespaces) {
-      await client.json('POST', '/api/v1/namespaces', {
+      const res = await client.call('POST', '/api/v1/namespaces', {
         body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { [RUN_LABEL]: runId, [WORKLOAD_LABEL]: w.name } } },
       });
+      // A retried create whose first attempt went through finds its own namespace there.
+      if (res.status === 409) {
+        const existing = await client.json<{ metadata: { labels?: Record<string, string> } }>('GET', `/api/v1/namespaces/${ns}`);
+        if (existing.metadata.labels?.[RUN_LABEL] !== runId) throw new Error(`namespace ${ns} already exists and is not this run's`);
+      } else if (res.status < 200 || res.status >= 300) {
+        throw new Error(`cannot create namespace ${ns}: ${res.status} ${res.body.slice(0, 300)}`);
+      }
     }
     tracker.start();
     await tracker.synced;
