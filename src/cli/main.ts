@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, RunError, UsageError } from './errors.js';
 import { cleanupCommand } from './cleanup.js';
+import { collectCommand } from './collect.js';
 import { runCommand } from './run.js';
 import { schemaCommand } from './schema.js';
 import { simCommand } from './sim.js';
@@ -14,6 +15,7 @@ async function main(argv: string[]): Promise<number> {
     .scriptName('kbench')
     .command(runCommand)
     .command(validateCommand)
+    .command(collectCommand)
     .command(cleanupCommand)
     .command(simCommand)
     .command(schemaCommand)

@@ -9,8 +9,10 @@ import { RunError, UsageError } from './errors.js';
 export interface OpenedTarget {
   connection: Connection;
   target: TargetInfo;
-  /** The sim's endpoint discovery file, when the target is the sim. */
+  /** The sim's endpoint discovery file, when kbench started the sim (and stops it). */
   simDiscovery?: string;
+  /** The sim's endpoints (scheduler and etcd metrics), for a sim kbench started or found. */
+  simEndpoints?: Record<string, unknown>;
   close(): Promise<void>;
 }
 
@@ -97,17 +99,33 @@ export async function openTarget(opts: {
     ...(nodes !== undefined ? { nodes } : {}),
     ...(note ? { note } : {}),
   };
+  let simEndpoints: Record<string, unknown> | undefined;
   if (sim) {
-    const discovery = JSON.parse(await readFile(sim.discovery, 'utf8')) as Record<string, unknown>;
-    target.sim = { storage: sim.storage, flags: simFlags(opts.simSpec, opts.seed), endpoints: discovery };
+    simEndpoints = JSON.parse(await readFile(sim.discovery, 'utf8')) as Record<string, unknown>;
+    target.sim = { storage: sim.storage, flags: simFlags(opts.simSpec, opts.seed), endpoints: simEndpoints };
+  } else if (choice.kind === 'kubeconfig') {
+    // A `kbench sim` started separately writes its endpoints next to its kubeconfig.
+    simEndpoints = await foundSim(`${choice.file}.sim.json`, publicServer(connection));
+    if (simEndpoints) target.sim = { storage: simEndpoints.storage, endpoints: simEndpoints, startedBy: 'kbench sim, separately' };
   }
   opts.info(`target: ${target.kind === 'sim' ? 'kbench sim' : 'cluster'} ${target.server} (${serverVersion ?? 'unknown version'}, ${nodes ?? '?'} nodes)`);
   return {
     connection,
     target,
     ...(sim ? { simDiscovery: sim.discovery } : {}),
+    ...(simEndpoints ? { simEndpoints } : {}),
     close: async () => {
       await sim?.stop();
     },
   };
+}
+
+/** The discovery file of a running sim, if it describes this server. */
+async function foundSim(file: string, server: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const d = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    return d.apiserver === server ? d : undefined;
+  } catch {
+    return undefined;
+  }
 }

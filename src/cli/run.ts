@@ -1,13 +1,16 @@
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { runBenchmark } from '../run/run-benchmark.js';
+import { runBenchmark, type RunOptions } from '../run/run-benchmark.js';
+import type { ResolvedWorkload } from '../spec/resolve.js';
+import type { WorkloadSpec } from '../spec/schema.js';
+import { type CollectArgs, planCollectors, startCollectors, withCollectOptions } from './collect-options.js';
 import { EXIT, RunError } from './errors.js';
-import { openTarget } from './open-target.js';
+import { type OpenedTarget, openTarget } from './open-target.js';
 import { ConsoleReporter } from './progress.js';
 import { loadOrThrow } from './validate.js';
 import { verdictTable } from './verdict-table.js';
 
-interface RunArgs {
+interface RunArgs extends CollectArgs {
   workload: string;
   kubeconfig?: string;
   context?: string;
@@ -18,7 +21,7 @@ interface RunArgs {
   seed?: number;
 }
 
-function defaultOut(workload: string): string {
+export function defaultOut(workload: string): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');
   return path.join('results', `${workload}-${stamp}`);
 }
@@ -26,16 +29,44 @@ function defaultOut(workload: string): string {
 async function handler(args: RunArgs): Promise<void> {
   // Bad input stops here, before anything touches a cluster.
   const w = loadOrThrow(args.workload, args.set, args.seed);
-  const out = args.out ?? defaultOut(w.name);
-  const reporter = new ConsoleReporter(`kbench run ${w.name}`);
+  await runOnTarget({
+    workload: w,
+    resolvedSpec: w.loaded.workload.spec,
+    title: `kbench run ${w.name}`,
+    out: args.out ?? defaultOut(w.name),
+    target: args,
+    collect: args,
+    // A sim kbench started is stopped at the end: deleting its contents first is wasted work.
+    cleanup: (opened) => (args.keep ? 'keep' : opened.simDiscovery ? 'discard' : 'delete'),
+  });
+}
+
+/**
+ * What `run` and `collect` share: open the target, start the collectors, run with
+ * SIGINT/SIGTERM handling, print the verdict table and set the exit code.
+ */
+export async function runOnTarget(o: {
+  workload: ResolvedWorkload;
+  resolvedSpec: WorkloadSpec;
+  title: string;
+  out: string;
+  target: { kubeconfig?: string | undefined; context?: string | undefined; sim: boolean; seed?: number | undefined };
+  collect: CollectArgs;
+  cleanup: (opened: OpenedTarget) => RunOptions['cleanup'];
+  measureOnly?: RunOptions['measureOnly'];
+}): Promise<void> {
+  const w = o.workload;
+  const plan = planCollectors(o.collect, w);
+  const reporter = new ConsoleReporter(o.title);
   const opened = await openTarget({
-    kubeconfig: args.kubeconfig,
-    context: args.context,
-    sim: args.sim,
+    kubeconfig: o.target.kubeconfig,
+    context: o.target.context,
+    sim: o.target.sim,
     simSpec: w.sim,
-    seed: args.seed ?? w.seed,
+    seed: o.target.seed ?? w.seed,
     info: (l) => reporter.info(l),
   });
+  const metrics = startCollectors(plan, w, opened, (l) => reporter.info(l));
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: string): void => {
@@ -44,7 +75,7 @@ async function handler(args: RunArgs): Promise<void> {
       console.error(`kbench: ${signal} again: exiting without cleanup`);
       process.exit(EXIT.failed);
     }
-    reporter.info(`${signal}: stopping the load, writing what was measured and cleaning up (again to exit at once)`);
+    reporter.info(`${signal}: stopping, writing what was measured and cleaning up (again to exit at once)`);
     controller.abort();
   };
   const onInt = (): void => onSignal('SIGINT');
@@ -55,18 +86,20 @@ async function handler(args: RunArgs): Promise<void> {
   try {
     outcome = await runBenchmark({
       workload: w,
-      resolvedSpec: w.loaded.workload.spec,
+      resolvedSpec: o.resolvedSpec,
       connection: opened.connection,
       target: opened.target,
-      outDir: out,
-      // A sim kbench started is stopped at the end: deleting its contents first is wasted work.
-      cleanup: args.keep ? 'keep' : opened.simDiscovery ? 'discard' : 'delete',
+      outDir: o.out,
+      cleanup: o.cleanup(opened),
       argv: process.argv.slice(2),
       signal: controller.signal,
       reporter,
+      ...(metrics.collectors ? { collectors: metrics.collectors } : {}),
+      ...(o.measureOnly ? { measureOnly: o.measureOnly } : {}),
     });
   } finally {
     reporter.done();
+    await metrics.close();
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
     await opened.close();
@@ -86,7 +119,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run <workload>',
   describe: 'Run a workload against a cluster (or the embedded sim) and write a result set',
   builder: (y: Argv) =>
-    y
+    withCollectOptions(y, true)
       .positional('workload', { type: 'string', demandOption: true, describe: 'Workload YAML file' })
       .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, then ~/.kube/config)' })
       .option('context', { type: 'string', describe: 'kubeconfig context (default: the current one)' })

@@ -91,7 +91,10 @@ export function histogramQuantile(q: number, buckets: readonly Bucket[]): number
   if (Number.isNaN(q)) return NaN;
   if (q < 0) return -Infinity;
   if (q > 1) return Infinity;
-  const bs = [...buckets].sort((a, b) => a.le - b.le);
+  // Buckets with the same bound (from merged series) are one bucket, as PromQL coalesces them.
+  const byLe = new Map<number, number>();
+  for (const b of buckets) byLe.set(b.le, (byLe.get(b.le) ?? 0) + b.count);
+  const bs = [...byLe.entries()].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
   if (bs.length < 2 || bs[bs.length - 1]!.le !== Infinity) return NaN;
   // Counts must not decrease with the bound; scrapes racing an update can break that.
   let max = 0;

@@ -48,23 +48,27 @@ const SUFFIXES: Record<string, string[]> = {
 
 const ALL_SUFFIXES = [...new Set(Object.values(SUFFIXES).flat())];
 
+/** A value as Go's ParseFloat reads it: decimal floats, and NaN/Inf in any case. */
 export function parseNumber(s: string): number {
-  switch (s) {
-    case 'NaN':
+  switch (s.toLowerCase()) {
+    case 'nan':
       return NaN;
-    case '+Inf':
-    case 'Inf':
+    case '+inf':
+    case 'inf':
+    case '+infinity':
+    case 'infinity':
       return Infinity;
-    case '-Inf':
+    case '-inf':
+    case '-infinity':
       return -Infinity;
   }
-  const n = Number(s);
-  if (s.trim() === '' || Number.isNaN(n)) throw new Error(`not a number: "${s}"`);
-  return n;
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) throw new Error(`not a number: "${s}"`);
+  return Number(s);
 }
 
 function unescapeHelp(s: string): string {
-  return s.replace(/\\(\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : '\\'));
+  // \" is an escape in OpenMetrics only, but never otherwise meaningful in help text.
+  return s.replace(/\\(\\|n|")/g, (_, c: string) => (c === 'n' ? '\n' : c));
 }
 
 /** Reads `{a="x",b="y"}` starting at `i` (at the `{`); returns the labels and the index after `}`. */
@@ -72,16 +76,16 @@ function readLabels(line: string, i: number): { labels: Record<string, string>; 
   const labels: Record<string, string> = {};
   let p = i + 1;
   for (;;) {
-    while (line[p] === ' ' || line[p] === ',') p++;
+    while (line[p] === ' ' || line[p] === '\t' || line[p] === ',') p++;
     if (line[p] === '}') return { labels, end: p + 1 };
     const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(line.slice(p));
     if (!m) throw new Error(`bad label name at column ${p + 1}`);
     const name = m[0];
     p += name.length;
-    while (line[p] === ' ') p++;
+    while (line[p] === ' ' || line[p] === '\t') p++;
     if (line[p] !== '=') throw new Error(`expected "=" after label ${name}`);
     p++;
-    while (line[p] === ' ') p++;
+    while (line[p] === ' ' || line[p] === '\t') p++;
     if (line[p] !== '"') throw new Error(`expected a quoted value for label ${name}`);
     p++;
     let value = '';
@@ -126,6 +130,8 @@ export function parsePrometheusText(text: string): ParseResult {
     return f;
   };
   const lines = text.split('\n');
+  // OpenMetrics (it ends with # EOF) gives timestamps in seconds; the Prometheus text format in ms.
+  const openMetrics = lines.some((l) => l.trim() === '# EOF');
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n]!.replace(/\r$/, '');
     const trimmed = line.trim();
@@ -150,6 +156,7 @@ export function parsePrometheusText(text: string): ParseResult {
       if (!nm) throw new Error('expected a metric name');
       const name = nm[0];
       let p = name.length;
+      while (trimmed[p] === ' ' || trimmed[p] === '\t') p++;
       let labels: Record<string, string> = {};
       if (trimmed[p] === '{') {
         const l = readLabels(trimmed, p);
@@ -171,8 +178,9 @@ export function parsePrometheusText(text: string): ParseResult {
       }
       const parts = rest.split(/\s+/);
       if (parts.length === 0 || parts[0] === '') throw new Error('missing value');
+      if (parts.length > 2) throw new Error(`unexpected "${parts.slice(2).join(' ')}" after the value and timestamp`);
       const sample: Sample = { name, labels, value: parseNumber(parts[0]!) };
-      if (parts[1] !== undefined) sample.timestampMs = parseNumber(parts[1]);
+      if (parts[1] !== undefined) sample.timestampMs = openMetrics ? Math.round(parseNumber(parts[1]) * 1000) : parseNumber(parts[1]);
       if (exemplar) sample.exemplar = exemplar;
       family(familyOf(name, types)).samples.push(sample);
     } catch (e) {

@@ -24,15 +24,18 @@ function clip(s: string, n = 300): string {
   return t.length > n ? `${t.slice(0, n)}...` : t;
 }
 
+/** The Kubernetes client, known once the target is open (sources are planned before). */
+export type ClientRef = () => KubeClient;
+
 /** The apiserver's /metrics through the authenticated client, as `kubectl get --raw /metrics`. */
-export function apiserverSource(client: KubeClient, name = 'apiserver'): ScrapeSource {
+export function apiserverSource(client: ClientRef, name = 'apiserver'): ScrapeSource {
   return {
     name,
     component: 'apiserver',
     type: 'apiserver',
     where: '/metrics (through the kubeconfig)',
     async scrape() {
-      const res = await client.call('GET', '/metrics', { accept: 'text/plain', retry: false });
+      const res = await client().call('GET', '/metrics', { accept: 'text/plain', retry: false });
       if (res.status !== 200) throw new SourceError(`GET /metrics answered ${res.status}: ${clip(res.body)}`);
       return res.body;
     },
@@ -98,7 +101,7 @@ export function urlSource(o: UrlSourceOptions): ScrapeSource {
  * not just any replica.
  */
 export function podProxySource(
-  client: KubeClient,
+  client: ClientRef,
   o: { name: string; component: Component; namespace: string; pod?: string; lease?: string; port: number; scheme: 'http' | 'https'; path?: string },
 ): ScrapeSource {
   const where = o.pod ? `${o.namespace}/${o.pod}:${o.port}` : `${o.namespace}/<holder of lease ${o.lease}>:${o.port}`;
@@ -110,7 +113,7 @@ export function podProxySource(
     async scrape() {
       let pod = o.pod;
       if (!pod) {
-        const lease = await client.call('GET', `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${o.lease}`, { retry: false });
+        const lease = await client().call('GET', `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${o.lease}`, { retry: false });
         if (lease.status !== 200) throw new SourceError(`cannot read Lease kube-system/${o.lease}: ${lease.status}`);
         const holder = (JSON.parse(lease.body) as { spec?: { holderIdentity?: string } }).spec?.holderIdentity ?? '';
         const node = holder.split('_')[0];
@@ -118,71 +121,9 @@ export function podProxySource(
         pod = `${o.lease}-${node}`;
       }
       const target = `${o.scheme}:${pod}:${o.port}`;
-      const res = await client.call('GET', `/api/v1/namespaces/${o.namespace}/pods/${target}/proxy${o.path ?? '/metrics'}`, { accept: 'text/plain', retry: false });
+      const res = await client().call('GET', `/api/v1/namespaces/${o.namespace}/pods/${target}/proxy${o.path ?? '/metrics'}`, { accept: 'text/plain', retry: false });
       if (res.status !== 200) throw new SourceError(`pod proxy to ${o.namespace}/${pod}:${o.port} answered ${res.status}: ${clip(res.body)}`);
       return res.body;
     },
   };
-}
-
-/** A Prometheus server's HTTP API, for clusters where only Prometheus sees the control plane. */
-export class PrometheusSource {
-  readonly #dispatcher: Agent;
-  constructor(
-    readonly name: string,
-    readonly url: string,
-    readonly queries: Record<string, string>,
-    private readonly opts: { ca?: string | Buffer; token?: string; insecureSkipVerify?: boolean } = {},
-  ) {
-    const tls: Record<string, unknown> = {};
-    if (opts.ca) tls.ca = opts.ca;
-    if (opts.insecureSkipVerify) tls.rejectUnauthorized = false;
-    this.#dispatcher = new Agent({ connect: tls });
-  }
-
-  async #get(path: string, params: Record<string, string>): Promise<unknown> {
-    const u = new URL(path, this.url.endsWith('/') ? this.url : `${this.url}/`);
-    for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
-    const headers: Record<string, string> = {};
-    if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
-    let res;
-    try {
-      res = await request(u, { dispatcher: this.#dispatcher, headers, signal: AbortSignal.timeout(30_000) });
-    } catch (e) {
-      const err = e as Error & { code?: string; cause?: { code?: string } };
-      throw new SourceError(`cannot reach Prometheus at ${this.url}: ${err.cause?.code ?? err.code ?? err.message}`);
-    }
-    const text = await res.body.text();
-    let body: { status?: string; error?: string; errorType?: string; data?: unknown };
-    try {
-      body = JSON.parse(text) as typeof body;
-    } catch {
-      throw new SourceError(`Prometheus at ${this.url} answered ${res.statusCode} without JSON: ${clip(text)}`);
-    }
-    if (body.status !== 'success') throw new SourceError(`Prometheus refused the query (${body.errorType ?? res.statusCode}): ${body.error ?? clip(text)}`);
-    return body.data;
-  }
-
-  /** An instant query; the first series' value, or undefined when the result is empty. */
-  async query(expr: string, at: Date): Promise<number | undefined> {
-    const data = (await this.#get('api/v1/query', { query: expr, time: String(at.getTime() / 1000) })) as { resultType: string; result: { value?: [number, string] }[] | [number, string] };
-    if (data.resultType === 'scalar') return Number((data.result as [number, string])[1]);
-    const first = (data.result as { value?: [number, string] }[])[0];
-    return first?.value ? Number(first.value[1]) : undefined;
-  }
-
-  /** A range query over [start, end] every `stepS` seconds: (unix seconds, value) of the first series. */
-  async queryRange(expr: string, start: Date, end: Date, stepS: number): Promise<[number, number][]> {
-    const data = (await this.#get('api/v1/query_range', {
-      query: expr,
-      start: String(start.getTime() / 1000),
-      end: String(end.getTime() / 1000),
-      step: String(stepS),
-    })) as { result: { values: [number, string][] }[] };
-    return (data.result[0]?.values ?? []).map(([t, v]) => [t, Number(v)]);
-  }
-
-  async close(): Promise<void> {
-    await this.#dispatcher.close();
-  }
 }

@@ -101,10 +101,15 @@ export class PodTracker {
   #tick: TrackerCounts = { seen: 0, scheduled: 0, running: 0, ready: 0, deleted: 0 };
   readonly totals: TrackerCounts = { seen: 0, scheduled: 0, running: 0, ready: 0, deleted: 0 };
 
+  /** Pods that existed before tracking began (kbench collect leaves them out). */
+  readonly #ignored = new Set<string>();
+  #listed = false;
+
   constructor(
     private readonly client: KubeClient,
     private readonly labelSelector: string,
     private readonly log: (line: string) => void = () => undefined,
+    private readonly options: { ignoreExisting?: boolean } = {},
   ) {
     this.synced = new Promise((r) => (this.#synced = r));
   }
@@ -209,12 +214,14 @@ export class PodTracker {
       for (const item of page.items) {
         const uid = item.metadata?.uid;
         if (!uid) continue;
+        if (!this.#listed && this.options.ignoreExisting) this.#ignored.add(uid);
         present.add(uid);
         this.#observe('RELIST', item, at);
       }
       this.#rv = page.metadata.resourceVersion;
       cont = page.metadata.continue ?? '';
     } while (cont);
+    this.#listed = true;
     // Pods we knew that are no longer there were deleted while we were not watching.
     for (const p of this.#pods.values()) {
       if (!present.has(p.uid) && !p.deletedSeen) {
@@ -231,7 +238,7 @@ export class PodTracker {
 
   #observe(type: string, o: PodLike, receivedMono: number): void {
     const uid = o.metadata?.uid;
-    if (!uid) return;
+    if (!uid || this.#ignored.has(uid)) return;
     const at = performance.timeOrigin + receivedMono;
     const live = type !== 'RELIST';
     let p = this.#pods.get(uid);

@@ -1,3 +1,5 @@
+import type { ServerPeriod } from '../collect/period.js';
+import type { HistogramSummary, Reading } from '../collect/readings.js';
 import type { ApiKeySummary, KeyRecord } from '../measure/api-latency.js';
 import { LATE_READY, LATE_RUNNING, LATE_SCHEDULED, PHASES, type PhaseName, type PhaseSummary, podPhases, type PodRecord } from '../measure/pod-tracker.js';
 import { encodeHistogram } from '../measure/stats.js';
@@ -167,4 +169,35 @@ export async function writePerfdata(rs: ResultSet, name: string, stamp: string, 
   };
   await rs.writeJson(`PodStartupLatency_${name}_${stamp}.json`, pod);
   await rs.writeJson(`APIResponsiveness_${name}_${stamp}.json`, responsiveness);
+}
+
+/**
+ * Server-side measurements in the same perfdata form (clusterloader2's
+ * APIResponsivenessPrometheus, etcd and scheduling items), when they were collected.
+ */
+export async function writeServerPerfdata(rs: ResultSet, name: string, stamp: string, run: ServerPeriod): Promise<void> {
+  const item = (s: HistogramSummary, labels: Record<string, string>) => ({
+    data: { Perc50: s.p50Ms, Perc90: s.p90Ms, Perc99: s.p99Ms },
+    unit: 'ms',
+    labels: { ...labels, Count: String(s.count) },
+  });
+  const lat = run.apiserver.latency;
+  if (lat.ok) {
+    await rs.writeJson(`APIResponsivenessPrometheus_${name}_${stamp}.json`, {
+      version: 'v1',
+      dataItems: lat.value.keys.map((k) => item(k, { Verb: k.verb, Resource: k.resource, Subresource: k.subresource, Scope: k.scope })),
+    });
+  }
+  const histograms = (entries: [string, Reading<HistogramSummary>][]) =>
+    entries.filter((e): e is [string, { ok: true; value: HistogramSummary }] => e[1].ok && e[1].value.count > 0).map(([metric, r]) => item(r.value, { Metric: metric }));
+  const etcd = histograms([
+    ['wal_fsync', run.etcd.walFsync],
+    ['backend_commit', run.etcd.backendCommit],
+  ]);
+  if (etcd.length > 0) await rs.writeJson(`EtcdMetrics_${name}_${stamp}.json`, { version: 'v1', dataItems: etcd });
+  const sched = histograms([
+    ['scheduling_attempt', run.scheduler.attempt],
+    ['pod_scheduling_sli', run.scheduler.podSchedulingSli],
+  ]);
+  if (sched.length > 0) await rs.writeJson(`SchedulingMetrics_${name}_${stamp}.json`, { version: 'v1', dataItems: sched });
 }

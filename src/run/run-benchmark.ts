@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import os from 'node:os';
+import type { RunCollectors } from '../collect/collector.js';
+import type { ServerPeriod } from '../collect/period.js';
 import { KubeClient } from '../cluster/kube-client.js';
 import type { Connection } from '../cluster/target.js';
 import { RUN_LABEL, type RunContext, WORKLOAD_LABEL } from '../load/actions.js';
@@ -9,7 +11,7 @@ import { ApiLatency } from '../measure/api-latency.js';
 import { HarnessHealth, type HealthSummary } from '../measure/harness-health.js';
 import { clientNow, phaseSummaries, PodTracker } from '../measure/pod-tracker.js';
 import { histogramStatsMs } from '../measure/stats.js';
-import { writeApiCsv, writeHistograms, writeJunit, writePerfdata, writePodsCsv } from '../results/exports.js';
+import { writeApiCsv, writeHistograms, writeJunit, writePerfdata, writePodsCsv, writeServerPerfdata } from '../results/exports.js';
 import { ResultSet } from '../results/result-set.js';
 import { clientVerdicts, type SloVerdict } from '../results/slo.js';
 import type { ResolvedPhase, ResolvedWorkload } from '../spec/resolve.js';
@@ -19,17 +21,6 @@ import { KBENCH_VERSION } from '../version.js';
 import { TimeseriesRecorder } from './timeseries.js';
 
 export type RunStatus = 'running' | 'complete' | 'interrupted' | 'failed';
-
-/** Control-plane metrics collection for a run (see src/collect). */
-export interface RunCollectors {
-  start(): Promise<void>;
-  phaseStart(phase: string): Promise<void>;
-  phaseEnd(phase: string): Promise<void>;
-  /** Called every collection interval while the run goes on. */
-  intervalMs: number;
-  sample(): Promise<void>;
-  finish(): Promise<{ summary: Record<string, unknown>; verdicts: SloVerdict[]; warnings: string[] }>;
-}
 
 export interface TargetInfo {
   kind: 'cluster' | 'sim';
@@ -68,8 +59,10 @@ export interface RunOptions {
   connection: Connection;
   target: TargetInfo;
   outDir: string;
-  /** delete: the run's namespaces go at the end; keep: --keep; discard: the target is a sim about to be stopped. */
-  cleanup: 'delete' | 'keep' | 'discard';
+  /** delete: the run's namespaces go at the end; keep: --keep; discard: the target is a sim about to be stopped; none: nothing was created (kbench collect). */
+  cleanup: 'delete' | 'keep' | 'discard' | 'none';
+  /** kbench collect: track the pods this selector matches that appear during the run, instead of the run's own. */
+  measureOnly?: { podSelector: string };
   argv: string[];
   signal: AbortSignal;
   reporter: RunReporter;
@@ -106,6 +99,8 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
   const manifest = {
     kbenchVersion: KBENCH_VERSION,
     runId,
+    mode: o.measureOnly ? 'collect' : 'run',
+    ...(o.measureOnly ? { podSelector: o.measureOnly.podSelector } : {}),
     status: 'running' as RunStatus,
     startedAt,
     endedAt: '',
@@ -126,7 +121,9 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
     cluster: w.slo.readClusterApiP99Ms,
   });
   const client = new KubeClient(o.connection, { observer: api, random: () => random.next() });
-  const tracker = new PodTracker(client, `${RUN_LABEL}=${runId}`, (l) => o.reporter.info(l));
+  const tracker = o.measureOnly
+    ? new PodTracker(client, o.measureOnly.podSelector, (l) => o.reporter.info(l), { ignoreExisting: true })
+    : new PodTracker(client, `${RUN_LABEL}=${runId}`, (l) => o.reporter.info(l));
   const health = new HarnessHealth();
   const series = new TimeseriesRecorder(rs, tracker, api, health);
   const namespaces = Array.from({ length: w.namespaceCount }, (_, i) => `${w.namespacePrefix}-${runId}-${i}`);
@@ -167,7 +164,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
     await tracker.synced;
     series.start();
     if (o.collectors) {
-      await o.collectors.start();
+      await o.collectors.start(rs);
       const c = o.collectors;
       collectTimer = setInterval(() => void c.sample().catch(() => undefined), c.intervalMs);
     }
@@ -238,10 +235,12 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
   const apiSummary = api.summary();
   let verdicts = clientVerdicts(w.slo, podPhaseSummary, apiSummary);
   let collected: Record<string, unknown> | undefined;
+  let serverRun: ServerPeriod | undefined;
   if (o.collectors) {
     try {
       const c = await o.collectors.finish();
       collected = c.summary;
+      serverRun = c.run;
       verdicts = [...verdicts, ...c.verdicts];
       warnings.push(...c.warnings);
     } catch (e) {
@@ -257,7 +256,9 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
   await writeApiCsv(rs, apiSummary);
   await writeHistograms(rs, api.records(), api.limiterWait);
   await writeJunit(rs, `kbench-${w.name}`, verdicts, durationS);
-  await writePerfdata(rs, w.name, startedAt.replace(/[-:]/g, '').replace(/\..*$/, 'Z'), podPhaseSummary, apiSummary);
+  const stamp = startedAt.replace(/[-:]/g, '').replace(/\..*$/, 'Z');
+  await writePerfdata(rs, w.name, stamp, podPhaseSummary, apiSummary);
+  if (serverRun) await writeServerPerfdata(rs, w.name, stamp, serverRun);
   const totals = tracker.totals;
   await rs.writeJson('summary.json', {
     kbenchVersion: KBENCH_VERSION,
@@ -300,7 +301,12 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
   }
   await client.close();
   await rs.close();
-  await rs.writeJson('manifest.json', { ...manifest, status, endedAt, ...(error ? { error } : {}), cleanup: { delete: 'namespaces deleted', keep: 'kept (--keep)', discard: 'none needed: the sim and everything in it were discarded' }[o.cleanup] });
+  await rs.writeJson('manifest.json', { ...manifest, status, endedAt, ...(error ? { error } : {}), cleanup: {
+      delete: 'namespaces deleted',
+      keep: 'kept (--keep)',
+      discard: 'none needed: the sim and everything in it were discarded',
+      none: 'none needed: nothing was created',
+    }[o.cleanup] });
   return { status, dir: rs.dir, runId, verdicts, phases, harness, ...(error ? { error } : {}), warnings, podCount };
 }
 

@@ -5,9 +5,10 @@ import path from 'node:path';
 import { Random } from '../util/random.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import { ApiServer } from './apiserver/apiserver.js';
+import { SIM_KUBE_VERSION } from './apiserver/discovery.js';
 import { DeploymentController } from './controllers/deployment-controller.js';
 import { GarbageCollector } from './controllers/garbage-collector.js';
-import { LeaderLease } from './controllers/leader-lease.js';
+import { controlPlaneNodeName, LeaderLease } from './controllers/leader-lease.js';
 import { NamespaceController } from './controllers/namespace-controller.js';
 import { ReplicaSetController } from './controllers/replicaset-controller.js';
 import { SimHttpServer } from './http-server.js';
@@ -33,6 +34,8 @@ export interface SimEndpoints {
   apiserver: string;
   /** kube-scheduler's metrics (HTTPS, the kubeconfig's CA and token). */
   scheduler: string;
+  /** The same through the apiserver's pod proxy: namespace/pod:port. */
+  schedulerPod: string;
   /** etcd's --listen-metrics-urls endpoint, when storage is etcd. */
   etcdMetrics?: string;
   /** The events etcd's metrics, with --events-etcd. */
@@ -216,6 +219,16 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     const schedulerMetrics = new MetricsServer(scheduler.metrics.registry, certs, token);
     const schedulerUrl = await schedulerMetrics.listen(o.host);
     cleanups.push(() => schedulerMetrics.close());
+    // The scheduler as a static pod's mirror, reachable through the apiserver's pod proxy
+    // (kube-system/kube-scheduler-<node>:10259), as collectors find it on kubeadm clusters.
+    const schedulerPod = await mirrorPod(new LocalClient(api, 'kubelet'), `kube-scheduler-${controlPlaneNodeName()}`, 'kube-scheduler');
+    api.setProxyTarget('kube-system', schedulerPod, 10259, {
+      scheme: 'https',
+      fetch: async (p) =>
+        p === '/metrics'
+          ? { status: 200, contentType: scheduler.metrics.registry.contentType, body: scheduler.metrics.registry.text() }
+          : { status: 404, contentType: 'text/plain; charset=utf-8', body: '404 page not found\n' },
+    });
 
     const http = new SimHttpServer(api, { host: o.host, port: o.port, token, certs });
     const url = await http.listen();
@@ -228,7 +241,14 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     const discoveryPath = simDiscoveryPath(kubeconfigPath);
     // Both files describe a server that is gone after stop.
     cleanups.push(() => rm(kubeconfigPath, { force: true }), () => rm(discoveryPath, { force: true }));
-    const endpoints: SimEndpoints = { apiserver: url, scheduler: schedulerUrl, ...endpointsExtra, storage, nodes: o.nodes };
+    const endpoints: SimEndpoints = {
+      apiserver: url,
+      scheduler: schedulerUrl,
+      schedulerPod: `kube-system/${schedulerPod}:10259`,
+      ...endpointsExtra,
+      storage,
+      nodes: o.nodes,
+    };
     await writeFile(discoveryPath, JSON.stringify(endpoints, null, 2) + '\n');
 
     const { log: _log, ...settings } = o;
@@ -264,6 +284,50 @@ async function refuseForeignKubeconfig(file: string): Promise<void> {
       `refusing to overwrite ${file} (--kubeconfig-out): it exists and is not a kubeconfig written by kbench sim. Choose another path.`,
     );
   }
+}
+
+/** A running mirror pod for a control-plane component, as the kubelet makes for static pods. */
+async function mirrorPod(client: LocalClient, name: string, component: string): Promise<string> {
+  const path = `/api/v1/namespaces/kube-system/pods/${name}`;
+  try {
+    await client.create('/api/v1/namespaces/kube-system/pods', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        namespace: 'kube-system',
+        labels: { component, tier: 'control-plane' },
+        annotations: { 'kubernetes.io/config.mirror': 'kbench-sim', 'kubernetes.io/config.source': 'file' },
+      },
+      spec: {
+        nodeName: controlPlaneNodeName(),
+        priorityClassName: 'system-node-critical',
+        containers: [{ name: component, image: `registry.k8s.io/${component}:${SIM_KUBE_VERSION.gitVersion.split('-')[0]}` }],
+      },
+    });
+  } catch (e) {
+    if (!(e instanceof Error && 'code' in e && (e as { code: number }).code === 409)) throw e;
+  }
+  // What the kubelet reports for a healthy static pod, so `kubectl get pods` shows 1/1 Ready.
+  const now = new Date().toISOString();
+  const image = `registry.k8s.io/${component}:${SIM_KUBE_VERSION.gitVersion.split('-')[0]}`;
+  await client.patch(`${path}/status`, {
+    status: {
+      phase: 'Running',
+      podIP: '127.0.0.1',
+      hostIP: '127.0.0.1',
+      startTime: now,
+      conditions: ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({
+        type,
+        status: 'True',
+        lastTransitionTime: now,
+      })),
+      containerStatuses: [
+        { name: component, image, imageID: image, ready: true, started: true, restartCount: 0, state: { running: { startedAt: now } } },
+      ],
+    },
+  });
+  return name;
 }
 
 /** The namespaces every cluster starts with. */

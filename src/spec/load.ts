@@ -245,6 +245,28 @@ function checkSemantics(spec: WorkloadSpec, abs: string, loc: Locator, templates
     if (typeof v === 'string' && /(Interval|Delay|Jitter|Window)$/.test(k)) checkDuration(v, ['sim', k], loc, errors);
   }
   checkDuration(spec.collect?.interval, ['collect', 'interval'], loc, errors);
+  checkSources(spec, loc, errors);
+}
+
+/** What each source type needs beyond the schema (credential files are checked at run time). */
+function checkSources(spec: WorkloadSpec, loc: Locator, errors: SpecError[]): void {
+  const names = new Set<string>();
+  (spec.collect?.sources ?? []).forEach((s, i) => {
+    const at = ['collect', 'sources', i];
+    if (names.has(s.name)) errors.push(loc.at([...at, 'name'], `source name "${s.name}" is used twice`));
+    names.add(s.name);
+    if (s.type === 'url' || s.type === 'prometheus') {
+      if (!s.url) errors.push(loc.at(at, `a ${s.type} source needs url`));
+      else if (!/^https?:\/\/[^/]/.test(s.url)) errors.push(loc.at([...at, 'url'], `"${s.url}" is not an http(s) URL`));
+    }
+    if ((s.type === 'url' || s.type === 'pod-proxy') && !s.component) errors.push(loc.at(at, `a ${s.type} source needs component (apiserver, scheduler, etcd, controller-manager)`));
+    if (s.type === 'pod-proxy') {
+      if (!s.port) errors.push(loc.at(at, 'a pod-proxy source needs port (10259 for kube-scheduler)'));
+      if (!s.pod && !s.lease) errors.push(loc.at(at, 'a pod-proxy source needs pod, or lease (kube-scheduler) to find the active pod'));
+    }
+    if (s.type !== 'prometheus' && (s.queries || s.rateWindow)) errors.push(loc.at([...at, s.queries ? 'queries' : 'rateWindow'], 'only prometheus sources take queries and rateWindow'));
+    if (s.rateWindow !== undefined) checkDuration(s.rateWindow, [...at, 'rateWindow'], loc, errors);
+  });
 }
 
 function checkTemplate(phase: PhaseSpec, i: number, abs: string, loc: Locator, templates: Map<string, LoadedTemplate>, errors: SpecError[], file: string): void {

@@ -145,8 +145,9 @@ export const WORKLOAD_SCHEMA = {
               queries: {
                 type: 'object',
                 additionalProperties: { type: 'string' },
-                description: 'prometheus: measurement name -> PromQL.',
+                description: 'prometheus: measurement name -> PromQL; $window is the rate() range (see README). Default: the built-in set.',
               },
+              rateWindow: { ...duration, description: 'prometheus: $window in the time series queries (default 1m; at least 4 Prometheus scrape intervals).' },
             },
           },
         },

@@ -49,6 +49,12 @@ export const DEFAULT_API_OPTIONS: Omit<ApiServerOptions, 'serverAddress'> = {
   tooLargeRvWaitMs: 3000,
 };
 
+/** Where a proxied pod's requests go (an in-process server of the sim). */
+export interface ProxyTarget {
+  scheme: 'http' | 'https';
+  fetch(path: string): Promise<{ status: number; contentType: string; body: string }>;
+}
+
 export interface Backends {
   main: StorageBackend;
   /** Events in their own store (--events-etcd), as large clusters do. */
@@ -227,6 +233,7 @@ export class ApiServer implements ApiContext {
     const r: ResourceRequest = { req, info: def.namespaced ? info : { ...info, namespace: '' }, def };
     switch (info.verb) {
       case 'get':
+        if (info.subresource === 'proxy') return this.#proxy(info);
         return info.subresource === 'scale' ? handleScaleGet(this, r) : handleGet(this, r);
       case 'list':
         return handleList(this, r);
@@ -249,6 +256,33 @@ export class ApiServer implements ApiContext {
       case 'deletecollection':
         return handleDeleteCollection(this, r);
     }
+  }
+
+  readonly #proxyTargets = new Map<string, ProxyTarget>();
+
+  /**
+   * Registers where pods/<name>/proxy requests for a pod go: the sim's control-plane pods
+   * (kube-scheduler) are served by in-process servers, not by containers.
+   */
+  setProxyTarget(namespace: string, pod: string, port: number, target: ProxyTarget): void {
+    this.#proxyTargets.set(`${namespace}/${pod}:${port}`, target);
+  }
+
+  async #proxy(info: ResourceRequestInfo): Promise<ApiResponse> {
+    if (info.verb !== 'get') throw errors.methodNotAllowed();
+    // name is [scheme:]pod[:port]
+    const parts = info.name.split(':');
+    const scheme = parts.length === 3 ? parts[0] : '';
+    const pod = parts.length === 3 ? parts[1]! : parts[0]!;
+    const port = Number(parts.length === 3 ? parts[2] : parts[1] ?? 80);
+    const found = await this.store(this.registry.lookup('', 'v1', 'pods')!).get(`/registry/pods/${info.namespace}/${pod}`);
+    if (!found) throw errors.notFound({ group: '', resource: 'pods' }, pod);
+    const target = this.#proxyTargets.get(`${info.namespace}/${pod}:${port}`);
+    if (!target || (scheme && scheme !== target.scheme)) {
+      throw errors.serviceUnavailable(`error trying to reach service: dial tcp ${pod}:${port}: connect: connection refused`);
+    }
+    const res = await target.fetch(info.proxyPath);
+    return { status: res.status, headers: { 'Content-Type': res.contentType }, body: res.body };
   }
 
   /**

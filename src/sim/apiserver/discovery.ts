@@ -54,6 +54,9 @@ function apiResources(defs: ResourceDef[]): Record<string, unknown>[] {
         case 'finalize':
           Object.assign(entry, { kind: def.kind, verbs: ['update'] });
           break;
+        case 'proxy':
+          Object.assign(entry, { kind: 'PodProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] });
+          break;
       }
       out.push(entry);
     }

@@ -17,6 +17,8 @@ export interface ResourceRequestInfo {
   name: string;
   /** A list or watch narrowed by `fieldSelector=metadata.name=X` names X, as the real server records. */
   selectedName: string;
+  /** For the proxy subresource: the path after `/proxy` (e.g. /metrics). */
+  proxyPath: string;
 }
 
 export interface NonResourceRequestInfo {
@@ -71,7 +73,9 @@ export function requestInfo(method: string, path: string, query: URLSearchParams
   const resource = rest[0] ?? '';
   const name = rest[1] ?? '';
   const subresource = rest[2] ?? '';
-  if (rest.length > 3 || resource === '') return nonResource;
+  // Only proxy carries a path after the subresource (pods/<name>/proxy/metrics).
+  const proxyPath = subresource === 'proxy' ? `/${rest.slice(3).join('/')}` : '';
+  if ((rest.length > 3 && subresource !== 'proxy') || resource === '') return nonResource;
 
   let verb: Verb;
   switch (method) {
@@ -100,7 +104,7 @@ export function requestInfo(method: string, path: string, query: URLSearchParams
     const m = /^metadata\.name==?([^,]+)$/.exec(query.get('fieldSelector') ?? '');
     if (m) selectedName = m[1]!;
   }
-  return { isResource: true, verb, group, version, resource, subresource, namespace, name, selectedName };
+  return { isResource: true, verb, group, version, resource, subresource, namespace, name, selectedName, proxyPath };
 }
 
 /** The `scope` label of apiserver request metrics. */

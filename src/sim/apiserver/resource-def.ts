@@ -33,7 +33,7 @@ export interface TableColumn {
   cell(obj: KubeObject, now: number): string | number | boolean;
 }
 
-export type Subresource = 'status' | 'scale' | 'binding' | 'finalize';
+export type Subresource = 'status' | 'scale' | 'binding' | 'finalize' | 'proxy';
 
 /** Converts between a served version and the stored form (events.k8s.io/v1 <-> v1). */
 export interface VersionCodec {

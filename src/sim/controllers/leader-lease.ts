@@ -8,8 +8,14 @@ import { LocalApiError, type LocalClient } from '../local-client.js';
  * (kube-scheduler, kube-controller-manager), renewed every 2 s as client-go's leader
  * election does. Collectors find the active scheduler from its holderIdentity.
  */
+/** The name the sim's control-plane "node" goes by: the host name as a DNS label. */
+export function controlPlaneNodeName(): string {
+  const h = hostname().toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 40);
+  return h || 'control-plane';
+}
+
 export class LeaderLease {
-  readonly identity = `${hostname()}_${randomUUID()}`;
+  readonly identity = `${controlPlaneNodeName()}_${randomUUID()}`;
   #lease: KubeObject | undefined;
   #timer: NodeJS.Timeout | undefined;
 

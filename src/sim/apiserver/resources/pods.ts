@@ -54,7 +54,7 @@ export const pods: ResourceDef = {
   shortNames: ['po'],
   categories: ['all'],
   storage: 'pods',
-  subresources: ['status', 'binding'],
+  subresources: ['status', 'binding', 'proxy'],
   fieldNames: [
     'spec.nodeName',
     'spec.restartPolicy',

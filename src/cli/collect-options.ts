@@ -1,0 +1,77 @@
+import type { Argv } from 'yargs';
+import { MetricsCollector } from '../collect/collector.js';
+import { bindCollection, CollectConfigError, type CollectFlags, type CollectPlan, planCollection, type SimEndpoints } from '../collect/config.js';
+import { KubeClient } from '../cluster/kube-client.js';
+import type { ResolvedWorkload } from '../spec/resolve.js';
+import path from 'node:path';
+import { UsageError } from './errors.js';
+import type { OpenedTarget } from './open-target.js';
+
+export interface CollectArgs {
+  collect: boolean;
+  metricsUrl: string[];
+  metricsCaFile?: string;
+  metricsCertFile?: string;
+  metricsKeyFile?: string;
+  metricsTokenFile?: string;
+  metricsInsecure: boolean;
+  prometheus?: string;
+  collectInterval?: string;
+}
+
+/** The metrics flags `run` and `collect` share. */
+export function withCollectOptions<T>(y: Argv<T>, canDisable: boolean): Argv<T & CollectArgs> {
+  let out = y
+    .option('metrics-url', { type: 'string', array: true, default: [], describe: 'Scrape a component: --metrics-url etcd=https://10.0.0.10:2379/metrics (repeatable)' })
+    .option('metrics-ca-file', { type: 'string', describe: 'CA bundle for --metrics-url and --prometheus' })
+    .option('metrics-cert-file', { type: 'string', describe: 'Client certificate for --metrics-url (etcd)' })
+    .option('metrics-key-file', { type: 'string', describe: 'Client key for --metrics-url (etcd)' })
+    .option('metrics-token-file', { type: 'string', describe: 'Bearer token file for --metrics-url and --prometheus' })
+    .option('metrics-insecure', { type: 'boolean', default: false, describe: 'Do not verify the metrics servers\' certificates' })
+    .option('prometheus', { type: 'string', describe: 'Also query this Prometheus server (built-in queries)' })
+    .option('collect-interval', { type: 'string', describe: 'Sampling interval of the server-side time series (default 5s, or collect.interval)' });
+  if (canDisable) out = out.option('collect', { type: 'boolean', default: true, describe: 'Collect control-plane metrics (--no-collect: client-side only)' });
+  return out as unknown as Argv<T & CollectArgs>;
+}
+
+export interface StartedCollectors {
+  collectors?: MetricsCollector;
+  close(): Promise<void>;
+}
+
+/**
+ * The sources from the workload's collect: block and the flags, checked before anything
+ * touches a cluster: a bad source (missing credential file, malformed --metrics-url) is
+ * bad input.
+ */
+export function planCollectors(args: CollectArgs, w: ResolvedWorkload): CollectPlan | undefined {
+  if (args.collect === false) return undefined;
+  const flags: CollectFlags = {
+    metricsUrl: args.metricsUrl,
+    ...(args.metricsCaFile ? { metricsCaFile: args.metricsCaFile } : {}),
+    ...(args.metricsCertFile ? { metricsCertFile: args.metricsCertFile } : {}),
+    ...(args.metricsKeyFile ? { metricsKeyFile: args.metricsKeyFile } : {}),
+    ...(args.metricsTokenFile ? { metricsTokenFile: args.metricsTokenFile } : {}),
+    metricsInsecure: args.metricsInsecure,
+    ...(args.prometheus ? { prometheus: args.prometheus } : {}),
+    ...(args.collectInterval ? { collectInterval: args.collectInterval } : {}),
+  };
+  try {
+    return planCollection({ spec: w.collect, baseDir: path.dirname(w.file), flags });
+  } catch (e) {
+    if (e instanceof CollectConfigError) throw new UsageError(`metrics collection: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The collectors of a run on an open target: the plan, plus what the target itself offers (the sim's endpoints). */
+export function startCollectors(plan: CollectPlan | undefined, w: ResolvedWorkload, opened: OpenedTarget, info: (line: string) => void): StartedCollectors {
+  if (!plan) return { close: async () => undefined };
+  // Its own client: scrapes must not count in the run's API latency.
+  const client = new KubeClient(opened.connection, { timeoutMs: 30_000 });
+  const config = bindCollection(plan, { client, connection: opened.connection, ...(opened.simEndpoints ? { sim: opened.simEndpoints as SimEndpoints } : {}) });
+  const names = config.sources.map((s) => `${s.name} (${s.where})`);
+  info(`metrics: scraping ${names.join(', ')}${config.prometheus.length ? `; Prometheus ${config.prometheus.map((p) => p.client.url).join(', ')}` : ''}; every ${config.intervalMs / 1000} s`);
+  for (const [c, reason] of Object.entries(config.missing)) if (c !== 'controller-manager') info(`metrics: ${c} unavailable: ${reason}`);
+  return { collectors: new MetricsCollector(config, w.slo, info), close: () => client.close() };
+}

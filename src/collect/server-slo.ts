@@ -1,0 +1,134 @@
+import { isMutating } from '../cluster/request-key.js';
+import { check, type SloVerdict } from '../results/slo.js';
+import type { ResolvedSlo } from '../spec/resolve.js';
+import type { ServerApiKey, ServerPeriod } from './period.js';
+import type { QueryOutcome } from './prometheus.js';
+import type { HistogramSummary, Reading } from './readings.js';
+
+/** The run-long value of a Prometheus query (the highest over its series), or why there is none. */
+function promValue(prometheus: Record<string, QueryOutcome[]>, query: string): Reading<number> | undefined {
+  let reason: string | undefined;
+  for (const [source, outcomes] of Object.entries(prometheus)) {
+    const o = outcomes.find((x) => x.name === query);
+    const r = o?.windows.run;
+    if (!r) continue;
+    if (r.ok) return { ok: true, value: Math.max(...r.value.map((v) => v.value)) };
+    reason = `Prometheus ${source}: ${r.reason}`;
+  }
+  return reason ? { ok: false, reason } : undefined;
+}
+
+/** A scrape reading, else the Prometheus one, else the reasons of both. */
+function either(scraped: Reading<number>, prometheus: Reading<number> | undefined): { value?: number; unavailable?: string; viaPrometheus: boolean } {
+  if (scraped.ok) return { value: scraped.value, viaPrometheus: false };
+  if (prometheus?.ok) return { value: prometheus.value, viaPrometheus: true };
+  return { unavailable: prometheus ? `${scraped.reason}; ${prometheus.reason}` : scraped.reason, viaPrometheus: false };
+}
+
+function p99(r: Reading<HistogramSummary>, what: string): Reading<number> {
+  if (!r.ok) return r;
+  if (r.value.count === 0) return { ok: false, reason: `no ${what} observed in the run` };
+  return r.value.p99Ms === undefined ? { ok: false, reason: `the ${what} histogram gives no p99` } : { ok: true, value: r.value.p99Ms };
+}
+
+type Category = 'mutating' | 'resource' | 'namespace' | 'cluster';
+const CATEGORY_TEXT: Record<Category, string> = {
+  mutating: 'mutating calls',
+  resource: 'read-only calls for one object',
+  namespace: 'read-only calls over a namespace',
+  cluster: 'read-only calls over the cluster',
+};
+
+function categoryOf(verb: string, scope: string): Category {
+  return isMutating(verb) ? 'mutating' : scope === 'resource' ? 'resource' : scope === 'namespace' ? 'namespace' : 'cluster';
+}
+
+/**
+ * Server-side SLO verdicts next to the client-side ones: the scheduler's pending queue,
+ * etcd WAL fsync and backend commit p99, and the apiserver's own latency p99 by kind of
+ * call (the worst key of each kind, with it named). Scrape sources come first; a
+ * Prometheus source answers what they could not.
+ */
+export function serverVerdicts(run: ServerPeriod, prometheus: Record<string, QueryOutcome[]>, slo: ResolvedSlo): { verdicts: SloVerdict[]; notes: string[] } {
+  const notes: string[] = [];
+  const verdicts: SloVerdict[] = [];
+  const pendingScraped: Reading<number> = run.scheduler.pendingMax.ok ? { ok: true, value: run.scheduler.pendingMax.value.total } : run.scheduler.pendingMax;
+  const { viaPrometheus: pendingViaProm, ...pending } = either(pendingScraped, promValue(prometheus, 'scheduler_pending_total'));
+  verdicts.push(
+    check({
+      id: 'scheduler_pending_max',
+      description: `Scheduler pending pods, max (active + backoff + unschedulable)${pendingViaProm ? ', from Prometheus' : ''}`,
+      side: 'server',
+      threshold: slo.schedulerPendingMax,
+      unit: 'pods',
+      comparison: '<',
+      ...pending,
+    }),
+  );
+  const etcd = (id: string, what: string, reading: Reading<HistogramSummary>, query: string, threshold: number, name: string): SloVerdict => {
+    const { viaPrometheus, ...v } = either(p99(reading, what), promValue(prometheus, query));
+    const capped = reading.ok && reading.value.p99AboveHighestBucket;
+    return check({
+      id,
+      description: `etcd ${name} p99${viaPrometheus ? ', from Prometheus' : ''}${capped ? ' (above the highest bucket: a lower limit)' : ''}`,
+      side: 'server',
+      threshold,
+      unit: 'ms',
+      comparison: '<=',
+      ...v,
+    });
+  };
+  verdicts.push(etcd('etcd_wal_fsync_p99', 'WAL fsync', run.etcd.walFsync, 'etcd_wal_fsync_p99_ms', slo.etcdWalFsyncP99Ms, 'WAL fsync'));
+  verdicts.push(etcd('etcd_backend_commit_p99', 'backend commit', run.etcd.backendCommit, 'etcd_backend_commit_p99_ms', slo.etcdBackendCommitP99Ms, 'backend commit'));
+
+  // API latency by kind of call: the worst key of each kind against that kind's threshold.
+  let keys: (Pick<ServerApiKey, 'key' | 'verb' | 'scope' | 'p99Ms'> & { capped?: boolean })[] | undefined;
+  let source = '';
+  let unavailable = '';
+  if (run.apiserver.latency.ok) {
+    keys = run.apiserver.latency.value.keys.map((k) => ({ ...k, capped: k.p99AboveHighestBucket === true }));
+    source = run.apiserver.latency.value.histogram;
+  } else {
+    unavailable = run.apiserver.latency.reason;
+    for (const [name, outcomes] of Object.entries(prometheus)) {
+      const r = outcomes.find((o) => o.name === 'api_sli_p99_ms')?.windows.run;
+      if (r?.ok) {
+        keys = r.value.map((v) => {
+          const l = v.labels;
+          return { key: `${l.verb} ${l.resource}${l.subresource ? `/${l.subresource}` : ''} ${l.scope}`, verb: l.verb ?? '', scope: l.scope ?? '', p99Ms: v.value };
+        });
+        source = `Prometheus ${name}`;
+        break;
+      }
+      if (r) unavailable += `; Prometheus ${name}: ${r.reason}`;
+    }
+  }
+  if (!keys) {
+    verdicts.push(check({ id: 'server_api_p99', description: 'Server-side API call p99', side: 'server', threshold: slo.mutatingApiP99Ms, unit: 'ms', comparison: '<=', unavailable }));
+    return { verdicts, notes };
+  }
+  const threshold: Record<Category, number> = {
+    mutating: slo.mutatingApiP99Ms,
+    resource: slo.readResourceApiP99Ms,
+    namespace: slo.readNamespaceApiP99Ms,
+    cluster: slo.readClusterApiP99Ms,
+  };
+  for (const cat of ['mutating', 'resource', 'namespace', 'cluster'] as const) {
+    const inCat = keys.filter((k) => k.p99Ms !== undefined && categoryOf(k.verb, k.scope) === cat);
+    if (inCat.length === 0) continue;
+    const worst = inCat.reduce((a, b) => (b.p99Ms! > a.p99Ms! ? b : a));
+    verdicts.push(
+      check({
+        id: `server_api_p99 ${cat}`,
+        description: `Server-side API p99, ${CATEGORY_TEXT[cat]} (worst of ${inCat.length}: ${worst.key}${worst.capped ? ', above the highest bucket' : ''})`,
+        side: 'server',
+        threshold: threshold[cat],
+        unit: 'ms',
+        comparison: '<=',
+        value: worst.p99Ms!,
+      }),
+    );
+  }
+  notes.push(`server-side API latency from ${source}`);
+  return { verdicts, notes };
+}
