@@ -4,6 +4,8 @@ import { hideBin } from 'yargs/helpers';
 import { EXIT, RunError, UsageError } from './errors.js';
 import { cleanupCommand } from './cleanup.js';
 import { collectCommand } from './collect.js';
+import { compareCommand } from './compare.js';
+import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { schemaCommand } from './schema.js';
 import { simCommand } from './sim.js';
@@ -16,6 +18,8 @@ async function main(argv: string[]): Promise<number> {
     .command(runCommand)
     .command(validateCommand)
     .command(collectCommand)
+    .command(compareCommand)
+    .command(reportCommand)
     .command(cleanupCommand)
     .command(simCommand)
     .command(schemaCommand)

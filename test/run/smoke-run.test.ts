@@ -17,7 +17,8 @@ describe('kbench run workloads/smoke.yaml on the sim, end to end', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'kbench-smoke-'));
     out = path.join(dir, 'result');
-    res = await kbench(['run', path.join(ROOT, 'workloads/smoke.yaml'), '--sim', '--out', out], { timeoutMs: 280_000 });
+    // Against the committed baseline: the comparison and the report come with the run.
+    res = await kbench(['run', path.join(ROOT, 'workloads/smoke.yaml'), '--sim', '--out', out, '--baseline', path.join(ROOT, 'results/baseline/smoke')], { timeoutMs: 280_000 });
     summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
   }, 300_000);
 
@@ -32,6 +33,18 @@ describe('kbench run workloads/smoke.yaml on the sim, end to end', () => {
     const failed = summary.slo.filter((v: { verdict: string }) => v.verdict === 'fail').length;
     // A slow machine may miss an SLO: then the exit code says so (3), never anything else.
     expect(res.code).toBe(failed > 0 ? 3 : 0);
+  });
+
+  it('compares the run with the baseline and writes the comparison and the HTML report into the result set', () => {
+    expect(res.stdout).toMatch(/Compared with the baseline .*results\/baseline\/smoke/);
+    expect(res.stdout).toMatch(/pod startup p99 /);
+    expect(readFileSync(path.join(out, 'comparison.md'), 'utf8')).toMatch(/^### kbench compare: smoke$/m);
+    const json = JSON.parse(readFileSync(path.join(out, 'comparison.json'), 'utf8'));
+    expect(json.rows.length).toBeGreaterThan(20);
+    expect(json.a.dir).toMatch(/results\/baseline\/smoke$/);
+    const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html).toMatch(/<title>kbench report: smoke/);
+    expect(res.stdout).toMatch(/report: .*report\.html/);
   });
 
   it('writes a complete manifest', () => {

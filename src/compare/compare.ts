@@ -1,0 +1,305 @@
+import type { Distribution } from './distribution.js';
+import { quantile } from './distribution.js';
+import type { ResultFolder } from './result-folder.js';
+import { type Interval, proportionPValue, quantileDifferenceInterval } from './significance.js';
+
+export type Verdict = 'improved' | 'regressed' | 'unchanged' | 'inconclusive';
+export type Group = 'pods' | 'api' | 'errors' | 'throughput' | 'server';
+export const GROUPS: readonly Group[] = ['pods', 'api', 'errors', 'throughput', 'server'];
+export type Unit = 'ms' | 'pods' | 'per_s' | 'pct';
+
+export interface CompareSettings {
+  /** A change smaller than this (percent of A) is `unchanged`. */
+  thresholdPct: number;
+  /** Per-group overrides of thresholdPct (`--threshold api=50`). */
+  groupThresholdPct: Partial<Record<Group, number>>;
+  /** A latency change smaller than this is `unchanged` whatever its percentage. */
+  noiseFloorMs: number;
+  /** Fewer samples on either side than this (or than 1/(1-q) for a quantile q) is `inconclusive`. */
+  minSamples: number;
+  /** Seed of the bootstrap draws: the same inputs always give the same verdicts. */
+  seed: number;
+}
+
+/**
+ * Single runs vary from run to run beyond what one run's samples show (a shared machine,
+ * GC, caches): latencies of individual API calls and server histograms vary most, so
+ * their default threshold is wider.
+ */
+export const DEFAULT_SETTINGS: CompareSettings = { thresholdPct: 10, groupThresholdPct: { api: 25, server: 25 }, noiseFloorMs: 5, minSamples: 20, seed: 1 };
+
+/** Bucket bounds (seconds) of the server histograms, as the real components define them. */
+const API_SLI_BUCKETS = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60];
+const ETCD_DISK_BUCKETS = Array.from({ length: 14 }, (_, i) => 0.001 * 2 ** i);
+
+/** The width (ms) of the bucket a value falls in. */
+function bucketWidthMs(boundsS: readonly number[], valueMs: number): number {
+  const v = valueMs / 1000;
+  for (let i = 0; i < boundsS.length; i++) if (v <= boundsS[i]!) return 1000 * (boundsS[i]! - (i === 0 ? 0 : boundsS[i - 1]!));
+  return Infinity;
+}
+
+/** Noise floors of the units that are not latencies: a change this small is never a finding. */
+// Pending pods: a quarter of the SLO's 100, below which the queue's max is timing luck.
+const FLOOR: Record<Exclude<Unit, 'ms'>, number> = { pods: 25, per_s: 0, pct: 0.1 };
+
+export interface Row {
+  id: string;
+  group: Group;
+  label: string;
+  unit: Unit;
+  /** Which way is better. */
+  better: 'lower' | 'higher';
+  a: number;
+  b: number;
+  /** (B - A) / A in percent; null when A is 0. */
+  changePct: number | null;
+  verdict: Verdict;
+  /** Why: the interval, the sample counts, or the rule that decided. */
+  evidence: string;
+  test: {
+    method: 'bootstrap-quantile' | 'two-proportion-z' | 'threshold-only';
+    nA?: number;
+    nB?: number;
+    /** 95% interval of B - A. */
+    interval?: Interval;
+    pValue?: number;
+  };
+}
+
+interface Candidate {
+  id: string;
+  group: Group;
+  label: string;
+  unit: Unit;
+  better: 'lower' | 'higher';
+  a: number;
+  b: number;
+  nA?: number;
+  nB?: number;
+  minN?: number;
+  /** Bucketed values (server histograms): a change within one bucket is resolution, not a finding. */
+  bucketFloor?: number;
+  method: Row['test']['method'];
+  interval?: Interval;
+  pValue?: number;
+}
+
+const QUANTILES = [
+  { q: 0.5, name: 'p50' },
+  { q: 0.9, name: 'p90' },
+  { q: 0.99, name: 'p99' },
+] as const;
+
+/** Every measurement both result sets have, A against B, each with its verdict. */
+export function compareResults(a: ResultFolder, b: ResultFolder, settings: CompareSettings = DEFAULT_SETTINGS): Row[] {
+  const out: Candidate[] = [];
+  podCandidates(a, b, settings, out);
+  apiCandidates(a, b, settings, out);
+  errorCandidates(a, b, out);
+  throughputCandidates(a, b, out);
+  serverCandidates(a, b, out);
+  return out.map((c) => judge(c, settings));
+}
+
+function podCandidates(a: ResultFolder, b: ResultFolder, s: CompareSettings, out: Candidate[]): void {
+  for (const phase of Object.keys(a.summary.pods.phases)) {
+    const sa = a.summary.pods.phases[phase];
+    const sb = b.summary.pods.phases[phase];
+    if (!sa || !sb || sa.count === 0 || sb.count === 0) continue;
+    const da = a.podDistribution(phase);
+    const db = b.podDistribution(phase);
+    for (const { q, name } of QUANTILES) {
+      out.push(quantileCandidate(`pods.${phase}.${name}`, 'pods', `${phase.replace(/_/g, ' ')} ${name}`, da, db, q, s));
+    }
+  }
+}
+
+function apiCandidates(a: ResultFolder, b: ResultFolder, s: CompareSettings, out: Candidate[]): void {
+  const bKeys = new Map(b.summary.api.map((k) => [k.key, k]));
+  for (const ka of a.summary.api) {
+    const kb = bKeys.get(ka.key);
+    if (!kb?.latencyMs || !ka.latencyMs) continue;
+    const da = a.apiDistribution(ka.key);
+    const db = b.apiDistribution(ka.key);
+    for (const { q, name } of QUANTILES.filter((x) => x.name !== 'p90')) {
+      if (da && db) {
+        out.push(quantileCandidate(`api.${ka.key}.${name}`, 'api', `${ka.key} ${name}`, da, db, q, s));
+      } else {
+        // A result set without its histograms: only the summary's value is left.
+        out.push({ id: `api.${ka.key}.${name}`, group: 'api', label: `${ka.key} ${name}`, unit: 'ms', better: 'lower', a: ka.latencyMs[name], b: kb.latencyMs[name], method: 'threshold-only' });
+      }
+    }
+  }
+}
+
+function quantileCandidate(id: string, group: Group, label: string, da: Distribution, db: Distribution, q: number, s: CompareSettings): Candidate {
+  const minN = Math.max(s.minSamples, Math.ceil(1 / (1 - q) - 1e-9));
+  const c: Candidate = { id, group, label, unit: 'ms', better: 'lower', a: quantile(da, q), b: quantile(db, q), nA: da.n, nB: db.n, minN, method: 'bootstrap-quantile' };
+  if (da.n >= minN && db.n >= minN) c.interval = quantileDifferenceInterval(da, db, q, 4000, s.seed);
+  return c;
+}
+
+function sum(o: Record<string, number>): number {
+  return Object.values(o).reduce((x, y) => x + y, 0);
+}
+
+function errorCandidates(a: ResultFolder, b: ResultFolder, out: Candidate[]): void {
+  const totals = (r: ResultFolder) => {
+    let calls = 0;
+    let failed = 0;
+    let retried = 0;
+    for (const k of r.summary.api) {
+      calls += k.count;
+      failed += sum(k.failed);
+      retried += k.retries;
+    }
+    return { calls, failed, retried };
+  };
+  const ta = totals(a);
+  const tb = totals(b);
+  if (ta.calls === 0 || tb.calls === 0) return;
+  const rate = (id: string, label: string, ea: number, na: number, eb: number, nb: number): Candidate => ({
+    id,
+    group: 'errors',
+    label,
+    unit: 'pct',
+    better: 'lower',
+    a: (100 * ea) / na,
+    b: (100 * eb) / nb,
+    nA: na,
+    nB: nb,
+    method: 'two-proportion-z',
+    pValue: proportionPValue(ea, na, eb, nb),
+  });
+  out.push(rate('errors.failed', 'API calls failed', ta.failed, ta.calls, tb.failed, tb.calls));
+  out.push(rate('errors.retried', 'API calls retried (429, 5xx, timeouts)', ta.retried, ta.calls, tb.retried, tb.calls));
+  const bKeys = new Map(b.summary.api.map((k) => [k.key, k]));
+  for (const ka of a.summary.api) {
+    const kb = bKeys.get(ka.key);
+    if (!kb || ka.count === 0 || kb.count === 0) continue;
+    const fa = sum(ka.failed);
+    const fb = sum(kb.failed);
+    if (fa + fb === 0) continue;
+    out.push(rate(`errors.${ka.key}`, `${ka.key} failed`, fa, ka.count, fb, kb.count));
+  }
+}
+
+/** Pods that reached Running per second, from the first create sent (or first seen) to the last Running seen. */
+function podsPerSecond(r: ResultFolder): number | undefined {
+  let first = Infinity;
+  let last = -Infinity;
+  let running = 0;
+  for (const row of r.podRows()) {
+    const start = Date.parse(row.create_sent || row.first_seen || '');
+    const run = Date.parse(row.running_seen ?? '');
+    if (Number.isFinite(start)) first = Math.min(first, start);
+    if (Number.isFinite(run)) {
+      last = Math.max(last, run);
+      running++;
+    }
+  }
+  return running >= 2 && last > first ? (1000 * running) / (last - first) : undefined;
+}
+
+function throughputCandidates(a: ResultFolder, b: ResultFolder, out: Candidate[]): void {
+  const pa = podsPerSecond(a);
+  const pb = podsPerSecond(b);
+  if (pa !== undefined && pb !== undefined) {
+    out.push({ id: 'throughput.pods', group: 'throughput', label: 'pods started per second', unit: 'per_s', better: 'higher', a: pa, b: pb, method: 'threshold-only' });
+  }
+  const calls = (r: ResultFolder): number => r.summary.api.reduce((x, k) => x + k.count, 0);
+  if (a.summary.durationS > 0 && b.summary.durationS > 0 && calls(a) > 0 && calls(b) > 0) {
+    out.push({ id: 'throughput.api', group: 'throughput', label: 'API calls per second', unit: 'per_s', better: 'higher', a: calls(a) / a.summary.durationS, b: calls(b) / b.summary.durationS, method: 'threshold-only' });
+  }
+}
+
+function value<T>(r: T | { unavailable: string } | undefined): T | undefined {
+  return r !== undefined && !(typeof r === 'object' && r !== null && 'unavailable' in r) ? (r as T) : undefined;
+}
+
+function serverCandidates(a: ResultFolder, b: ResultFolder, out: Candidate[]): void {
+  const ra = a.summary.collectors?.run;
+  const rb = b.summary.collectors?.run;
+  if (!ra || !rb) return;
+  const scalar = (id: string, label: string, unit: Unit, better: 'lower' | 'higher', va: number | undefined, vb: number | undefined): void => {
+    if (va !== undefined && vb !== undefined) out.push({ id, group: 'server', label, unit, better, a: va, b: vb, method: 'threshold-only' });
+  };
+  // A p99 from a histogram: needs 100 observations a side, and a change of more than a bucket.
+  const p99 = (id: string, label: string, bounds: readonly number[], ha: { count: number; p99Ms?: number } | undefined, hb: { count: number; p99Ms?: number } | undefined): void => {
+    if (ha?.p99Ms === undefined || hb?.p99Ms === undefined) return;
+    out.push({ id, group: 'server', label, unit: 'ms', better: 'lower', a: ha.p99Ms, b: hb.p99Ms, nA: ha.count, nB: hb.count, minN: 100, bucketFloor: bucketWidthMs(bounds, Math.max(ha.p99Ms, hb.p99Ms)), method: 'threshold-only' });
+  };
+  p99('server.etcd_wal_fsync.p99', 'etcd WAL fsync p99', ETCD_DISK_BUCKETS, value(ra.etcd?.walFsync), value(rb.etcd?.walFsync));
+  p99('server.etcd_backend_commit.p99', 'etcd backend commit p99', ETCD_DISK_BUCKETS, value(ra.etcd?.backendCommit), value(rb.etcd?.backendCommit));
+  scalar('server.scheduler_pending.max', 'scheduler pending pods, max', 'pods', 'lower', value(ra.scheduler?.pendingMax)?.total, value(rb.scheduler?.pendingMax)?.total);
+  scalar('server.scheduler_binds.per_s', 'scheduler binds per second', 'per_s', 'higher', value(ra.scheduler?.bindsPerS), value(rb.scheduler?.bindsPerS));
+  const keysB = new Map((value(rb.apiserver?.latency)?.keys ?? []).map((k) => [k.key, k]));
+  for (const ka of value(ra.apiserver?.latency)?.keys ?? []) {
+    p99(`server.api.${ka.key}.p99`, `apiserver ${ka.key} p99`, API_SLI_BUCKETS, ka, keysB.get(ka.key));
+  }
+}
+
+function judge(c: Candidate, s: CompareSettings): Row {
+  const diff = c.b - c.a;
+  const changePct = c.a === 0 ? (c.b === 0 ? 0 : null) : (100 * diff) / Math.abs(c.a);
+  const row: Row = {
+    id: c.id,
+    group: c.group,
+    label: c.label,
+    unit: c.unit,
+    better: c.better,
+    a: c.a,
+    b: c.b,
+    changePct,
+    verdict: 'unchanged',
+    evidence: '',
+    test: { method: c.method, ...(c.nA !== undefined ? { nA: c.nA, nB: c.nB } : {}), ...(c.interval ? { interval: c.interval } : {}), ...(c.pValue !== undefined ? { pValue: c.pValue } : {}) },
+  };
+  const threshold = s.groupThresholdPct[c.group] ?? s.thresholdPct;
+  const floor = Math.max(c.unit === 'ms' ? s.noiseFloorMs : FLOOR[c.unit], c.bucketFloor ?? 0);
+  const floorText = c.bucketFloor !== undefined && c.bucketFloor >= (c.unit === 'ms' ? s.noiseFloorMs : 0) ? `one histogram bucket (${formatValue(floor, c.unit)})` : `the noise floor (${formatValue(floor, c.unit)})`;
+  // A change too small to matter is `unchanged` however few the samples; a larger one needs enough of them to be a finding.
+  if (Math.abs(diff) <= floor) return { ...row, evidence: `change within ${floorText}` };
+  if (changePct !== null && Math.abs(changePct) < threshold) return { ...row, evidence: `change within ±${threshold}%` };
+  if (c.minN !== undefined && (c.nA! < c.minN || c.nB! < c.minN)) {
+    return { ...row, verdict: 'inconclusive', evidence: `${c.nA} vs ${c.nB} samples; a ${c.label.split(' ').pop()} needs at least ${c.minN} on each side` };
+  }
+  const better = c.better === 'lower' ? diff < 0 : diff > 0;
+  const direction: Verdict = better ? 'improved' : 'regressed';
+  if (c.interval) {
+    // A finding needs the whole interval beyond the threshold and the floor: confident the change is at least that large, not merely not zero.
+    const margin = Math.max(floor, (threshold / 100) * Math.abs(c.a));
+    const range = `95% interval of the change ${signed(c.interval.low, c.unit)} .. ${signed(c.interval.high, c.unit)}`;
+    const beyond = diff > 0 ? c.interval.low > margin : c.interval.high < -margin;
+    return { ...row, verdict: beyond ? direction : 'inconclusive', evidence: beyond ? range : `${range}: could be within ±${threshold}%` };
+  }
+  if (c.pValue !== undefined) {
+    const p = `p = ${c.pValue < 0.001 ? '< 0.001' : c.pValue.toFixed(3)} (two-proportion test, ${c.nA} vs ${c.nB} calls)`;
+    return { ...row, verdict: c.pValue < 0.05 ? direction : 'inconclusive', evidence: c.pValue < 0.05 ? p : `${p}: could be chance` };
+  }
+  return { ...row, verdict: direction, evidence: `beyond ±${threshold}% and ${floorText} (one value per run: nothing to test)` };
+}
+
+export function formatValue(v: number, unit: Unit): string {
+  switch (unit) {
+    case 'ms':
+      return Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(2)} s` : Math.abs(v) >= 100 ? `${v.toFixed(0)} ms` : Math.abs(v) >= 10 ? `${v.toFixed(1)} ms` : `${v.toFixed(2)} ms`;
+    case 'pods':
+      return `${Math.round(v)}`;
+    case 'per_s':
+      return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)}/s`;
+    case 'pct':
+      return `${v.toFixed(2)}%`;
+  }
+}
+
+function signed(v: number, unit: Unit): string {
+  return `${v > 0 ? '+' : v < 0 ? '-' : '±'}${formatValue(Math.abs(v), unit)}`;
+}
+
+export function formatChange(pct: number | null): string {
+  if (pct === null) return 'new';
+  if (Math.abs(pct) < 0.5) return '±0%';
+  return `${pct > 0 ? '+' : '-'}${Math.abs(pct) >= 10 ? Math.abs(pct).toFixed(0) : Math.abs(pct).toFixed(1)}%`;
+}
