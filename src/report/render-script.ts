@@ -75,7 +75,7 @@ export const RENDER_SCRIPT = String.raw`
           borderColor: runs.length > 1 ? COLORS[ri] : l.color,
           backgroundColor: runs.length > 1 ? FILL[ri] : l.color,
           borderWidth: l.width || 2,
-          borderDash: runs.length > 1 ? l.dash || [] : l.dash || [],
+          borderDash: l.dash || [],
           pointRadius: 0,
           spanGaps: false,
           tension: 0
