@@ -32,18 +32,13 @@ export interface Pending {
   total: number;
 }
 
-export interface ServerApiKey {
+/** One apiserver request key's latency over a period: its histogram summary and its SLO threshold. */
+export interface ServerApiKey extends HistogramSummary {
   key: string;
   verb: string;
   resource: string;
   subresource: string;
   scope: string;
-  count: number;
-  p50Ms?: number;
-  p90Ms?: number;
-  p99Ms?: number;
-  meanMs?: number;
-  p99AboveHighestBucket?: true;
   thresholdMs: number;
 }
 
