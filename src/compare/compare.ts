@@ -39,11 +39,14 @@ function bucketWidthMs(boundsS: readonly number[], valueMs: number): number {
   return Infinity;
 }
 
-/** Noise floors of the units that are not latencies: a change this small is never a finding. */
-// Pending pods: a quarter of the SLO's 100, below which the queue's max is timing luck.
+/**
+ * Noise floors of the units that are not latencies: a change this small is never a finding.
+ * Pending pods: a quarter of the SLO's 100, below which the queue's max is timing luck.
+ */
 const FLOOR: Record<Exclude<Unit, 'ms'>, number> = { pods: 25, per_s: 0, pct: 0.1 };
 
-export interface Row {
+/** One measurement of both runs, before and after it is judged. */
+interface Measurement {
   id: string;
   group: Group;
   label: string;
@@ -52,6 +55,9 @@ export interface Row {
   better: 'lower' | 'higher';
   a: number;
   b: number;
+}
+
+export interface Row extends Measurement {
   /** (B - A) / A in percent; null when A is 0. */
   changePct: number | null;
   verdict: Verdict;
@@ -67,14 +73,7 @@ export interface Row {
   };
 }
 
-interface Candidate {
-  id: string;
-  group: Group;
-  label: string;
-  unit: Unit;
-  better: 'lower' | 'higher';
-  a: number;
-  b: number;
+interface Candidate extends Measurement {
   nA?: number;
   nB?: number;
   minN?: number;

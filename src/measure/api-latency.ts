@@ -18,19 +18,14 @@ export interface KeyRecord {
   thresholdMs: number;
 }
 
-export interface ApiKeySummary {
+/** A key's counters as recorded, with the key spelled out and the histogram reduced to stats. */
+export interface ApiKeySummary extends Omit<KeyRecord, 'key' | 'histogram'> {
   key: string;
   verb: string;
   resource: string;
   subresource: string;
   scope: string;
   latencyMs?: Stats;
-  count: number;
-  errors: Record<string, number>;
-  failed: Record<string, number>;
-  retries: number;
-  slowCount: number;
-  thresholdMs: number;
 }
 
 /** Per-second counters for the time series. */

@@ -1,3 +1,4 @@
+import { SIM_DEFAULTS } from '../options.js';
 import type { StorageBackend } from '../storage/backend.js';
 import { type ApiRequest, type ApiResponse, jsonResponse, type StreamSink } from './api-types.js';
 import { Cacher } from './cacher.js';
@@ -39,13 +40,14 @@ export interface ApiServerOptions extends ApiCoreOptions {
   onInternalError?: (err: unknown) => void;
 }
 
+// The sim's defaults (options.ts) are the one place these are set.
 export const DEFAULT_API_OPTIONS: Omit<ApiServerOptions, 'serverAddress'> = {
-  maxRequestsInflight: 400,
-  maxMutatingRequestsInflight: 200,
-  watchHistoryWindowMs: 75_000,
-  watchHistoryMax: 100 * 1024,
-  bookmarkIntervalMs: 60_000,
-  minRequestTimeoutSeconds: 1800,
+  maxRequestsInflight: SIM_DEFAULTS.maxRequestsInflight,
+  maxMutatingRequestsInflight: SIM_DEFAULTS.maxMutatingRequestsInflight,
+  watchHistoryWindowMs: SIM_DEFAULTS.watchHistoryWindowMs,
+  watchHistoryMax: SIM_DEFAULTS.watchHistoryMax,
+  bookmarkIntervalMs: SIM_DEFAULTS.bookmarkIntervalMs,
+  minRequestTimeoutSeconds: SIM_DEFAULTS.minRequestTimeoutSeconds,
   tooLargeRvWaitMs: 3000,
 };
 
