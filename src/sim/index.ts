@@ -85,9 +85,24 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
   }
 
   const cleanups: (() => Promise<void> | void)[] = [];
+  // Every component's client: closed first at stop, so work queued behind a rate limiter
+  // (thousands of bindings behind --scheduler-qps) ends at once instead of keeping the
+  // process alive for minutes while it fails against closed storage.
+  let api!: ApiServer;
+  const clients: LocalClient[] = [];
+  const client = (component: string, limiter?: TokenBucket): LocalClient => {
+    const c = new LocalClient(api, component, limiter);
+    clients.push(c);
+    return c;
+  };
   let shuttingDown = false;
+  // What components report while they are being stopped is the stop, not news.
+  const componentLog = (line: string): void => {
+    if (!shuttingDown) log(line);
+  };
   const cleanup = async (): Promise<void> => {
     shuttingDown = true;
+    for (const c of clients) c.close();
     for (const fn of cleanups.reverse()) {
       try {
         await fn();
@@ -142,7 +157,7 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
 
     const certs = await generateServingCerts(o.host === '0.0.0.0' || o.host === '::' ? [] : [o.host]);
     const token = randomBytes(32).toString('base64url');
-    const api = new ApiServer(events ? { main, events } : { main }, {
+    api = new ApiServer(events ? { main, events } : { main }, {
       serverAddress: `${o.host}:${o.port}`,
       maxRequestsInflight: o.maxRequestsInflight,
       maxMutatingRequestsInflight: o.maxMutatingRequestsInflight,
@@ -156,19 +171,19 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     });
     cleanups.push(() => api.stop());
     await api.start();
-    await bootstrapNamespaces(new LocalClient(api, 'kbench-sim-bootstrap'));
+    await bootstrapNamespaces(client('kbench-sim-bootstrap'));
 
     const random = new Random(o.seed);
     const now = Date.now;
 
     // kube-controller-manager: every controller has its own client and rate limiter.
     const controllerClient = (name: string): LocalClient =>
-      new LocalClient(api, `kube-controller-manager/${name}`, new TokenBucket(o.controllerQps, o.controllerBurst));
+      client(`kube-controller-manager/${name}`, new TokenBucket(o.controllerQps, o.controllerBurst));
     const namespaceController = new NamespaceController(controllerClient('namespace'), api.registry);
     const gc = new GarbageCollector(controllerClient('garbage-collector'), api.registry);
-    const rsController = new ReplicaSetController(controllerClient('replicaset'), o.concurrentReplicasetSyncs, log);
-    const deployController = new DeploymentController(controllerClient('deployment'), o.concurrentDeploymentSyncs, now, log);
-    const kcmLease = new LeaderLease(new LocalClient(api, 'kube-controller-manager'), 'kube-controller-manager', now);
+    const rsController = new ReplicaSetController(controllerClient('replicaset'), o.concurrentReplicasetSyncs, componentLog);
+    const deployController = new DeploymentController(controllerClient('deployment'), o.concurrentDeploymentSyncs, now, componentLog);
+    const kcmLease = new LeaderLease(client('kube-controller-manager'), 'kube-controller-manager', now);
     cleanups.push(
       () => namespaceController.stop(),
       () => gc.stop(),
@@ -179,14 +194,14 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     await Promise.all([namespaceController.start(), gc.start(), rsController.start(), deployController.start(), kcmLease.start()]);
 
     // Nodes and their kubelets.
-    const kubeletClient = new LocalClient(api, 'kubelet');
+    const kubeletClient = client('kubelet');
     const nodeAgent = new NodeAgent(kubeletClient, {
       count: o.nodes,
       shape: { cpu: o.nodeCpu, memory: o.nodeMemory, pods: o.nodePods },
       leaseIntervalMs: o.nodeLeaseIntervalMs,
       statusIntervalMs: o.nodeStatusIntervalMs,
       now,
-      log,
+      log: componentLog,
     });
     cleanups.push(() => nodeAgent.stop());
     await nodeAgent.start();
@@ -200,18 +215,18 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
       events: o.kubeletEvents,
       random: random.fork(),
       now,
-      log,
+      log: componentLog,
     });
     cleanups.push(() => pods.stop());
     await pods.start();
 
     // kube-scheduler.
-    const schedulerLease = new LeaderLease(new LocalClient(api, 'kube-scheduler'), 'kube-scheduler', now);
-    const scheduler = new Scheduler(new LocalClient(api, 'kube-scheduler', new TokenBucket(o.schedulerQps, o.schedulerBurst)), {
+    const schedulerLease = new LeaderLease(client('kube-scheduler'), 'kube-scheduler', now);
+    const scheduler = new Scheduler(client('kube-scheduler', new TokenBucket(o.schedulerQps, o.schedulerBurst)), {
       instance: `default-scheduler-${schedulerLease.identity.split('_')[0]}`,
       random: random.fork(),
       now,
-      log,
+      log: componentLog,
     });
     cleanups.push(() => scheduler.stop(), () => schedulerLease.stop());
     await schedulerLease.start();
@@ -221,7 +236,7 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     cleanups.push(() => schedulerMetrics.close());
     // The scheduler as a static pod's mirror, reachable through the apiserver's pod proxy
     // (kube-system/kube-scheduler-<node>:10259), as collectors find it on kubeadm clusters.
-    const schedulerPod = await mirrorPod(new LocalClient(api, 'kubelet'), `kube-scheduler-${controlPlaneNodeName()}`, 'kube-scheduler');
+    const schedulerPod = await mirrorPod(client('kubelet'), `kube-scheduler-${controlPlaneNodeName()}`, 'kube-scheduler');
     api.setProxyTarget('kube-system', schedulerPod, 10259, {
       scheme: 'https',
       fetch: async (p) =>

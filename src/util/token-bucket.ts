@@ -2,7 +2,8 @@
  * A token bucket like client-go's flowcontrol rate limiter: `qps` tokens per second, at
  * most `burst` saved up. `take()` resolves when a token is available and reports how long
  * the caller waited, so that wait can be measured apart from the request it delays.
- * qps <= 0 means no limit.
+ * qps <= 0 means no limit. A wait ends early, rejecting with the signal's reason, when the
+ * caller's signal aborts: a component that stops must not keep queued requests alive.
  */
 export class TokenBucket {
   #tokens: number;
@@ -30,7 +31,8 @@ export class TokenBucket {
   }
 
   /** Takes a token, waiting for one if needed; resolves to the milliseconds waited. */
-  take(): Promise<number> {
+  take(signal?: AbortSignal): Promise<number> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.unlimited) return Promise.resolve(0);
     this.#refill();
     if (this.#queue.length === 0 && this.#tokens >= 1) {
@@ -38,8 +40,22 @@ export class TokenBucket {
       return Promise.resolve(0);
     }
     const start = this.now();
-    return new Promise<number>((resolve) => {
-      this.#queue.push(() => resolve(this.now() - start));
+    return new Promise<number>((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = this.#queue.indexOf(grant);
+        if (i >= 0) this.#queue.splice(i, 1);
+        if (this.#queue.length === 0 && this.#timer) {
+          clearTimeout(this.#timer);
+          this.#timer = undefined;
+        }
+        reject(signal!.reason);
+      };
+      const grant = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(this.now() - start);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#queue.push(grant);
       this.#schedule();
     });
   }

@@ -2,8 +2,10 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { spawnSim, type SimProcess } from '../../src/cluster/sim-process.js';
-import { requireEtcd } from '../helpers/sim-fixture.js';
+import { TestClient } from '../helpers/sim-client.js';
+import { eventually, requireEtcd } from '../helpers/sim-fixture.js';
 
 const run = promisify(execFile);
 const CLI = new URL('../../dist/cli/main.js', import.meta.url).pathname;
@@ -53,6 +55,43 @@ describe('kbench sim (the command)', () => {
     expect(existsSync(sim.kubeconfig)).toBe(false);
     expect(existsSync(sim.discovery)).toBe(false);
     expect(existsSync(`/proc/${etcdPids[0]}`)).toBe(false);
+  });
+
+  it('stops at once on SIGTERM while bindings are queued behind --scheduler-qps, printing no component errors', async () => {
+    const lines: string[] = [];
+    const sim = await spawnSim(['--storage', 'memory', '--scheduler-qps', '1', '--scheduler-burst', '1'], { log: (l) => lines.push(l) });
+    started.push(sim);
+    const kc = parse(readFileSync(sim.kubeconfig, 'utf8')) as {
+      clusters: { cluster: { 'certificate-authority-data': string } }[];
+      users: { user: { token: string } }[];
+    };
+    const client = new TestClient({
+      url: sim.url,
+      token: kc.users[0]!.user.token,
+      caPem: Buffer.from(kc.clusters[0]!.cluster['certificate-authority-data'], 'base64').toString(),
+    });
+    await client.request('POST', '/api/v1/namespaces', { metadata: { name: 'queued' } });
+    const pods = 40;
+    for (let i = 0; i < pods; i++) {
+      const res = await client.request('POST', '/api/v1/namespaces/queued/pods', {
+        metadata: { name: `p-${i}` },
+        spec: { containers: [{ name: 'c', image: 'pause' }] },
+      });
+      expect(res.status).toBe(201);
+    }
+    // At 1 QPS the scheduler has bound only a few: the rest wait for its rate limiter.
+    const list = await eventually(
+      () => client.request<{ items: { spec: { nodeName?: string } }[] }>('GET', '/api/v1/namespaces/queued/pods'),
+      (r) => r.status === 200,
+    );
+    expect(list.body.items.filter((p) => !p.spec.nodeName).length).toBeGreaterThan(pods / 2);
+    client.agent.destroy();
+
+    // Draining those at 1 QPS would take longer than the grace: the sim must end them instead.
+    await sim.stop(30_000);
+    expect(await sim.exited).toBe(0);
+    const after = lines.slice(lines.findIndex((l) => l.includes('SIGTERM: stopping')) + 1);
+    expect(after).toEqual([]);
   });
 
   it('answers bad input with exit code 2 and one clear message, starting nothing', async () => {

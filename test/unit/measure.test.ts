@@ -86,4 +86,21 @@ describe('token bucket', () => {
     expect(await pending).toBe(100);
     expect(new TokenBucket(0, 1).unlimited).toBe(true);
   });
+
+  it('ends a wait when the caller aborts, without taking a token from those still waiting', async () => {
+    let t = 0;
+    const b = new TokenBucket(10, 1, () => t);
+    await b.take();
+    const stopping = new AbortController();
+    const aborted = b.take(stopping.signal);
+    const kept = b.take();
+    expect(b.waiting).toBe(2);
+    stopping.abort(new Error('component stopped'));
+    await expect(aborted).rejects.toThrow('component stopped');
+    expect(b.waiting).toBe(1);
+    t = 100;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await kept).toBe(100);
+    await expect(b.take(stopping.signal)).rejects.toThrow('component stopped');
+  });
 });
