@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiServer } from './apiserver/apiserver.js';
 import type { CachedObject, WatchEventType } from './apiserver/cacher.js';
@@ -58,14 +57,11 @@ export class LocalClient {
     readonly component: string,
     /** The component's client-side rate limiter (its --kube-api-qps / --kube-api-burst). */
     private readonly limiter?: TokenBucket,
-  ) {
-    // Every request queued behind the limiter listens for close; thousands queue by design.
-    setMaxListeners(0, this.#closing.signal);
-  }
+  ) {}
 
   /**
-   * Ends the client: requests waiting for the rate limiter or a 429 retry, and every later
-   * request, reject with LocalClientClosedError. A stopping component's queued work then
+   * Ends the client: requests waiting for the rate limiter, every later request and every
+   * 429 retry reject with LocalClientClosedError. A stopping component's queued work then
    * ends at once instead of trickling out at its QPS against storage that is closing.
    */
   close(): void {
@@ -90,7 +86,7 @@ export class LocalClient {
     const signal = this.#closing.signal;
     for (let attempt = 0; ; attempt++) {
       if (this.limiter) await this.limiter.take(signal);
-      if (signal.aborted) throw signal.reason;
+      if (signal.aborted) throw signal.reason as LocalClientClosedError;
       res = await this.api.handle({
         method,
         path,
@@ -101,9 +97,9 @@ export class LocalClient {
         component: this.component,
       });
       if (!res || res.status !== 429 || attempt >= 9) break;
-      await sleep(Number(res.headers['Retry-After'] ?? 1) * 1000, undefined, { signal }).catch(() => {
-        throw signal.reason;
-      });
+      // Not tied to the signal (a listener per sleeping request is costly in a 429 storm):
+      // a closed client notices at the next attempt, about a second later.
+      await sleep(Number(res.headers['Retry-After'] ?? 1) * 1000);
     }
     if (!res) throw new Error(`unexpected streamed response for ${method} ${path}`);
     if (options.discard && res.status < 400) return undefined as T;

@@ -1,3 +1,9 @@
+interface Waiter {
+  grant(): void;
+  reject(reason: unknown): void;
+  signal: AbortSignal | undefined;
+}
+
 /**
  * A token bucket like client-go's flowcontrol rate limiter: `qps` tokens per second, at
  * most `burst` saved up. `take()` resolves when a token is available and reports how long
@@ -8,7 +14,12 @@
 export class TokenBucket {
   #tokens: number;
   #last: number;
-  #queue: (() => void)[] = [];
+  #queue: Waiter[] = [];
+  /**
+   * Waiters by signal, one abort listener per signal: thousands of requests queue behind
+   * one client's signal, and EventTarget makes each added listener cost O(listeners).
+   */
+  readonly #bySignal = new Map<AbortSignal, Set<Waiter>>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -41,21 +52,9 @@ export class TokenBucket {
     }
     const start = this.now();
     return new Promise<number>((resolve, reject) => {
-      const onAbort = (): void => {
-        const i = this.#queue.indexOf(grant);
-        if (i >= 0) this.#queue.splice(i, 1);
-        if (this.#queue.length === 0 && this.#timer) {
-          clearTimeout(this.#timer);
-          this.#timer = undefined;
-        }
-        reject(signal!.reason);
-      };
-      const grant = (): void => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(this.now() - start);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#queue.push(grant);
+      const waiter: Waiter = { grant: () => resolve(this.now() - start), reject, signal };
+      this.#queue.push(waiter);
+      if (signal) this.#track(signal, waiter);
       this.#schedule();
     });
   }
@@ -71,6 +70,28 @@ export class TokenBucket {
     return this.#queue.length;
   }
 
+  #track(signal: AbortSignal, waiter: Waiter): void {
+    let set = this.#bySignal.get(signal);
+    if (!set) {
+      set = new Set();
+      this.#bySignal.set(signal, set);
+      signal.addEventListener('abort', () => this.#abort(signal), { once: true });
+    }
+    set.add(waiter);
+  }
+
+  #abort(signal: AbortSignal): void {
+    const set = this.#bySignal.get(signal);
+    this.#bySignal.delete(signal);
+    if (!set) return;
+    this.#queue = this.#queue.filter((w) => !set.has(w));
+    for (const w of set) w.reject(signal.reason);
+    if (this.#queue.length === 0 && this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
   #schedule(): void {
     if (this.#timer) return;
     this.#refill();
@@ -80,7 +101,10 @@ export class TokenBucket {
       this.#refill();
       while (this.#queue.length > 0 && this.#tokens >= 1) {
         this.#tokens -= 1;
-        this.#queue.shift()!();
+        const w = this.#queue.shift()!;
+        // The signal's listener stays (once) while the signal lives; only the set shrinks.
+        if (w.signal) this.#bySignal.get(w.signal)?.delete(w);
+        w.grant();
       }
       if (this.#queue.length > 0) this.#schedule();
     }, Math.max(0, Math.ceil(wait)));
