@@ -116,6 +116,27 @@ describe.each(STORAGE_MODES)('real kubectl against the sim (%s storage)', (stora
     expect((await client.get('/apis/apps/v1/namespaces/kt/deployments/web')).body.spec.replicas).toBe(2);
   });
 
+  it('waits with kubectl wait and kubectl rollout status', async () => {
+    expect(await kubectl('wait', '--for=condition=Ready', 'pod/p1', '-n', 'kt', '--timeout=60s')).toContain('pod/p1 condition met');
+    expect(await kubectl('wait', '--for=jsonpath={.status.phase}=Running', 'pod/p1', '-n', 'kt', '--timeout=60s')).toContain('condition met');
+    expect(await kubectl('rollout', 'status', 'deployment/web', '-n', 'kt', '--timeout=60s')).toContain('successfully rolled out');
+    expect(await kubectl('wait', '--for=condition=Available', 'deployment/web', '-n', 'kt', '--timeout=60s')).toContain('condition met');
+    // A finalizer holds the deletion until kubectl wait is watching (its -v=6 log says so).
+    await client.post('/api/v1/namespaces/kt/configmaps', { metadata: { name: 'gone', finalizers: ['kbench.io/test'] } });
+    await kubectl('delete', 'configmap', 'gone', '-n', 'kt', '--wait=false');
+    const w = spawn('kubectl', ['wait', '--for=delete', 'configmap/gone', '-n', 'kt', '--timeout=60s', '-v=6', `--cache-dir=${path.join(dir, 'cache')}`], { env });
+    watchers.push(w);
+    let out = '';
+    let log = '';
+    w.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    w.stderr.on('data', (c: Buffer) => (log += c.toString()));
+    const exited = new Promise<number | null>((r) => w.once('exit', r));
+    await eventually(() => log, (l) => /GET https:\/\/\S+\/configmaps\?\S*watch=true/.test(l), 30_000, 'kubectl wait to watch');
+    await client.patch('/api/v1/namespaces/kt/configmaps/gone', { metadata: { finalizers: null } });
+    expect(await exited).toBe(0);
+    expect(out).toContain('configmap/gone condition met');
+  });
+
   it('sees a change with kubectl get --watch', async () => {
     const w = spawn('kubectl', ['get', 'pods', '-n', 'kt', '--watch', '-o', 'json', '--output-watch-events', `--cache-dir=${path.join(dir, 'cache')}`], { env });
     watchers.push(w);
