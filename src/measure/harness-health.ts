@@ -5,6 +5,8 @@ export interface HealthSample {
   lagP99Ms: number;
   /** CPU used by kbench over the last interval, as % of one core. */
   cpuPct: number;
+  /** Length of the interval (ms): samples are weighted by it. */
+  windowMs: number;
 }
 
 export interface HealthSummary {
@@ -14,7 +16,7 @@ export interface HealthSummary {
   lagMaxMs: number;
   cpuMeanPct: number;
   cpuMaxPct: number;
-  /** Share of samples where the harness was saturated. */
+  /** Share of the sampled time in which the harness was saturated. */
   saturatedShare: number;
   bottleneck: boolean;
   reason?: string;
@@ -50,6 +52,7 @@ export class HarnessHealth {
     const s: HealthSample = {
       lagP99Ms: this.#delay.percentile(99) / 1e6,
       cpuPct: elapsedUs > 0 ? ((cpu.user + cpu.system) / elapsedUs) * 100 : 0,
+      windowMs: now - this.#at,
     };
     this.#delay.reset();
     this.#cpu = process.cpuUsage();
@@ -59,16 +62,19 @@ export class HarnessHealth {
   }
 
   summary(): HealthSummary {
-    const n = this.samples.length || 1;
+    // Weighted by interval length: a short sample at a phase boundary counts for its length.
+    const total = this.samples.reduce((a, s) => a + s.windowMs, 0) || 1;
     const lags = this.samples.map((s) => s.lagP99Ms).sort((a, b) => a - b);
-    const saturated = this.samples.filter((s) => s.lagP99Ms > LAG_LIMIT_MS || s.cpuPct > CPU_LIMIT_PCT).length;
-    const share = saturated / n;
+    const seconds = this.samples.filter((s) => s.windowMs >= 900);
+    const saturatedMs = this.samples.filter((s) => s.lagP99Ms > LAG_LIMIT_MS || s.cpuPct > CPU_LIMIT_PCT).reduce((a, s) => a + s.windowMs, 0);
+    const share = saturatedMs / total;
     const out: HealthSummary = {
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
       lagP99Ms: lags[Math.max(0, Math.ceil(0.99 * lags.length) - 1)] ?? 0,
       lagMaxMs: lags[lags.length - 1] ?? 0,
-      cpuMeanPct: this.samples.reduce((a, s) => a + s.cpuPct, 0) / n,
-      cpuMaxPct: Math.max(0, ...this.samples.map((s) => s.cpuPct)),
+      cpuMeanPct: this.samples.reduce((a, s) => a + s.cpuPct * s.windowMs, 0) / total,
+      // The peak over whole seconds: a few busy milliseconds at a boundary are not a peak.
+      cpuMaxPct: Math.max(0, ...(seconds.length > 0 ? seconds : this.samples).map((s) => s.cpuPct)),
       saturatedShare: share,
       bottleneck: share > 0.1,
     };

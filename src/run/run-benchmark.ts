@@ -183,6 +183,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
           await o.collectors?.phaseStart(phase.name);
         },
         onPhaseEnd: async (phase, r) => {
+          series.phaseEnded();
           await o.collectors?.phaseEnd(phase.name);
           const ops = r.operations ? `: ${r.operations.succeeded}/${r.operations.planned} ok${r.operations.failed ? `, ${r.operations.failed} failed` : ''}${r.operations.skipped ? `, ${r.operations.skipped} skipped` : ''}` : '';
           o.reporter.info(`phase ${phase.name} ${r.status} in ${(r.durationMs / 1000).toFixed(1)} s${ops}${r.error ? ` (${r.error})` : ''}`);

@@ -26,11 +26,14 @@ export const TIMESERIES_COLUMNS = [
 /**
  * One row per second of what the run looks like from the client: pods in each state,
  * transitions per second, requests and errors per second, time spent waiting on kbench's
- * own rate limiter, and the harness's event-loop lag and CPU.
+ * own rate limiter, and the harness's event-loop lag and CPU. One more row at the end of
+ * every phase, so the state a phase ended in is exact rather than up to a second stale;
+ * rates are over each row's own interval.
  */
 export class TimeseriesRecorder {
   #timer: NodeJS.Timeout | undefined;
   #t0 = 0;
+  #lastRowAt = 0;
   #phase = '';
   #lastLimiterSum = 0;
 
@@ -43,11 +46,17 @@ export class TimeseriesRecorder {
 
   start(): void {
     this.#t0 = performance.now();
+    this.#lastRowAt = this.#t0;
     this.#timer = setInterval(() => this.#row(), 1000);
   }
 
   setPhase(name: string): void {
     this.#phase = name;
+  }
+
+  /** The current phase has ended: a row with its final state. */
+  phaseEnded(): void {
+    if (this.#timer) this.#row();
   }
 
   stop(): void {
@@ -56,6 +65,10 @@ export class TimeseriesRecorder {
   }
 
   #row(): void {
+    const now = performance.now();
+    const secs = (now - this.#lastRowAt) / 1000;
+    this.#lastRowAt = now;
+    const perS = (n: number): number => (secs > 0 ? Math.round((n / secs) * 10) / 10 : 0);
     const tick = this.tracker.takeTick();
     const cur = this.tracker.current();
     const api = this.api.takeTick();
@@ -65,20 +78,20 @@ export class TimeseriesRecorder {
     this.#lastLimiterSum = waitSum;
     this.rs.appendRow('timeseries.csv', TIMESERIES_COLUMNS, [
       new Date().toISOString(),
-      ((performance.now() - this.#t0) / 1000).toFixed(1),
+      ((now - this.#t0) / 1000).toFixed(2),
       this.#phase,
       cur.seen,
       cur.scheduled,
       cur.running,
       cur.ready,
       cur.seen - cur.running,
-      tick.seen,
-      tick.scheduled,
-      tick.running,
-      tick.deleted,
-      api.requests,
-      api.errors,
-      waitMs.toFixed(1),
+      perS(tick.seen),
+      perS(tick.scheduled),
+      perS(tick.running),
+      perS(tick.deleted),
+      perS(api.requests),
+      perS(api.errors),
+      (secs > 0 ? waitMs / secs : 0).toFixed(1),
       h.lagP99Ms.toFixed(1),
       h.cpuPct.toFixed(0),
     ]);

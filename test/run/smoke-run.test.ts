@@ -100,7 +100,13 @@ describe('kbench run workloads/smoke.yaml on the sim, end to end', () => {
   it('writes the time series, junit and clusterloader2 perfdata', () => {
     const ts = parse(readFileSync(path.join(out, 'timeseries.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
     expect(ts.length).toBeGreaterThan(2);
+    // Besides the rows each second, a row ends every phase with its exact state.
+    const lastOf = (phase: string): Record<string, string> => ts.filter((r) => r.phase === phase).at(-1)!;
+    expect(Number(lastOf('running').pods_running)).toBe(300);
     expect(Math.max(...ts.map((r) => Number(r.pods_running)))).toBe(300);
+    expect(Number(lastOf('all-gone').pods_seen)).toBe(0);
+    const elapsed = ts.map((r) => Number(r.elapsed_s));
+    expect(elapsed).toEqual([...elapsed].sort((a, b) => a - b));
     expect(ts.some((r) => Number(r.requests_per_s) > 0)).toBe(true);
     const junit = readFileSync(path.join(out, 'junit.xml'), 'utf8');
     expect(junit).toMatch(new RegExp(`<testsuite name="kbench-smoke" tests="${summary.slo.length}"`));
