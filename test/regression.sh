@@ -13,5 +13,7 @@ elif [ "$rc" -ne 0 ]; then
   exit "$rc"
 fi
 # Thresholds wide enough for a noisy shared machine; pod startup 1.5x slower or throughput down by half still fails.
+# The pending-queue max of a 300-pod smoke run is timing (0-21 seen on one idle machine): only
+# a change of the SLO's 100 pods counts.
 exec node dist/cli/main.js compare results/baseline/smoke "$out" --fail-on-regression \
-  --threshold 50 --threshold api=400 --threshold server=400 --noise-floor-ms 50
+  --threshold 50 --threshold api=400 --threshold server=400 --noise-floor-ms 50 --noise-floor-pods 100

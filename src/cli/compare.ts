@@ -8,6 +8,7 @@ import { EXIT, UsageError } from './errors.js';
 export interface CompareFlags {
   threshold: string[];
   noiseFloorMs: number;
+  noiseFloorPods: number;
   minSamples: number;
   force: boolean;
   failOnRegression: boolean;
@@ -40,8 +41,9 @@ export function parseThresholds(values: readonly string[]): Pick<CompareSettings
 
 export function settingsFrom(f: CompareFlags): CompareSettings {
   if (!(f.noiseFloorMs >= 0)) throw new UsageError(`--noise-floor-ms ${f.noiseFloorMs}: expected a number of milliseconds, 0 or more`);
+  if (!(f.noiseFloorPods >= 0)) throw new UsageError(`--noise-floor-pods ${f.noiseFloorPods}: expected a number of pods, 0 or more`);
   if (!(Number.isInteger(f.minSamples) && f.minSamples >= 1)) throw new UsageError(`--min-samples ${f.minSamples}: expected a whole number, 1 or more`);
-  return { ...DEFAULT_SETTINGS, ...parseThresholds(f.threshold), noiseFloorMs: f.noiseFloorMs, minSamples: f.minSamples };
+  return { ...DEFAULT_SETTINGS, ...parseThresholds(f.threshold), noiseFloorMs: f.noiseFloorMs, noiseFloorPods: f.noiseFloorPods, minSamples: f.minSamples };
 }
 
 export function openResult(dir: string, role: string): ResultFolder {
@@ -78,6 +80,11 @@ export function withCompareOptions<T>(y: Argv<T>, failFlag = true): Argv<T> {
       describe: `Smallest change (percent of A) that counts: default ${DEFAULT_SETTINGS.thresholdPct}, api and server 25; per group: --threshold api=50 (groups ${GROUPS.join(', ')})`,
     })
     .option('noise-floor-ms', { type: 'number', default: DEFAULT_SETTINGS.noiseFloorMs, describe: 'A latency change smaller than this is unchanged, whatever its percentage' })
+    .option('noise-floor-pods', {
+      type: 'number',
+      default: DEFAULT_SETTINGS.noiseFloorPods,
+      describe: "A change of the scheduler's pending-queue max smaller than this is unchanged",
+    })
     .option('min-samples', { type: 'number', default: DEFAULT_SETTINGS.minSamples, describe: 'Fewer samples on a side is inconclusive (a p99 needs at least 100)' })
     .option('force', { type: 'boolean', default: false, describe: 'Compare result sets of different workloads' });
   return (failFlag ? withFlags.option('fail-on-regression', { type: 'boolean', default: false, describe: 'Exit 3 when any measurement regressed' }) : withFlags) as Argv<T>;

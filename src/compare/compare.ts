@@ -15,6 +15,11 @@ export interface CompareSettings {
   groupThresholdPct: Partial<Record<Group, number>>;
   /** A latency change smaller than this is `unchanged` whatever its percentage. */
   noiseFloorMs: number;
+  /**
+   * A change of the scheduler's pending-queue max smaller than this is `unchanged`: below it
+   * the max is timing luck (when in a burst the sample fell). Default a quarter of the SLO's 100.
+   */
+  noiseFloorPods: number;
   /** Fewer samples on either side than this (or than 1/(1-q) for a quantile q) is `inconclusive`. */
   minSamples: number;
   /** Seed of the bootstrap draws: the same inputs always give the same verdicts. */
@@ -26,7 +31,7 @@ export interface CompareSettings {
  * GC, caches): latencies of individual API calls and server histograms vary most, so
  * their default threshold is wider.
  */
-export const DEFAULT_SETTINGS: CompareSettings = { thresholdPct: 10, groupThresholdPct: { api: 25, server: 25 }, noiseFloorMs: 5, minSamples: 20, seed: 1 };
+export const DEFAULT_SETTINGS: CompareSettings = { thresholdPct: 10, groupThresholdPct: { api: 25, server: 25 }, noiseFloorMs: 5, noiseFloorPods: 25, minSamples: 20, seed: 1 };
 
 /** Bucket bounds (seconds) of the server histograms, as the real components define them. */
 const API_SLI_BUCKETS = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60];
@@ -39,11 +44,8 @@ function bucketWidthMs(boundsS: readonly number[], valueMs: number): number {
   return Infinity;
 }
 
-/**
- * Noise floors of the units that are not latencies: a change this small is never a finding.
- * Pending pods: a quarter of the SLO's 100, below which the queue's max is timing luck.
- */
-const FLOOR: Record<Exclude<Unit, 'ms'>, number> = { pods: 25, per_s: 0, pct: 0.1 };
+/** Noise floors of the units without a setting: a change this small is never a finding. */
+const FLOOR: Record<Exclude<Unit, 'ms' | 'pods'>, number> = { per_s: 0, pct: 0.1 };
 
 /** One measurement of both runs, before and after it is judged. */
 interface Measurement {
@@ -256,7 +258,7 @@ function judge(c: Candidate, s: CompareSettings): Row {
     test: { method: c.method, ...(c.nA !== undefined ? { nA: c.nA, nB: c.nB } : {}), ...(c.interval ? { interval: c.interval } : {}), ...(c.pValue !== undefined ? { pValue: c.pValue } : {}) },
   };
   const threshold = s.groupThresholdPct[c.group] ?? s.thresholdPct;
-  const floor = Math.max(c.unit === 'ms' ? s.noiseFloorMs : FLOOR[c.unit], c.bucketFloor ?? 0);
+  const floor = Math.max(c.unit === 'ms' ? s.noiseFloorMs : c.unit === 'pods' ? s.noiseFloorPods : FLOOR[c.unit], c.bucketFloor ?? 0);
   const floorText = c.bucketFloor !== undefined && c.bucketFloor >= (c.unit === 'ms' ? s.noiseFloorMs : 0) ? `one histogram bucket (${formatValue(floor, c.unit)})` : `the noise floor (${formatValue(floor, c.unit)})`;
   // A change too small to matter is `unchanged` however few the samples; a larger one needs enough of them to be a finding.
   if (Math.abs(diff) <= floor) return { ...row, evidence: `change within ${floorText}` };

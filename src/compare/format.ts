@@ -34,7 +34,7 @@ function settingsLine(s: CompareSettings): string {
   const groups = Object.entries(s.groupThresholdPct)
     .map(([g, v]) => `${g} ${v}%`)
     .join(', ');
-  return `threshold ${s.thresholdPct}%${groups ? ` (${groups})` : ''}, noise floor ${s.noiseFloorMs} ms, at least ${s.minSamples} samples; quantiles tested with a 95% bootstrap interval`;
+  return `threshold ${s.thresholdPct}%${groups ? ` (${groups})` : ''}, noise floor ${s.noiseFloorMs} ms and ${s.noiseFloorPods} pending pods, at least ${s.minSamples} samples; quantiles tested with a 95% bootstrap interval`;
 }
 
 const GROUP_TITLE: Record<(typeof GROUPS)[number], string> = {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { marked, type Tokens } from 'marked';
@@ -82,6 +82,24 @@ describe('kbench compare', () => {
     expect(r.changePct!).toBeGreaterThan(30);
     expect(r.verdict).toBe('unchanged');
     expect(r.evidence).toMatch(/noise floor/);
+  });
+
+  it('judges the pending-queue max against --noise-floor-pods (default 25)', async () => {
+    const busier = path.join(tmp, 'busier-queue');
+    cpSync(BASELINE, busier, { recursive: true });
+    const summaryFile = path.join(busier, 'summary.json');
+    const summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
+    expect(summary.collectors.run.scheduler.pendingMax.total).toBe(5);
+    summary.collectors.run.scheduler.pendingMax.total = 40;
+    writeFileSync(summaryFile, JSON.stringify(summary));
+    const pending = (out: string): Row => (JSON.parse(out) as { rows: Row[] }).rows.find((r) => r.id === 'server.scheduler_pending.max')!;
+    const byDefault = await kbench(['compare', BASELINE, busier, '--format', 'json']);
+    expect(pending(byDefault.stdout)).toMatchObject({ a: 5, b: 40, verdict: 'regressed' });
+    const wide = await kbench(['compare', BASELINE, busier, '--format', 'json', '--noise-floor-pods', '100']);
+    expect(pending(wide.stdout)).toMatchObject({ verdict: 'unchanged', evidence: 'change within the noise floor (100)' });
+    const bad = await kbench(['compare', BASELINE, busier, '--noise-floor-pods', '-1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--noise-floor-pods -1');
   });
 
   it('refuses result sets of different workloads unless --force, and warns about the difference then', async () => {

@@ -432,6 +432,37 @@ describe.each(STORAGE_MODES)('sim API conformance (%s storage)', (storage) => {
     expect(v1.body).toMatchObject({ apiVersion: 'events.k8s.io/v1', note: 'assigned', regarding: { name: 'meta' } });
   });
 
+  it('marks gated pods SchedulingGated and lets gates only be removed', async () => {
+    const gates = [{ name: 'example.com/a' }, { name: 'example.com/b' }];
+    const created = await c.post('/api/v1/namespaces/conf/pods', { metadata: { name: 'gated' }, spec: { schedulingGates: gates, containers: [{ name: 'c', image: 'pause' }] } });
+    expect(created.status).toBe(201);
+    expect(created.body.status.conditions).toEqual([
+      {
+        type: 'PodScheduled',
+        status: 'False',
+        lastProbeTime: null,
+        lastTransitionTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+        reason: 'SchedulingGated',
+        message: 'Scheduling is blocked due to non-empty scheduling gates',
+      },
+    ]);
+    const table = await c.request('GET', '/api/v1/namespaces/conf/pods/gated', undefined, { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
+    expect(table.body.rows[0].cells[2]).toBe('SchedulingGated');
+
+    const added = await c.patch('/api/v1/namespaces/conf/pods/gated', { spec: { schedulingGates: [...gates, { name: 'x' }] } });
+    expect(added.status).toBe(422);
+    expect(added.body.details.causes).toEqual([
+      { reason: 'FieldValueForbidden', message: "Forbidden: only deletion is allowed, but found new scheduling gate 'x'", field: 'spec.schedulingGates[2].name' },
+    ]);
+    expect((await c.patch('/api/v1/namespaces/conf/pods/gated', { spec: { schedulingGates: [gates[1]] } })).status).toBe(200);
+    const released = await c.patch('/api/v1/namespaces/conf/pods/gated', { spec: { schedulingGates: null } });
+    expect(released.status).toBe(200);
+    expect(released.body.spec.schedulingGates).toBeUndefined();
+    // Other spec fields stay immutable.
+    expect((await c.patch('/api/v1/namespaces/conf/pods/gated', { spec: { restartPolicy: 'Never' } })).status).toBe(422);
+    expect((await c.delete('/api/v1/namespaces/conf/pods/gated')).status).toBe(200);
+  });
+
   it('serves Tables for kubectl get', async () => {
     const res = await c.request('GET', '/api/v1/namespaces/conf/pods?limit=500', undefined, {
       Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json',

@@ -101,6 +101,8 @@ describe.each(STORAGE_MODES)('real kubectl against the sim (%s storage)', (stora
   });
 
   it('gets pods as JSON and as a table', async () => {
+    // The sim's scheduler places p1 soon after apply, not necessarily before this test.
+    await eventually(() => client.get('/api/v1/namespaces/kt/pods/p1'), (r) => Boolean(r.body.spec?.nodeName), 30_000, 'p1 to be scheduled');
     const list = JSON.parse(await kubectl('get', 'pods', '-n', 'kt', '-l', 'app=p', '-o', 'json'));
     expect(list.items.map((p: { metadata: { name: string } }) => p.metadata.name)).toEqual(['p1']);
     expect(list.items[0].status.qosClass).toBe('Burstable');

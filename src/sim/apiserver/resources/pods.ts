@@ -1,5 +1,5 @@
 import type { ResourceDef } from '../resource-def.js';
-import { isRecord, type KubeObject } from '../types.js';
+import { isRecord, type KubeObject, rfc3339Seconds } from '../types.js';
 import { ageColumn, nameColumn, str } from './columns.js';
 import { defaultPodSpec, qosClass, validatePodSpec } from './pod-spec.js';
 import { forbidden } from './validation.js';
@@ -15,10 +15,17 @@ function containerStatuses(o: KubeObject): Json[] {
   return Array.isArray(cs) ? cs.filter(isRecord) : [];
 }
 
+function gateNames(spec: unknown): string[] {
+  const gates = isRecord(spec) && Array.isArray(spec.schedulingGates) ? spec.schedulingGates : [];
+  return gates.map((g) => (isRecord(g) && typeof g.name === 'string' ? g.name : ''));
+}
+
 /** The STATUS column of `kubectl get pods`: phase, or a waiting reason, or Terminating. */
 function podStatusReason(o: KubeObject): string {
   const st = statusOf(o);
   let reason = str(st.reason, '') || str(st.phase, 'Unknown');
+  const conditions = Array.isArray(st.conditions) ? st.conditions.filter(isRecord) : [];
+  if (conditions.some((c) => c.type === 'PodScheduled' && c.reason === 'SchedulingGated')) reason = 'SchedulingGated';
   for (const c of containerStatuses(o)) {
     const state = isRecord(c.state) ? c.state : {};
     if (isRecord(state.waiting) && typeof state.waiting.reason === 'string' && state.waiting.reason) {
@@ -38,9 +45,11 @@ function specWithoutImages(spec: unknown): string {
     const list = copy[field];
     if (Array.isArray(list)) for (const c of list) if (isRecord(c)) delete c.image;
   }
-  // Tolerations may be added and the grace period lowered on update; compare the rest.
+  // Tolerations may be added, the grace period lowered and gates removed (each checked
+  // apart); compare the rest.
   delete copy.tolerations;
   delete copy.activeDeadlineSeconds;
+  delete copy.schedulingGates;
   return JSON.stringify(copy);
 }
 
@@ -86,6 +95,19 @@ export const pods: ResourceDef = {
       obj.spec = spec;
       // Clients cannot set status on create; the apiserver starts every pod Pending.
       obj.status = { phase: 'Pending', qosClass: qosClass(spec) };
+      // As the real pod strategy does: a gated pod says why nothing schedules it.
+      if (gateNames(spec).length > 0) {
+        obj.status.conditions = [
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            lastProbeTime: null,
+            lastTransitionTime: rfc3339Seconds(Date.now()),
+            reason: 'SchedulingGated',
+            message: 'Scheduling is blocked due to non-empty scheduling gates',
+          },
+        ];
+      }
     },
     validate(obj) {
       return validatePodSpec(obj.spec, 'spec');
@@ -94,6 +116,14 @@ export const pods: ResourceDef = {
       obj.status = old.status;
     },
     validateUpdate(obj, old) {
+      // Scheduling gates can only be removed (whoever added one releases the pod).
+      const before = new Set(gateNames(old.spec));
+      const added = gateNames(obj.spec)
+        .map((name, i) => ({ name, i }))
+        .filter((g) => !before.has(g.name));
+      if (added.length > 0) {
+        return added.map((g) => forbidden(`spec.schedulingGates[${g.i}].name`, `only deletion is allowed, but found new scheduling gate '${g.name}'`));
+      }
       if (specWithoutImages(obj.spec) !== specWithoutImages(old.spec)) {
         return [
           forbidden(
