@@ -81,6 +81,10 @@ describe.each(STORAGE_MODES)('sim API conformance (%s storage)', (storage) => {
     const res = await c.post('/api/v1/namespaces/conf/configmaps', { metadata: { generateName: 'gen-' }, data: {} });
     expect(res.status).toBe(201);
     expect(res.body.metadata.name).toMatch(/^gen-[a-z0-9]{5}$/);
+    // A long base is cut so that the name fits in 63 characters.
+    const long = await c.post('/api/v1/namespaces/conf/configmaps', { metadata: { generateName: `${'g'.repeat(70)}-` }, data: {} });
+    expect(long.status).toBe(201);
+    expect(long.body.metadata.name).toMatch(/^g{58}[a-z0-9]{5}$/);
   });
 
   it('refuses objects in a namespace that does not exist', async () => {
@@ -97,12 +101,56 @@ describe.each(STORAGE_MODES)('sim API conformance (%s storage)', (storage) => {
     expect(fields).toContain('metadata.name');
   });
 
+  it('refuses fields of the wrong JSON type with 400, as decoding into the Go types does, storing nothing', async () => {
+    const cm = await c.post('/api/v1/namespaces/conf/configmaps', { metadata: { name: 'typed' }, data: { a: 5 } });
+    expect(cm.status).toBe(400);
+    expect(cm.body.message).toBe('ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct field ConfigMap.data of type string');
+    const label = await c.post('/api/v1/namespaces/conf/configmaps', { metadata: { name: 'typed', labels: { a: 1 } } });
+    expect(label.status).toBe(400);
+    expect(label.body.message).toMatch(/ObjectMeta\.metadata\.labels of type string$/);
+    expect((await c.get('/api/v1/namespaces/conf/configmaps/typed')).status).toBe(404);
+
+    const deployment = {
+      metadata: { name: 'typed' },
+      spec: { selector: { matchLabels: { app: 't' } }, template: { metadata: { labels: { app: 't' } }, spec: { containers: [{ name: 'c', image: 'pause' }] } } },
+    };
+    const huge = await c.post('/apis/apps/v1/namespaces/conf/deployments', { ...deployment, spec: { ...deployment.spec, replicas: 10_000_000_000 } });
+    expect(huge.status).toBe(400);
+    expect(huge.body.message).toBe(
+      'Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal number 10000000000 into Go struct field DeploymentSpec.spec.replicas of type int32',
+    );
+    expect((await c.post('/apis/apps/v1/namespaces/conf/deployments', { ...deployment, spec: { ...deployment.spec, replicas: 0 } })).status).toBe(201);
+    const asString = await c.patch('/apis/apps/v1/namespaces/conf/deployments/typed', { spec: { replicas: '3' } });
+    expect(asString.status).toBe(400);
+    expect(asString.body.message).toMatch(/cannot unmarshal string into Go struct field DeploymentSpec\.spec\.replicas of type int32$/);
+    const bogus = await c.patch('/apis/apps/v1/namespaces/conf/deployments/typed', { spec: { strategy: { type: 'Bogus' } } });
+    expect(bogus.status).toBe(422);
+    expect(bogus.body.details.causes).toEqual([expect.objectContaining({ reason: 'FieldValueNotSupported', field: 'spec.strategy.type' })]);
+    const scale = await c.patch('/apis/apps/v1/namespaces/conf/deployments/typed/scale', { spec: { replicas: 2 ** 31 } });
+    expect(scale.status).toBe(400);
+    const stored = (await c.get('/apis/apps/v1/namespaces/conf/deployments/typed')).body;
+    expect(stored.spec.replicas).toBe(0);
+    expect(stored.spec.strategy.type).toBe('RollingUpdate');
+    expect((await c.delete('/apis/apps/v1/namespaces/conf/deployments/typed')).status).toBe(200);
+  });
+
   it('answers malformed JSON with 400 and keeps serving', async () => {
     const res = await c.request('POST', '/api/v1/namespaces/conf/configmaps', '{"metadata": {', {
       'Content-Type': 'application/json',
     });
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ kind: 'Status', reason: 'BadRequest' });
+    // Nesting deeper than Go's decoder allows (10000) is a 400 too, for create and patch.
+    const deep = `{"metadata":{"name":"deep"},"data":{"a":"x"},"x":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    const deepCreate = await c.request('POST', '/api/v1/namespaces/conf/configmaps', deep, { 'Content-Type': 'application/json' });
+    expect(deepCreate.status).toBe(400);
+    expect(deepCreate.body.message).toMatch(/exceeded max depth 10000/);
+    await c.post('/api/v1/namespaces/conf/configmaps', configMap('shallow'));
+    const deepPatch = await c.request('PATCH', '/api/v1/namespaces/conf/configmaps/shallow', `{"data":{"a":"x"},"x":${'{"y":'.repeat(20_000)}1${'}'.repeat(20_000)}}`, {
+      'Content-Type': 'application/merge-patch+json',
+    });
+    expect(deepPatch.status).toBe(400);
+    expect((await c.get('/api/v1/namespaces/conf/configmaps/shallow')).body.data).toEqual(configMap('shallow').data);
     expect((await c.get('/api/v1/namespaces/conf')).status).toBe(200);
   });
 
@@ -165,8 +213,23 @@ describe.each(STORAGE_MODES)('sim API conformance (%s storage)', (storage) => {
     // Containers merge on name: the image changes, the rest of the container stays.
     expect(smp.body.spec.containers).toHaveLength(1);
     expect(smp.body.spec.containers[0]).toMatchObject({ name: 'c', image: 'busybox:1.37', imagePullPolicy: 'IfNotPresent' });
-    const bad = await c.patch('/api/v1/namespaces/conf/pods/patchy', [{ op: 'remove', path: '/nope' }], 'application/json-patch+json');
-    expect(bad.status).toBe(400);
+    // A JSON patch that fails against the object is 422 with the generic message; one that
+    // is not a list of operations is 400.
+    const missing = await c.patch('/api/v1/namespaces/conf/pods/patchy', [{ op: 'remove', path: '/nope' }], 'application/json-patch+json');
+    expect(missing.status).toBe(422);
+    expect(missing.body).toMatchObject({ reason: 'Invalid', message: 'the server rejected our request due to an error in our request' });
+    const failedTest = await c.patch('/api/v1/namespaces/conf/pods/patchy', [{ op: 'test', path: '/metadata/name', value: 'other' }], 'application/json-patch+json');
+    expect(failedTest.status).toBe(422);
+    const notOps = await c.patch('/api/v1/namespaces/conf/pods/patchy', { op: 'remove' }, 'application/json-patch+json');
+    expect(notOps.status).toBe(400);
+    // The name in the URL is the object's: a body may leave it out, not change it.
+    const renamed = await c.patch('/api/v1/namespaces/conf/pods/patchy', { metadata: { name: 'other' } });
+    expect(renamed.status).toBe(400);
+    expect(renamed.body.message).toBe('the name of the object (other) does not match the name on the URL (patchy)');
+    // A named GET stays a GET with ?watch=true.
+    const got = await c.get('/api/v1/namespaces/conf/pods/patchy?watch=true');
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({ kind: 'Pod', metadata: { name: 'patchy' } });
   });
 
   it('paginates lists with limit and continue at one consistent revision', async () => {
@@ -188,6 +251,25 @@ describe.each(STORAGE_MODES)('sim API conformance (%s storage)', (storage) => {
     } while (token);
     expect(pages).toBe(3);
     expect(names).toEqual(['page-0', 'page-1', 'page-2', 'page-3', 'page-4', 'page-5', 'page-6']);
+  });
+
+  it('reads at a resourceVersion from the cache: not older than asked, whatever the object last changed', async () => {
+    const old = (await c.post('/api/v1/namespaces/conf/configmaps', configMap('rv-old'))).body;
+    const newer = (await c.post('/api/v1/namespaces/conf/configmaps', configMap('rv-new'))).body;
+    expect(Number(newer.metadata.resourceVersion)).toBeGreaterThan(Number(old.metadata.resourceVersion));
+    const got = await c.get(`/api/v1/namespaces/conf/configmaps/rv-old?resourceVersion=${newer.metadata.resourceVersion}`);
+    expect(got.status).toBe(200);
+    expect(got.body.metadata.resourceVersion).toBe(old.metadata.resourceVersion);
+    expect((await c.get('/api/v1/namespaces/conf/configmaps/rv-old?resourceVersion=0')).status).toBe(200);
+    // A version the cache does not reach in time: 504 with the real cause.
+    const future = await c.get(`/api/v1/namespaces/conf/configmaps/rv-old?resourceVersion=${Number(newer.metadata.resourceVersion) + 1_000_000}`);
+    expect(future.status).toBe(504);
+    expect(future.body).toMatchObject({ reason: 'Timeout', details: { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }] } });
+    expect(future.body.message).toMatch(/^Timeout: Too large resource version: \d+, current: \d+$/);
+    // resourceVersion=0 is the watch cache's, which ignores limit.
+    const all = await c.get('/api/v1/namespaces/conf/configmaps?labelSelector=set%3Dpage&limit=3&resourceVersion=0');
+    expect(all.body.items).toHaveLength(8);
+    expect(all.body.metadata.continue).toBeUndefined();
   });
 
   it('reports remainingItemCount without selectors', async () => {
@@ -262,6 +344,17 @@ describe.each(STORAGE_MODES)('sim API conformance (%s storage)', (storage) => {
     ]);
   });
 
+  it('treats timeoutSeconds=0 as no timeout', async () => {
+    const w = c.watch('/api/v1/namespaces/conf/configmaps?labelSelector=tz%3Dx&timeoutSeconds=0');
+    await eventually(() => w.status, (s) => s === 200, 10_000, 'the watch to start');
+    await new Promise((r) => setTimeout(r, 300));
+    await c.post('/api/v1/namespaces/conf/configmaps', configMap('tz', {}, { tz: 'x' }));
+    const events = await w.until((e) => e.length >= 1);
+    expect(w.ended).toBe(false);
+    w.stop();
+    expect(events.map((e) => [e.type, e.object.metadata.name])).toEqual([['ADDED', 'tz']]);
+  });
+
   it('starts a watch without resourceVersion with ADDED events for the current state', async () => {
     const w = c.watch('/api/v1/namespaces/conf/configmaps?labelSelector=sel%3Dx');
     const events = await w.until((e) => e.length >= 3);
@@ -313,10 +406,18 @@ describe.each(STORAGE_MODES)('sim API conformance (%s storage)', (storage) => {
     const fgRef = { ...ref, name: 'owner-fg', uid: fg.metadata.uid };
     await c.post('/api/v1/namespaces/conf/configmaps', { ...configMap('dep-fg'), metadata: { name: 'dep-fg', ownerReferences: [fgRef] } });
     const del = await c.delete('/api/v1/namespaces/conf/configmaps/owner-fg', { propagationPolicy: 'Foreground' });
-    expect(del.status).toBe(202);
+    // Pending, yet 200: only the deprecated orphanDependents=false answers 202.
+    expect(del.status).toBe(200);
     expect(del.body.metadata.finalizers).toContain('foregroundDeletion');
     await eventually(() => c.get('/api/v1/namespaces/conf/configmaps/owner-fg'), (r) => r.status === 404, 15_000, 'foreground owner to go');
     expect((await c.get('/api/v1/namespaces/conf/configmaps/dep-fg')).status).toBe(404);
+
+    await c.post('/api/v1/namespaces/conf/configmaps', { ...configMap('held'), metadata: { name: 'held', finalizers: ['kbench.io/hold'] } });
+    const held = await c.delete('/api/v1/namespaces/conf/configmaps/held', { orphanDependents: false });
+    expect(held.status).toBe(202);
+    expect(held.body.metadata.deletionTimestamp).toBeDefined();
+    await c.patch('/api/v1/namespaces/conf/configmaps/held', { metadata: { finalizers: null } });
+    await eventually(() => c.get('/api/v1/namespaces/conf/configmaps/held'), (r) => r.status === 404, 15_000, 'the held object to go');
   });
 
   it('orphans dependents when asked', async () => {
@@ -514,6 +615,16 @@ describe.each(STORAGE_MODES)('sim API conformance (%s storage)', (storage) => {
     }
     const metrics = await c.get('/metrics');
     expect(metrics.text).toMatch(/apiserver_request_total\{[^}]*code="429"[^}]*\} [1-9]/);
+    // A refused request is counted, never timed: per label set, the histogram's count is the
+    // number of requests that were served.
+    const samples = parseSamples(metrics.text);
+    for (const key of [{ verb: 'LIST', resource: 'configmaps', scope: 'namespace' }, { verb: 'POST', resource: 'configmaps', scope: 'resource' }]) {
+      const totals = find(samples, 'apiserver_request_total', key);
+      expect(totals.some((t) => t.labels.code === '429' && t.value > 0)).toBe(true);
+      const served = totals.filter((t) => t.labels.code !== '429').reduce((n, t) => n + t.value, 0);
+      expect(find(samples, 'apiserver_request_duration_seconds_count', key)[0]!.value).toBe(served);
+      expect(find(samples, 'apiserver_request_sli_duration_seconds_count', key)[0]!.value).toBe(served);
+    }
   });
 
   it('exposes apiserver metrics with the real names, labels and buckets', async () => {
@@ -530,5 +641,19 @@ describe.each(STORAGE_MODES)('sim API conformance (%s storage)', (storage) => {
     expect(find(samples, 'apiserver_current_inflight_requests', { request_kind: 'mutating' })).toHaveLength(1);
     expect(find(samples, 'apiserver_storage_objects', { resource: 'pods' })[0]!.value).toBeGreaterThan(0);
     expect(find(samples, 'etcd_request_duration_seconds_count', { operation: 'create', type: 'pods' })[0]!.value).toBeGreaterThan(0);
+    expect(find(samples, 'apiserver_watch_events_total', { group: '', version: 'v1', kind: 'ConfigMap' })[0]!.value).toBeGreaterThan(0);
+  });
+
+  it('records pod proxy requests as CONNECT, long-running, outside the SLI', async () => {
+    const lease = (await c.get('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler')).body;
+    const host = String(lease.spec.holderIdentity).split('_')[0];
+    const proxied = await c.get(`/api/v1/namespaces/kube-system/pods/https:kube-scheduler-${host}:10259/proxy/metrics`);
+    expect(proxied.status).toBe(200);
+    expect(proxied.text).toContain('scheduler_pending_pods');
+    const samples = parseSamples((await c.get('/metrics')).text);
+    const key = { resource: 'pods', subresource: 'proxy' };
+    expect(find(samples, 'apiserver_request_total', { ...key, verb: 'CONNECT', scope: 'resource', code: '200' })[0]!.value).toBeGreaterThan(0);
+    expect(find(samples, 'apiserver_request_total', { ...key, verb: 'GET' })).toEqual([]);
+    expect(find(samples, 'apiserver_request_sli_duration_seconds_count', key)).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import { ApiserverMetrics, type RequestLabels } from './metrics.js';
 import { ObjectStore } from './object-store.js';
 import { openapiResponse } from './openapi.js';
 import { Registry, storagePrefix } from './registry.js';
-import { metricScope, metricVerb, type ResourceRequestInfo, requestInfo } from './request-info.js';
+import { isLongRunning, metricScope, metricVerb, type ResourceRequestInfo, requestInfo } from './request-info.js';
 import type { ResourceDef, StrategyContext } from './resource-def.js';
 import { handleGet, handleList } from './rest-read.js';
 import { HttpWatchEmitter, runWatch, type WatchEmitter, watchOptions } from './rest-watch.js';
@@ -169,14 +169,13 @@ export class ApiServer implements ApiContext {
       return this.#nonResource(req);
     }
     const labels = this.#labels(info, req);
-    const longRunning = info.verb === 'watch';
+    const longRunning = isLongRunning(info);
     const kind = info.verb === 'get' || info.verb === 'list' ? 'readOnly' : 'mutating';
     if (!longRunning) {
       const limit = kind === 'readOnly' ? this.options.maxRequestsInflight : this.options.maxMutatingRequestsInflight;
       if (limit > 0 && this.#inflight[kind] >= limit) {
-        const err = errors.tooManyRequests(1);
-        this.metrics.observeRequest(labels, 429, (performance.now() - start) / 1000, false);
-        return this.#errorResponse(err);
+        this.metrics.countDropped(labels, 429, req.query.has('dryRun'));
+        return this.#errorResponse(errors.tooManyRequests(1));
       }
       this.#inflight[kind]++;
       if (this.#inflight[kind] > this.#peak[kind]) this.#peak[kind] = this.#inflight[kind];
@@ -242,7 +241,7 @@ export class ApiServer implements ApiContext {
       case 'watch': {
         if (!stream) throw errors.badRequest('watch needs a streaming transport');
         const opts = watchOptions(this, r);
-        const sent = this.metrics.watchEventCounter(def.group, def.version, def.resource);
+        const sent = this.metrics.watchEventCounter(def.group, def.version, def.kind);
         const emitter = new HttpWatchEmitter(this, def, stream(), req.accept, req.query.get('includeObject') ?? 'Metadata', () => sent.inc());
         await runWatch(this, r, opts, emitter, info.name ? `metadata.name=${info.name}` : undefined);
         return null;

@@ -49,9 +49,33 @@ export function decodeBody(req: ApiRequest): unknown {
   return parseJsonBody(req.body);
 }
 
+/** Go's encoding/json (and sigs.k8s.io/json, which the apiserver decodes with) stops here. */
+const MAX_JSON_DEPTH = 10_000;
+
+/** Nesting depth of JSON text beyond MAX_JSON_DEPTH, counting brackets outside strings. */
+function exceedsJsonDepth(text: string): boolean {
+  // Each level takes an opening and a closing bracket: shorter text cannot be too deep.
+  if (text.length <= 2 * MAX_JSON_DEPTH) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_JSON_DEPTH) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
 export function parseJsonBody(body: Buffer | string | undefined): unknown {
   const text = body === undefined ? '' : typeof body === 'string' ? body : body.toString('utf8');
   if (text.trim() === '') throw errors.badRequest('the body of the request is empty');
+  // The sim's recursive merge and defaulting would overflow the stack (a 500) on deeper input.
+  if (exceedsJsonDepth(text)) throw errors.badRequest(`the body of the request could not be decoded as JSON: exceeded max depth ${MAX_JSON_DEPTH}`);
   try {
     return JSON.parse(text);
   } catch (e) {

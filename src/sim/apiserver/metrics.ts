@@ -86,7 +86,8 @@ export class ApiserverMetrics {
       ['operation', 'type'],
       ETCD_REQUEST_BUCKETS,
     );
-    this.#watchEvents = r.counter('apiserver_watch_events_total', 'Number of events sent in watch clients', ['group', 'version', 'resource']);
+    // {group, version, kind} up to 1.33, as the sim's 1.32 serves (1.34 moved to resource).
+    this.#watchEvents = r.counter('apiserver_watch_events_total', 'Number of events sent in watch clients', ['group', 'version', 'kind']);
     this.#dbSize = r.gauge('apiserver_storage_db_total_size_in_bytes', 'Total size of the storage database file physically allocated in bytes.', ['endpoint']);
     this.#inflight.labels('readOnly').set(0);
     this.#inflight.labels('mutating').set(0);
@@ -100,7 +101,7 @@ export class ApiserverMetrics {
       c = {
         duration: this.#duration.labels(l.verb, dryRunValue, l.group, l.version, l.resource, l.subresource, l.scope, l.component),
         // The SLI histogram leaves out long-running requests, as the real one does.
-        sli: l.verb === 'WATCH' ? undefined : this.#sli.labels(l.verb, l.group, l.version, l.resource, l.subresource, l.scope, l.component),
+        sli: l.verb === 'WATCH' || l.verb === 'CONNECT' ? undefined : this.#sli.labels(l.verb, l.group, l.version, l.resource, l.subresource, l.scope, l.component),
         total: new Map(),
         values: [l.verb, dryRunValue, l.group, l.version, l.resource, l.subresource, l.scope, l.component],
       };
@@ -113,6 +114,18 @@ export class ApiserverMetrics {
     const c = this.#childrenFor(l, dryRun);
     c.duration.observe(seconds);
     c.sli?.observe(seconds);
+    this.#count(c, code);
+  }
+
+  /**
+   * A request the inflight filter turned away: counted with its code only, as the real
+   * RecordDroppedRequest does; it never reaches the latency histograms.
+   */
+  countDropped(l: RequestLabels, code: number, dryRun: boolean): void {
+    this.#count(this.#childrenFor(l, dryRun), code);
+  }
+
+  #count(c: RequestChildren, code: number): void {
     let total = c.total.get(code);
     if (!total) c.total.set(code, (total = this.#total.labels(...c.values, String(code))));
     total.inc();
@@ -141,8 +154,8 @@ export class ApiserverMetrics {
     child.observe(seconds);
   }
 
-  /** The counter of events sent to watchers of one resource; bind it once per watch. */
-  watchEventCounter(group: string, version: string, resource: string): CounterChild {
-    return this.#watchEvents.labels(group, version, resource);
+  /** The counter of events sent to watchers of one kind; bind it once per watch. */
+  watchEventCounter(group: string, version: string, kind: string): CounterChild {
+    return this.#watchEvents.labels(group, version, kind);
   }
 }

@@ -8,7 +8,18 @@ import { isRecord } from './types.js';
 type Json = unknown;
 type JsonObject = Record<string, unknown>;
 
-export class PatchError extends Error {}
+/**
+ * A patch that could not be applied. `decode`: the patch itself is not of its type's shape
+ * (400 BadRequest); otherwise it failed against the object (a JSON patch's 422).
+ */
+export class PatchError extends Error {
+  constructor(
+    message: string,
+    readonly decode = false,
+  ) {
+    super(message);
+  }
+}
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 
@@ -101,7 +112,7 @@ function removeAt(doc: Json, path: string): Json {
 }
 
 export function jsonPatch(target: Json, ops: Json): Json {
-  if (!Array.isArray(ops)) throw new PatchError('a JSON patch must be an array of operations');
+  if (!Array.isArray(ops)) throw new PatchError('a JSON patch must be an array of operations', true);
   let doc = structuredClone(target);
   for (const raw of ops) {
     if (!isRecord(raw) || typeof raw.op !== 'string' || typeof raw.path !== 'string') {
@@ -180,7 +191,7 @@ export function strategicMergePatch(target: Json, patch: Json): Json {
 }
 
 function smpObject(target: JsonObject, patch: Json, parentField: string | undefined): JsonObject {
-  if (!isRecord(patch)) throw new PatchError('strategic merge patch must be a JSON object');
+  if (!isRecord(patch)) throw new PatchError('strategic merge patch must be a JSON object', true);
   const directive = patch.$patch;
   if (directive === 'replace') {
     const { $patch: _d, ...rest } = patch;

@@ -81,7 +81,9 @@ export function requestInfo(method: string, path: string, query: URLSearchParams
   switch (method) {
     case 'GET':
     case 'HEAD':
-      if (watchPrefix || parseBool(query.get('watch')) === true) verb = 'watch';
+      // ?watch=true makes a collection GET a watch; a named GET stays a GET (the /watch/
+      // prefix watches one object).
+      if (watchPrefix || (!name && parseBool(query.get('watch')) === true)) verb = 'watch';
       else verb = name ? 'get' : 'list';
       break;
     case 'POST':
@@ -114,8 +116,18 @@ export function metricScope(info: ResourceRequestInfo): 'resource' | 'namespace'
   return 'cluster';
 }
 
-/** The `verb` label of apiserver request metrics (LIST vs GET, WATCH, APPLY). */
+/** Subresources that stream (kube-apiserver's long-running check): exempt from max-inflight. */
+const CONNECT_SUBRESOURCES = new Set(['proxy', 'attach', 'exec', 'portforward']);
+
+/** Watches and connections (pods/proxy) hold a connection open, as the real server's LongRunningRequestCheck says. */
+export function isLongRunning(info: ResourceRequestInfo): boolean {
+  return info.verb === 'watch' || CONNECT_SUBRESOURCES.has(info.subresource);
+}
+
+/** The `verb` label of apiserver request metrics (LIST vs GET, WATCH, APPLY, CONNECT). */
 export function metricVerb(info: ResourceRequestInfo, method: string, contentType: string | undefined): string {
+  // cleanVerb: a request to a connect subresource is CONNECT whatever its method.
+  if (CONNECT_SUBRESOURCES.has(info.subresource)) return 'CONNECT';
   if (info.verb === 'watch') return 'WATCH';
   if (info.verb === 'list') return 'LIST';
   if (method === 'PATCH' && contentType?.startsWith('application/apply-patch')) return 'APPLY';

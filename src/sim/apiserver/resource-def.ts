@@ -1,3 +1,4 @@
+import type { TypedField } from './decode-check.js';
 import type { StatusCause } from './status.js';
 import type { KubeObject } from './types.js';
 
@@ -62,6 +63,8 @@ export interface ResourceDef {
   fields?(obj: KubeObject): Record<string, string>;
   fieldNames?: readonly string[];
   strategy?: Strategy;
+  /** Fields whose JSON type the decoder checks (400 on a mismatch), besides metadata's. */
+  typedFields?: readonly TypedField[];
   codec?: VersionCodec;
   columns?: TableColumn[];
 }

@@ -57,18 +57,19 @@ export async function handleGet(ctx: ApiContext, r: ResourceRequest): Promise<Ap
   const form = negotiateOutput(r.req.accept);
   const store = ctx.store(r.def);
   const key = storageKey(r.def, r.info.namespace, r.info.name);
-  const rvParam = r.req.query.get('resourceVersion');
+  const rvParam = r.req.query.get('resourceVersion') ?? '';
   let json: string | undefined;
-  if (rvParam === '0') {
-    // resourceVersion=0: any version is fine, so the cache answers.
-    json = store.cacher.get(key)?.json;
+  if (rvParam === '') {
+    // No version: the latest, read from storage (a quorum read on etcd).
+    json = (await store.get(key))?.json;
   } else {
-    const minRv = parseRv(rvParam);
-    const got = await store.get(key);
-    if (got && minRv !== undefined && got.rv < minRv) {
-      throw errors.timeout(`Too large resource version: ${minRv}, current: ${got.rv}`, 1);
-    }
-    json = got?.json;
+    // 0: any version; N: not older than N, which is about the cache, not the object (an
+    // object last changed before N is current at N). Served from the watch cache once it
+    // has caught up with N, as the real cacher's WaitUntilFreshAndGet.
+    const minRv = parseRv(rvParam)!;
+    await store.cacher.ready();
+    if (minRv > 0) await waitForRv(ctx, r, minRv);
+    json = store.cacher.get(key)?.json;
   }
   if (json === undefined) throw errors.notFound(groupResource(r.def), r.info.name);
   return jsonResponse(200, renderOne(ctx, r.def, json, form, r.req.query));
@@ -205,7 +206,10 @@ export async function handleList(ctx: ApiContext, r: ResourceRequest): Promise<A
     }
     from = lo;
   }
-  const pageEnd = limit > 0 ? Math.min(items.length, from + limit) : items.length;
+  // resourceVersion=0 is served from the watch cache, which ignores limit (1.32's
+  // shouldDelegateList): a reflector's first LIST (rv=0, limit=500) gets everything at once.
+  const paginate = limit > 0 && !(rvParam === '0' && !cont);
+  const pageEnd = paginate ? Math.min(items.length, from + limit) : items.length;
   const page = from === 0 && pageEnd === items.length ? items : items.slice(from, pageEnd);
   const listMeta: Record<string, unknown> = { resourceVersion: String(rev) };
   if (pageEnd < items.length) {
@@ -240,6 +244,6 @@ async function waitForRv(ctx: ApiContext, r: ResourceRequest, rv: number): Promi
   try {
     await cacher.waitFor(rv, ctx.options.tooLargeRvWaitMs);
   } catch {
-    throw errors.timeout(`Too large resource version: ${rv}, current: ${cacher.revision}`, 1);
+    throw errors.tooLargeResourceVersion(rv, cacher.revision);
   }
 }

@@ -44,12 +44,15 @@ export function watchOptions(ctx: ApiContext, r: ResourceRequest): WatchOptions 
     throw errors.badRequest('resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided');
   }
   const timeoutRaw = q.get('timeoutSeconds');
-  let timeoutMs: number;
+  let timeoutMs = 0;
   if (timeoutRaw) {
     const t = Number(timeoutRaw);
     if (!Number.isFinite(t) || t < 0) throw errors.badRequest(`invalid timeoutSeconds: ${timeoutRaw}`);
     timeoutMs = t * 1000;
-  } else {
+  }
+  // Unset and 0 alike: a random time in [min, 2*min) of --min-request-timeout, as the real
+  // watch handler does, so watchers do not all reconnect at once.
+  if (timeoutMs === 0) {
     const min = ctx.options.minRequestTimeoutSeconds;
     timeoutMs = (min + Math.random() * min) * 1000;
   }
@@ -87,7 +90,7 @@ export async function runWatch(
     try {
       await cacher.waitFor(opts.from, ctx.options.tooLargeRvWaitMs);
     } catch {
-      emitter.error(errors.timeout(`Too large resource version: ${opts.from}, current: ${cacher.revision}`, 1).toStatus());
+      emitter.error(errors.tooLargeResourceVersion(opts.from, cacher.revision).toStatus());
       emitter.end();
       return;
     }

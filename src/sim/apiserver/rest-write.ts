@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { type ApiResponse, jsonResponse } from './api-types.js';
+import { decodeError, type TypedField } from './decode-check.js';
 import {
   type ApiContext,
   asKubeObject,
@@ -59,11 +60,9 @@ function metaCauses(obj: KubeObject, def: ResourceDef): StatusCause[] {
   for (const [k, v] of Object.entries(isRecord(labels) ? labels : {})) {
     const ke = validateLabelKey(k);
     if (ke) causes.push(invalidValue('metadata.labels', k, ke));
-    if (typeof v !== 'string') causes.push(invalidValue(`metadata.labels[${k}]`, v, 'must be a string'));
-    else {
-      const ve = validateLabelValue(v);
-      if (ve) causes.push(invalidValue('metadata.labels', v, ve));
-    }
+    // Not a string: refused by decodeError before validation.
+    const ve = typeof v === 'string' ? validateLabelValue(v) : undefined;
+    if (ve) causes.push(invalidValue('metadata.labels', v, ve));
   }
   const ann = obj.metadata.annotations;
   if (ann !== undefined && !isRecord(ann)) causes.push(invalidValue('metadata.annotations', ann, 'must be a map'));
@@ -120,6 +119,8 @@ export async function createObject(
   input: KubeObject,
   dryRun: boolean,
 ): Promise<StoredObject> {
+  const undecodable = decodeError(def.kind, def.version, input, def.typedFields);
+  if (undecodable) throw undecodable;
   const obj = toStorageForm(def, input);
   const meta = obj.metadata;
   if (def.namespaced) {
@@ -131,7 +132,9 @@ export async function createObject(
     delete meta.namespace;
   }
   const generated = !meta.name && !!meta.generateName;
-  if (generated) meta.name = `${meta.generateName}${randomSuffix(5)}`;
+  // names.SimpleNameGenerator: the base is cut so that base + 5 characters fit in 63.
+  const base = (meta.generateName ?? '').slice(0, 58);
+  if (generated) meta.name = `${base}${randomSuffix(5)}`;
   meta.uid = randomUUID();
   meta.creationTimestamp = rfc3339Seconds(ctx.now());
   delete meta.resourceVersion;
@@ -155,7 +158,7 @@ export async function createObject(
     } catch (e) {
       if (!(e instanceof AlreadyExistsError)) throw e;
       if (!generated || attempt >= 7) throw errors.alreadyExists(groupResource(def), meta.name!);
-      meta.name = `${meta.generateName}${randomSuffix(5)}`;
+      meta.name = `${base}${randomSuffix(5)}`;
     }
   }
 }
@@ -175,6 +178,13 @@ function keepImmutableMeta(next: KubeObject, cur: KubeObject, def: ResourceDef):
   const c = cur.metadata;
   if (m.uid && m.uid !== c.uid) {
     throw errors.conflict(groupResource(def), c.name ?? '', `Precondition failed: UID in precondition: ${m.uid}, UID in object meta: ${c.uid}`);
+  }
+  // rest.checkName: an update or patch may leave the name out, not change it.
+  if (m.name && m.name !== c.name) {
+    throw errors.badRequest(`the name of the object (${m.name}) does not match the name on the URL (${c.name ?? ''})`);
+  }
+  if (def.namespaced && m.namespace && m.namespace !== c.namespace) {
+    throw errors.badRequest(`the namespace of the object (${m.namespace}) does not match the namespace on the URL (${c.namespace ?? ''})`);
   }
   m.name = c.name;
   if (def.namespaced) m.namespace = c.namespace;
@@ -206,6 +216,8 @@ function prepareUpdate(
     out = { ...cur, metadata: { ...cur.metadata }, status: next.status };
     if (next.status === undefined) delete out.status;
   } else {
+    const undecodable = decodeError(def.kind, def.version, next, def.typedFields);
+    if (undecodable) throw undecodable;
     out = next;
     keepImmutableMeta(out, cur, def);
     const causes = metaCauses(out, def);
@@ -243,7 +255,7 @@ async function finishIfDeletable(ctx: ApiContext, def: ResourceDef, key: string,
 function mapStoreError(e: unknown, def: ResourceDef, name: string): unknown {
   if (e instanceof NotFoundError) return errors.notFound(groupResource(def), name);
   if (e instanceof ConflictError) return errors.staleUpdate(groupResource(def), name);
-  if (e instanceof PatchError) return errors.badRequest(e.message);
+  if (e instanceof PatchError) return e.decode ? errors.badRequest(e.message) : errors.patchNotApplicable();
   return e;
 }
 
@@ -361,6 +373,8 @@ interface DeleteOptions {
   gracePeriodSeconds?: number;
   propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
   preconditions?: { uid?: string; resourceVersion?: string };
+  /** The deprecated orphanDependents=false: the one case a pending deletion answers 202. */
+  orphanDependentsFalse?: boolean;
 }
 
 function deleteOptions(r: ResourceRequest): DeleteOptions {
@@ -389,6 +403,7 @@ function deleteOptions(r: ResourceRequest): DeleteOptions {
   } else if (orphan === true || orphan === 'true') {
     opts.propagationPolicy = 'Orphan';
   }
+  if (orphan === false || orphan === 'false') opts.orphanDependentsFalse = true;
   if (isRecord(body.preconditions)) opts.preconditions = body.preconditions as DeleteOptions['preconditions'];
   return opts;
 }
@@ -401,7 +416,7 @@ export async function deleteObject(
   name: string,
   opts: DeleteOptions,
   dryRun: boolean,
-): Promise<{ status: number; stored: StoredObject }> {
+): Promise<{ deleted: boolean; stored: StoredObject }> {
   const key = storageKey(def, namespace, name);
   const store = ctx.store(def);
   for (let attempt = 0; attempt < 16; attempt++) {
@@ -430,9 +445,9 @@ export async function deleteObject(
 
     if (!pending && grace === undefined) {
       // Nothing to wait for: remove now (even when a graceful deletion was under way).
-      if (dryRun) return { status: 200, stored: cur };
+      if (dryRun) return { deleted: true, stored: cur };
       try {
-        return { status: 200, stored: await store.delete(key, cur.rv) };
+        return { deleted: true, stored: await store.delete(key, cur.rv) };
       } catch (e) {
         if (e instanceof ConflictError) continue;
         if (e instanceof NotFoundError) throw errors.notFound(groupResource(def), name);
@@ -444,7 +459,7 @@ export async function deleteObject(
       // Already terminating: a shorter grace period may bring the deadline forward.
       const curGrace = meta.deletionGracePeriodSeconds ?? 0;
       if (grace === undefined || grace >= curGrace) {
-        if (finalizers.size === (next.metadata.finalizers ?? []).length) return { status: 202, stored: cur };
+        if (finalizers.size === (next.metadata.finalizers ?? []).length) return { deleted: false, stored: cur };
       }
     }
     next.metadata.finalizers = finalizers.size > 0 ? [...finalizers] : undefined;
@@ -454,10 +469,10 @@ export async function deleteObject(
       next.metadata.deletionGracePeriodSeconds = grace ?? 0;
     }
     if (def.resource === 'namespaces') next.status = { ...(next.status ?? {}), phase: 'Terminating' };
-    if (dryRun) return { status: 200, stored: { ...cur, obj: next, json: JSON.stringify(next) } };
+    if (dryRun) return { deleted: false, stored: { ...cur, obj: next, json: JSON.stringify(next) } };
     try {
       const { result } = await store.update(key, () => next, cur.rv);
-      return { status: pending ? 202 : 200, stored: result };
+      return { deleted: false, stored: result };
     } catch (e) {
       if (e instanceof ConflictError) continue;
       if (e instanceof NotFoundError) throw errors.notFound(groupResource(def), name);
@@ -470,9 +485,13 @@ export async function deleteObject(
 export async function handleDelete(ctx: ApiContext, r: ResourceRequest): Promise<ApiResponse> {
   if (r.info.subresource) throw errors.methodNotAllowed();
   const dryRun = isDryRun(r.req.query);
-  const { status, stored } = await deleteObject(ctx, r.def, r.info.namespace, r.info.name, deleteOptions(r), dryRun);
+  const opts = deleteOptions(r);
+  const { deleted, stored } = await deleteObject(ctx, r.def, r.info.namespace, r.info.name, opts, dryRun);
+  // handlers/delete.go: 200, or 202 when the object stays (finalizers, a grace period) and
+  // the client passed orphanDependents=false; foreground deletion and namespaces answer 200.
+  const status = !deleted && opts.orphanDependentsFalse ? 202 : 200;
   // A removed object answers with its last state; a pending deletion with its current one.
-  if (status === 200 && !stored.obj.metadata.deletionTimestamp && r.def.resource !== 'pods' && r.def.resource !== 'namespaces') {
+  if (deleted && r.def.resource !== 'pods' && r.def.resource !== 'namespaces') {
     return jsonResponse(200, JSON.stringify(successStatus(groupResource(r.def), r.info.name, stored.obj.metadata.uid)));
   }
   return respond(ctx, r, status, stored);
@@ -567,6 +586,8 @@ export async function handleScaleGet(ctx: ApiContext, r: ResourceRequest): Promi
   return jsonResponse(200, JSON.stringify(scaleOf(got.obj)));
 }
 
+const SCALE_FIELDS: TypedField[] = [{ path: 'spec.replicas', type: 'int32', struct: 'ScaleSpec' }];
+
 async function handleScaleWrite(ctx: ApiContext, r: ResourceRequest, how: 'update' | 'patch'): Promise<ApiResponse> {
   const { def, info } = r;
   if (!def.subresources.includes('scale')) throw errors.serverNotFound();
@@ -580,8 +601,11 @@ async function handleScaleWrite(ctx: ApiContext, r: ResourceRequest, how: 'updat
       (cur) => {
         const scale = scaleOf(cur);
         const next = patchInput ? applyPatch(patchInput.type, scale, patchInput.patch) : body!;
-        const replicas = isRecord(next.spec) ? next.spec.replicas : undefined;
-        if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+        const bad = decodeError('Scale', 'v1', next, SCALE_FIELDS);
+        if (bad) throw bad;
+        // A Scale without replicas decodes as 0, as the Go struct's zero value.
+        const replicas = (isRecord(next.spec) ? next.spec.replicas : undefined) ?? 0;
+        if (typeof replicas !== 'number' || replicas < 0) {
           throw errors.invalid('Scale', 'autoscaling', info.name, [
             invalidValue('spec.replicas', replicas, 'must be greater than or equal to 0'),
           ]);

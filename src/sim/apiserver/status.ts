@@ -146,7 +146,24 @@ export const errors = {
     return new ApiError(404, 'NotFound', 'the server could not find the requested resource');
   },
   timeout(message: string, retryAfterSeconds: number): ApiError {
-    return new ApiError(504, 'Timeout', message, { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });
+    return new ApiError(504, 'Timeout', `Timeout: ${message}`, { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });
+  },
+  /**
+   * NewGenericServerResponse(422): what the real server answers for a JSON patch that fails
+   * against the object (a failed test, a missing path); its own message is not passed on.
+   */
+  patchNotApplicable(): ApiError {
+    return new ApiError(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
+  },
+  /** storage.NewTooLargeResourceVersionError: the cache did not reach the version in time. */
+  tooLargeResourceVersion(requested: number, current: number): ApiError {
+    return new ApiError(
+      504,
+      'Timeout',
+      `Timeout: Too large resource version: ${requested}, current: ${current}`,
+      { retryAfterSeconds: 1, causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }] },
+      { 'Retry-After': '1' },
+    );
   },
   internal(message: string): ApiError {
     return new ApiError(500, 'InternalError', `Internal error occurred: ${message}`, {

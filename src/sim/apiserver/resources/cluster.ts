@@ -74,6 +74,7 @@ export const nodes: ResourceDef = {
   version: 'v1',
   resource: 'nodes',
   kind: 'Node',
+  typedFields: [{ path: 'spec.unschedulable', type: 'bool', struct: 'NodeSpec' }],
   singular: 'node',
   namespaced: false,
   shortNames: ['no'],

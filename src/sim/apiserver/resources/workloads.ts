@@ -4,7 +4,7 @@ import type { StatusCause } from '../status.js';
 import { isRecord, type KubeObject } from '../types.js';
 import { ageColumn, nameColumn } from './columns.js';
 import { defaultPodSpec, validatePodSpec } from './pod-spec.js';
-import { invalidValue, required } from './validation.js';
+import { invalidValue, notSupported, required } from './validation.js';
 
 type Json = Record<string, unknown>;
 
@@ -81,7 +81,15 @@ function validateTemplateWorkload(obj: KubeObject): StatusCause[] {
   return causes;
 }
 
-function templateStrategy(extraDefaults: (spec: Json) => void): Strategy {
+const DEPLOYMENT_STRATEGIES = ['Recreate', 'RollingUpdate'];
+
+function validateDeploymentStrategy(spec: Json): StatusCause[] {
+  const strategy = isRecord(spec.strategy) ? spec.strategy : {};
+  return DEPLOYMENT_STRATEGIES.includes(String(strategy.type)) ? [] : [notSupported('spec.strategy.type', strategy.type, DEPLOYMENT_STRATEGIES)];
+}
+
+function templateStrategy(extraDefaults: (spec: Json) => void, extraValidate: (spec: Json) => StatusCause[] = () => []): Strategy {
+  const validate = (obj: KubeObject): StatusCause[] => [...validateTemplateWorkload(obj), ...extraValidate(specOf(obj))];
   return {
     prepareForCreate(obj) {
       const spec = specOf(obj);
@@ -95,7 +103,7 @@ function templateStrategy(extraDefaults: (spec: Json) => void): Strategy {
       obj.spec = spec;
       obj.status = {};
     },
-    validate: validateTemplateWorkload,
+    validate,
     prepareForUpdate(obj, old) {
       const spec = specOf(obj);
       spec.replicas ??= 1;
@@ -104,8 +112,9 @@ function templateStrategy(extraDefaults: (spec: Json) => void): Strategy {
       if (template && isRecord(template.spec)) defaultPodSpec(template.spec);
       obj.status = old.status;
     },
+    // Only what an update adds: the generic handler runs `validate` on updates too.
     validateUpdate(obj, old) {
-      const causes = validateTemplateWorkload(obj);
+      const causes: StatusCause[] = [];
       if (JSON.stringify(specOf(obj).selector) !== JSON.stringify(specOf(old).selector)) {
         causes.push(invalidValue('spec.selector', specOf(obj).selector, 'field is immutable'));
       }
@@ -119,6 +128,16 @@ export const deployments: ResourceDef = {
   version: 'v1',
   resource: 'deployments',
   kind: 'Deployment',
+  typedFields: [
+    { path: 'spec.replicas', type: 'int32', struct: 'DeploymentSpec' },
+    { path: 'spec.minReadySeconds', type: 'int32', struct: 'DeploymentSpec' },
+    { path: 'spec.revisionHistoryLimit', type: 'int32', struct: 'DeploymentSpec' },
+    { path: 'spec.progressDeadlineSeconds', type: 'int32', struct: 'DeploymentSpec' },
+    { path: 'spec.paused', type: 'bool', struct: 'DeploymentSpec' },
+    { path: 'spec.strategy.type', type: 'string', struct: 'DeploymentStrategy' },
+    { path: 'spec.template.metadata.labels', type: 'map<string>', struct: 'ObjectMeta' },
+    { path: 'spec.template.spec.containers', type: 'array', struct: 'PodSpec' },
+  ],
   singular: 'deployment',
   namespaced: true,
   shortNames: ['deploy'],
@@ -138,7 +157,7 @@ export const deployments: ResourceDef = {
       strategy.rollingUpdate = ru;
     }
     spec.strategy = strategy;
-  }),
+  }, validateDeploymentStrategy),
   columns: [
     nameColumn,
     {
@@ -171,6 +190,12 @@ export const replicasets: ResourceDef = {
   version: 'v1',
   resource: 'replicasets',
   kind: 'ReplicaSet',
+  typedFields: [
+    { path: 'spec.replicas', type: 'int32', struct: 'ReplicaSetSpec' },
+    { path: 'spec.minReadySeconds', type: 'int32', struct: 'ReplicaSetSpec' },
+    { path: 'spec.template.metadata.labels', type: 'map<string>', struct: 'ObjectMeta' },
+    { path: 'spec.template.spec.containers', type: 'array', struct: 'PodSpec' },
+  ],
   singular: 'replicaset',
   namespaced: true,
   shortNames: ['rs'],
