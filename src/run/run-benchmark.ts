@@ -18,6 +18,7 @@ import type { ResolvedPhase, ResolvedWorkload } from '../spec/resolve.js';
 import type { WorkloadSpec } from '../spec/schema.js';
 import { Random, seedFrom } from '../util/random.js';
 import { KBENCH_VERSION } from '../version.js';
+import { NAMESPACE_READY_DEFAULTS, waitForDefaultServiceAccounts } from './namespace-ready.js';
 import { TimeseriesRecorder } from './timeseries.js';
 
 export type RunStatus = 'running' | 'complete' | 'interrupted' | 'failed';
@@ -160,6 +161,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
         throw new Error(`cannot create namespace ${ns}: ${res.status} ${res.body.slice(0, 300)}`);
       }
     }
+    await waitForDefaultServiceAccounts(client, namespaces, { ...NAMESPACE_READY_DEFAULTS, signal });
     tracker.start();
     await tracker.synced;
     series.start();

@@ -10,6 +10,7 @@ import { DeploymentController } from './controllers/deployment-controller.js';
 import { GarbageCollector } from './controllers/garbage-collector.js';
 import { controlPlaneNodeName, LeaderLease } from './controllers/leader-lease.js';
 import { NamespaceController } from './controllers/namespace-controller.js';
+import { NamespaceDefaultController, namespaceDefaults } from './controllers/namespace-defaults.js';
 import { ReplicaSetController } from './controllers/replicaset-controller.js';
 import { SimHttpServer } from './http-server.js';
 import { nodeIp, nodeName, podCidrBase } from './kubelet/node-objects.js';
@@ -191,7 +192,17 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
       () => deployController.stop(),
       () => kcmLease.stop(),
     );
-    await Promise.all([namespaceController.start(), gc.start(), rsController.start(), deployController.start(), kcmLease.start()]);
+    // Every namespace's default ServiceAccount (pods are refused without it) and root CA.
+    const defaults = namespaceDefaults(certs.caPem).map((d) => new NamespaceDefaultController(controllerClient(d.controller), d, componentLog));
+    cleanups.push(...defaults.map((d) => () => d.stop()));
+    await Promise.all([
+      namespaceController.start(),
+      gc.start(),
+      rsController.start(),
+      deployController.start(),
+      kcmLease.start(),
+      ...defaults.map((d) => d.start()),
+    ]);
 
     // Nodes and their kubelets.
     const kubeletClient = client('kubelet');

@@ -533,6 +533,56 @@ describe.each(STORAGE_MODES)('sim API conformance (%s storage)', (storage) => {
     expect(v1.body).toMatchObject({ apiVersion: 'events.k8s.io/v1', note: 'assigned', regarding: { name: 'meta' } });
   });
 
+  it('gives every namespace a default ServiceAccount and the root CA, and brings them back', async () => {
+    await c.post('/api/v1/namespaces', { metadata: { name: 'fresh' } });
+    const sa = await eventually(() => c.get('/api/v1/namespaces/fresh/serviceaccounts/default'), (r) => r.status === 200, 15_000, 'the default ServiceAccount');
+    expect(sa.body.kind).toBe('ServiceAccount');
+    const ca = await eventually(() => c.get('/api/v1/namespaces/fresh/configmaps/kube-root-ca.crt'), (r) => r.status === 200, 15_000, 'the root CA ConfigMap');
+    expect(ca.body.data['ca.crt']).toBe(c.target.caPem);
+    expect((await c.delete('/api/v1/namespaces/fresh/serviceaccounts/default')).status).toBe(200);
+    const again = await eventually(() => c.get('/api/v1/namespaces/fresh/serviceaccounts/default'), (r) => r.status === 200, 15_000, 'the account to come back');
+    expect(again.body.metadata.uid).not.toBe(sa.body.metadata.uid);
+  });
+
+  it('admits pods as the default plugins do: service account and token volume, tolerations, priority', async () => {
+    const res = await c.post('/api/v1/namespaces/conf/pods', pod('admitted', {}, { initContainers: [{ name: 'init', image: 'busybox:1.36' }] }));
+    expect(res.status).toBe(201);
+    const spec = res.body.spec;
+    expect(spec.serviceAccountName).toBe('default');
+    expect(spec.serviceAccount).toBe('default');
+    const volume = spec.volumes.find((v: { name: string }) => v.name.startsWith('kube-api-access-'));
+    expect(volume.name).toMatch(/^kube-api-access-[a-z0-9]{5}$/);
+    expect(volume.projected).toEqual({
+      defaultMode: 420,
+      sources: [
+        { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        { downwardAPI: { items: [{ fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' }, path: 'namespace' }] } },
+      ],
+    });
+    for (const container of [...spec.initContainers, ...spec.containers]) {
+      expect(container.volumeMounts).toEqual([{ name: volume.name, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }]);
+    }
+    expect(spec.tolerations).toEqual([
+      { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+      { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+    ]);
+    expect(spec).toMatchObject({ priority: 0, preemptionPolicy: 'PreemptLowerPriority' });
+
+    const critical = await c.post('/api/v1/namespaces/conf/pods', pod('critical', {}, { priorityClassName: 'system-node-critical', automountServiceAccountToken: false, tolerations: [{ operator: 'Exists' }] }));
+    expect(critical.body.spec.priority).toBe(2000001000);
+    expect(critical.body.spec.volumes).toBeUndefined();
+    expect(critical.body.spec.tolerations).toEqual([{ operator: 'Exists' }]);
+
+    const missing = await c.post('/api/v1/namespaces/conf/pods', pod('orphan-sa', {}, { serviceAccountName: 'missing' }));
+    expect(missing.status).toBe(403);
+    expect(missing.body).toMatchObject({
+      reason: 'Forbidden',
+      message: 'pods "orphan-sa" is forbidden: error looking up service account conf/missing: serviceaccount "missing" not found',
+    });
+    for (const name of ['admitted', 'critical']) await c.delete(`/api/v1/namespaces/conf/pods/${name}`, { gracePeriodSeconds: 0 });
+  });
+
   it('marks gated pods SchedulingGated and lets gates only be removed', async () => {
     const gates = [{ name: 'example.com/a' }, { name: 'example.com/b' }];
     const created = await c.post('/api/v1/namespaces/conf/pods', { metadata: { name: 'gated' }, spec: { schedulingGates: gates, containers: [{ name: 'c', image: 'pause' }] } });

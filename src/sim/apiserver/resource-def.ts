@@ -1,3 +1,4 @@
+import type { AdmissionContext } from './admission.js';
 import type { TypedField } from './decode-check.js';
 import type { StatusCause } from './status.js';
 import type { KubeObject } from './types.js';
@@ -63,6 +64,11 @@ export interface ResourceDef {
   fields?(obj: KubeObject): Record<string, string>;
   fieldNames?: readonly string[];
   strategy?: Strategy;
+  /**
+   * Mutating admission on create (kube-apiserver's default plugins), before defaulting and
+   * validation; may refuse with an ApiError.
+   */
+  admitCreate?(obj: KubeObject, ctx: AdmissionContext): Promise<void>;
   /** Fields whose JSON type the decoder checks (400 on a mismatch), besides metadata's. */
   typedFields?: readonly TypedField[];
   codec?: VersionCodec;

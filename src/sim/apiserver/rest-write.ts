@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
+import type { AdmissionContext } from './admission.js';
 import { type ApiResponse, jsonResponse } from './api-types.js';
 import { decodeError, type TypedField } from './decode-check.js';
 import {
@@ -111,7 +112,21 @@ function respond(ctx: ApiContext, r: ResourceRequest, status: number, stored: St
   return jsonResponse(status, form.kind === 'json' ? servedJson(r.def, stored.json) : renderOne(ctx, r.def, stored.json, form, r.req.query));
 }
 
-/** Create: defaulting, validation, admission, then a create-if-absent in storage. */
+/** Lookups for admission plugins: the watch cache, else storage (a lister, then a live GET). */
+function admissionContext(ctx: ApiContext): AdmissionContext {
+  return {
+    async get(def, namespace, name) {
+      const store = ctx.store(def);
+      const key = storageKey(def, namespace, name);
+      const cached = store.cacher.get(key);
+      if (cached) return JSON.parse(cached.json) as KubeObject;
+      return (await store.get(key))?.obj;
+    },
+    randomSuffix,
+  };
+}
+
+/** Create: admission, defaulting, validation, then a create-if-absent in storage. */
 export async function createObject(
   ctx: ApiContext,
   def: ResourceDef,
@@ -131,6 +146,8 @@ export async function createObject(
   } else {
     delete meta.namespace;
   }
+  // Mutating admission comes first, as in the real create handler (before BeforeCreate).
+  if (def.admitCreate) await def.admitCreate(obj, admissionContext(ctx));
   const generated = !meta.name && !!meta.generateName;
   // names.SimpleNameGenerator: the base is cut so that base + 5 characters fit in 63.
   const base = (meta.generateName ?? '').slice(0, 58);

@@ -109,7 +109,9 @@ export const errors = {
   forbidden(gr: GroupResource, name: string, why: string, cause?: StatusCause): ApiError {
     const d = details(gr, name);
     if (cause) d.causes = [cause];
-    return new ApiError(403, 'Forbidden', `${qualified(gr)} "${name}" is forbidden: ${why}`, d);
+    // apierrors.NewForbidden: an object without a name yet (generateName) is not quoted.
+    const subject = name ? `${qualified(gr)} "${name}"` : qualified(gr);
+    return new ApiError(403, 'Forbidden', `${subject} is forbidden: ${why}`, d);
   },
   methodNotAllowed(): ApiError {
     return new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');

@@ -1,7 +1,9 @@
+import { admitPodCreate } from '../admission.js';
 import type { ResourceDef } from '../resource-def.js';
 import { isRecord, type KubeObject, rfc3339Seconds } from '../types.js';
 import { ageColumn, nameColumn, str } from './columns.js';
 import { defaultPodSpec, qosClass, validatePodSpec } from './pod-spec.js';
+import { serviceaccounts } from './misc.js';
 import { forbidden } from './validation.js';
 
 type Json = Record<string, unknown>;
@@ -74,6 +76,7 @@ export const pods: ResourceDef = {
   categories: ['all'],
   storage: 'pods',
   subresources: ['status', 'binding', 'proxy'],
+  admitCreate: (obj, ctx) => admitPodCreate(obj, ctx, serviceaccounts),
   fieldNames: [
     'spec.nodeName',
     'spec.restartPolicy',
