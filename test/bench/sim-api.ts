@@ -2,7 +2,7 @@
  * npm run bench:sim-api — create/get/list throughput of the simulated apiserver and its
  * memory, for each storage mode. The sim runs in its own process (as `kbench sim`); this
  * process is the client: an undici pool of keep-alive HTTPS connections, a fixed number of
- * requests in flight.
+ * requests in flight (BENCH_CONCURRENCY, default 64; BENCH_CONNECTIONS, default the same).
  * Prints figures; it asserts nothing (targets: memory >= 5000 creates/s, etcd >= 1000).
  */
 import { readFile } from 'node:fs/promises';
@@ -16,6 +16,9 @@ interface Kubeconfig {
 }
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+// undici's Pool sends one request per connection at a time (no pipelining): as many
+// connections as requests in flight, or fewer would be in flight than CONCURRENCY says.
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? CONCURRENCY);
 // Node's own https client tops out near 6000 requests/s on two cores even against a trivial
 // server; undici leaves the sim, not the client, as the bottleneck.
 const COUNTS: Record<string, number> = { memory: Number(process.env.BENCH_PODS_MEMORY ?? 30000), etcd: Number(process.env.BENCH_PODS_ETCD ?? 10000) };
@@ -55,7 +58,7 @@ async function bench(storage: 'memory' | 'etcd'): Promise<void> {
     const server = new URL(kc.clusters[0]!.cluster.server);
     const ca = Buffer.from(kc.clusters[0]!.cluster['certificate-authority-data'], 'base64').toString();
     const token = kc.users[0]!.user.token;
-    const pool = new Pool(server.origin, { connections: 16, connect: { ca } });
+    const pool = new Pool(server.origin, { connections: CONNECTIONS, connect: { ca } });
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const request = async (method: 'GET' | 'POST', path: string, body?: string): Promise<{ status: number; body: string }> => {
       const res = await pool.request({ method, path, headers, body });
@@ -63,7 +66,8 @@ async function bench(storage: 'memory' | 'etcd'): Promise<void> {
     };
     await request('POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: 'bench' } }));
     const n = COUNTS[storage]!;
-    console.log(`\n${storage} storage (${sim.url}), ${CONCURRENCY} requests in flight over 16 keep-alive connections:`);
+    const inFlight = Math.min(CONCURRENCY, CONNECTIONS);
+    console.log(`\n${storage} storage (${sim.url}), ${inFlight} requests in flight over ${CONNECTIONS} keep-alive connections:`);
     const create = await runPhase('create pod', n, async (i) => (await request('POST', '/api/v1/namespaces/bench/pods', podBody(i))).status);
     await runPhase('get pod', n, async (i) => (await request('GET', `/api/v1/namespaces/bench/pods/bench-${i}`)).status);
     const lists = Math.max(20, Math.floor(n / 1000));

@@ -7,8 +7,8 @@ type Json = Record<string, unknown>;
 
 /** What admission plugins may look up. */
 export interface AdmissionContext {
-  /** An object as storage has it now, or undefined. */
-  get(def: ResourceDef, namespace: string, name: string): Promise<KubeObject | undefined>;
+  /** An object as storage has it now, or undefined. Read-only: it may be shared. */
+  get(def: ResourceDef, namespace: string, name: string): Promise<Readonly<KubeObject> | undefined>;
   randomSuffix(n: number): string;
 }
 
@@ -20,14 +20,19 @@ const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 const SYSTEM_PRIORITY: Readonly<Record<string, number>> = { 'system-node-critical': 2_000_001_000, 'system-cluster-critical': 2_000_000_000 };
 
 function containersOf(spec: Json): Json[] {
-  return ['initContainers', 'containers'].flatMap((f) => (Array.isArray(spec[f]) ? (spec[f] as unknown[]).filter(isRecord) : []));
+  const out: Json[] = [];
+  for (const field of ['initContainers', 'containers']) {
+    const list = spec[field];
+    if (Array.isArray(list)) for (const c of list) if (isRecord(c)) out.push(c);
+  }
+  return out;
 }
 
 /**
  * The ServiceAccount plugin's lookup: the default account is looked for up to 10 times,
  * 100-200 ms apart, since its controller creates it just after the namespace.
  */
-async function findServiceAccount(ctx: AdmissionContext, serviceAccounts: ResourceDef, namespace: string, name: string): Promise<KubeObject | undefined> {
+async function findServiceAccount(ctx: AdmissionContext, serviceAccounts: ResourceDef, namespace: string, name: string): Promise<Readonly<KubeObject> | undefined> {
   const attempts = name === 'default' ? 10 : 1;
   const interval = 100 + Math.floor(Math.random() * 100);
   for (let i = 0; i < attempts; i++) {

@@ -64,23 +64,12 @@ const GO_TYPE: Record<FieldType, string> = {
   object: 'struct',
 };
 
-/** Every value at `path` (arrays expanded at `[]`), with its concrete path. */
-function valuesAt(obj: unknown, segments: string[]): unknown[] {
-  let current: unknown[] = [obj];
-  for (const seg of segments) {
-    const each = seg.endsWith('[]');
-    const key = each ? seg.slice(0, -2) : seg;
-    const next: unknown[] = [];
-    for (const c of current) {
-      if (!isRecord(c)) continue;
-      const v = c[key];
-      if (each) {
-        if (Array.isArray(v)) next.push(...v);
-      } else if (v !== undefined) next.push(v);
-    }
-    current = next;
-  }
-  return current;
+interface CompiledField {
+  /** Path segments; `each` marks a segment whose array elements are walked. */
+  segments: { key: string; each: boolean }[];
+  type: FieldType;
+  /** The decoder's name for the field: Struct.json.path. */
+  at: string;
 }
 
 const META_FIELDS: TypedField[] = [
@@ -92,22 +81,52 @@ const META_FIELDS: TypedField[] = [
   { path: 'metadata.ownerReferences', type: 'array', struct: 'ObjectMeta' },
 ];
 
+function compile(fields: readonly TypedField[]): CompiledField[] {
+  return [...META_FIELDS, ...fields].map((f) => ({
+    segments: f.path.split('.').map((seg) => (seg.endsWith('[]') ? { key: seg.slice(0, -2), each: true } : { key: seg, each: false })),
+    type: f.type,
+    at: `${f.struct}.${f.path.replaceAll('[]', '')}`,
+  }));
+}
+
+/** Compiled once per resource's field list: this runs on every write. */
+const compiled = new WeakMap<readonly TypedField[], CompiledField[]>();
+const NO_FIELDS: readonly TypedField[] = [];
+
+/** The first problem at `f` under `v` from segment `i` on: [what was found, Go type], or undefined. */
+function check(v: unknown, f: CompiledField, i: number): [string, string] | undefined {
+  if (i === f.segments.length) {
+    const found = mismatch(v, f.type);
+    if (found !== undefined) return [found, GO_TYPE[f.type]];
+    // A map of strings: each value must be a string too.
+    if (f.type === 'map<string>' && isRecord(v)) {
+      for (const x of Object.values(v)) if (x !== null && typeof x !== 'string') return [jsonKind(x), 'string'];
+    }
+    return undefined;
+  }
+  if (!isRecord(v)) return undefined;
+  const seg = f.segments[i]!;
+  const next = v[seg.key];
+  if (next === undefined) return undefined;
+  if (!seg.each) return check(next, f, i + 1);
+  if (!Array.isArray(next)) return undefined;
+  for (const el of next) {
+    const bad = check(el, f, i + 1);
+    if (bad) return bad;
+  }
+  return undefined;
+}
+
 /**
  * Returns the decoder's 400 for the first field of the wrong type, or undefined. Checked
  * before defaulting, on the body of a create or update and on the result of a patch.
  */
-export function decodeError(kind: string, version: string, obj: unknown, fields: readonly TypedField[] = []): ApiError | undefined {
-  for (const f of [...META_FIELDS, ...fields]) {
-    const at = `${f.struct}.${f.path.replaceAll('[]', '')}`;
-    for (const v of valuesAt(obj, f.path.split('.'))) {
-      const found = mismatch(v, f.type);
-      if (found !== undefined) return decodeFailure(kind, version, `json: cannot unmarshal ${found} into Go struct field ${at} of type ${GO_TYPE[f.type]}`);
-      // A map of strings: each value must be a string too.
-      if (f.type === 'map<string>' && isRecord(v)) {
-        const bad = Object.values(v).find((x) => x !== null && typeof x !== 'string');
-        if (bad !== undefined) return decodeFailure(kind, version, `json: cannot unmarshal ${jsonKind(bad)} into Go struct field ${at} of type string`);
-      }
-    }
+export function decodeError(kind: string, version: string, obj: unknown, fields: readonly TypedField[] = NO_FIELDS): ApiError | undefined {
+  let list = compiled.get(fields);
+  if (!list) compiled.set(fields, (list = compile(fields)));
+  for (const f of list) {
+    const bad = check(obj, f, 0);
+    if (bad) return decodeFailure(kind, version, `json: cannot unmarshal ${bad[0]} into Go struct field ${f.at} of type ${bad[1]}`);
   }
   return undefined;
 }

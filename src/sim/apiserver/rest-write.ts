@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import type { AdmissionContext } from './admission.js';
 import { type ApiResponse, jsonResponse } from './api-types.js';
+import type { CachedObject } from './cacher.js';
 import { decodeError, type TypedField } from './decode-check.js';
 import {
   type ApiContext,
@@ -112,6 +113,12 @@ function respond(ctx: ApiContext, r: ResourceRequest, status: number, stored: St
   return jsonResponse(status, form.kind === 'json' ? servedJson(r.def, stored.json) : renderOne(ctx, r.def, stored.json, form, r.req.query));
 }
 
+/**
+ * Parsed cache entries for admission lookups: every pod create reads its ServiceAccount, and
+ * a cache entry is replaced (never changed) when its object changes.
+ */
+const parsedForAdmission = new WeakMap<CachedObject, KubeObject>();
+
 /** Lookups for admission plugins: the watch cache, else storage (a lister, then a live GET). */
 function admissionContext(ctx: ApiContext): AdmissionContext {
   return {
@@ -119,7 +126,11 @@ function admissionContext(ctx: ApiContext): AdmissionContext {
       const store = ctx.store(def);
       const key = storageKey(def, namespace, name);
       const cached = store.cacher.get(key);
-      if (cached) return JSON.parse(cached.json) as KubeObject;
+      if (cached) {
+        let obj = parsedForAdmission.get(cached);
+        if (!obj) parsedForAdmission.set(cached, (obj = JSON.parse(cached.json) as KubeObject));
+        return obj;
+      }
       return (await store.get(key))?.obj;
     },
     randomSuffix,

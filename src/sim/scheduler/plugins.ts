@@ -44,7 +44,7 @@ export function filter(pod: SchedPod, info: NodeInfo): FilterReason | undefined 
   if (node.unschedulable && !pod.tolerations.some((t) => tolerates(t, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }))) {
     return 'node(s) were unschedulable';
   }
-  for (const [k, v] of Object.entries(pod.nodeSelector)) {
+  for (const [k, v] of pod.nodeSelector) {
     if (node.labels[k] !== v) return "node(s) didn't match Pod's node affinity/selector";
   }
   if (pod.affinityTerms.length > 0 && !pod.affinityTerms.some((term) => term.every((r) => matchesRequirement(node.labels, r)))) {

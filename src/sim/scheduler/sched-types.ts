@@ -30,7 +30,8 @@ export interface SchedPod {
   schedulerName: string;
   cpuMillis: number;
   memoryBytes: number;
-  nodeSelector: Record<string, string>;
+  /** spec.nodeSelector as entries, made once: the filter runs for every node. */
+  nodeSelector: [string, string][];
   /** requiredDuringSchedulingIgnoredDuringExecution: OR of terms, AND within a term. */
   affinityTerms: NodeSelectorRequirement[][];
   tolerations: Toleration[];
@@ -102,7 +103,7 @@ export function toSchedPod(o: KubeObject, prev?: SchedPod): SchedPod {
     schedulerName: typeof spec.schedulerName === 'string' ? spec.schedulerName : 'default-scheduler',
     cpuMillis: Math.max(main.cpu, init.cpu),
     memoryBytes: Math.max(main.memory, init.memory),
-    nodeSelector: isRecord(spec.nodeSelector) ? (spec.nodeSelector as Record<string, string>) : {},
+    nodeSelector: isRecord(spec.nodeSelector) ? Object.entries(spec.nodeSelector as Record<string, string>) : [],
     affinityTerms: terms,
     tolerations: (Array.isArray(spec.tolerations) ? spec.tolerations.filter(isRecord) : []) as Toleration[],
     ownerUid: owner?.uid ?? '',
