@@ -16,13 +16,21 @@ export const NAMESPACE_READY_DEFAULTS: NamespaceReadyOptions = { timeoutMs: 60_0
  * refuses pods ("error looking up service account <ns>/default"), and under load the
  * controller can be seconds behind. Waiting keeps those refusals out of the measurements.
  */
-export async function waitForDefaultServiceAccounts(client: Pick<KubeClient, 'call'>, namespaces: readonly string[], opts: NamespaceReadyOptions = NAMESPACE_READY_DEFAULTS): Promise<void> {
+export async function waitForDefaultServiceAccounts(
+  client: Pick<KubeClient, 'call'>,
+  namespaces: readonly string[],
+  opts: NamespaceReadyOptions = NAMESPACE_READY_DEFAULTS,
+): Promise<{ warning?: string }> {
   const deadline = performance.now() + opts.timeoutMs;
   for (const ns of namespaces) {
     for (;;) {
       opts.signal?.throwIfAborted();
       const res = await client.call('GET', `/api/v1/namespaces/${ns}/serviceaccounts/default`);
       if (res.status === 200) break;
+      // A user who may create pods but not read service accounts: go on unchecked.
+      if (res.status === 403) {
+        return { warning: `did not wait for the default ServiceAccount of the run's namespaces: reading serviceaccounts is forbidden (403); pods created before it exists are refused by the cluster and counted as failed` };
+      }
       if (res.status !== 404) throw new Error(`cannot read the default ServiceAccount of namespace ${ns}: ${res.status} ${res.body.slice(0, 300)}`);
       if (performance.now() > deadline) {
         throw new Error(
@@ -33,4 +41,5 @@ export async function waitForDefaultServiceAccounts(client: Pick<KubeClient, 'ca
       await new Promise((r) => setTimeout(r, opts.pollMs));
     }
   }
+  return {};
 }

@@ -161,7 +161,8 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
         throw new Error(`cannot create namespace ${ns}: ${res.status} ${res.body.slice(0, 300)}`);
       }
     }
-    await waitForDefaultServiceAccounts(client, namespaces, { ...NAMESPACE_READY_DEFAULTS, signal });
+    const ready = await waitForDefaultServiceAccounts(client, namespaces, { ...NAMESPACE_READY_DEFAULTS, signal });
+    if (ready.warning) warnings.push(ready.warning);
     tracker.start();
     await tracker.synced;
     series.start();

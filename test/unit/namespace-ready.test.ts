@@ -19,7 +19,7 @@ function cluster(answers: Record<string, number[]>): { call(method: string, path
 describe('waiting for the default ServiceAccount of each run namespace', () => {
   it('waits while the account is missing and goes on once every namespace has it', async () => {
     const c = cluster({ a: [404, 404, 200], b: [200] });
-    await waitForDefaultServiceAccounts(c, ['a', 'b'], { timeoutMs: 10_000, pollMs: 1 });
+    expect(await waitForDefaultServiceAccounts(c, ['a', 'b'], { timeoutMs: 10_000, pollMs: 1 })).toEqual({});
     expect(c.calls).toEqual([
       '/api/v1/namespaces/a/serviceaccounts/default',
       '/api/v1/namespaces/a/serviceaccounts/default',
@@ -35,9 +35,16 @@ describe('waiting for the default ServiceAccount of each run namespace', () => {
     );
   });
 
-  it('stops at once on an answer other than found or not found, and when aborted', async () => {
-    await expect(waitForDefaultServiceAccounts(cluster({ a: [403] }), ['a'], { timeoutMs: 10_000, pollMs: 1 })).rejects.toThrow(
-      'cannot read the default ServiceAccount of namespace a: 403',
+  it('goes on with a warning when the user may not read service accounts', async () => {
+    const c = cluster({ a: [403], b: [404] });
+    const res = await waitForDefaultServiceAccounts(c, ['a', 'b'], { timeoutMs: 10_000, pollMs: 1 });
+    expect(res.warning).toMatch(/did not wait for the default ServiceAccount .* forbidden \(403\)/);
+    expect(c.calls).toHaveLength(1);
+  });
+
+  it('stops at once on another answer than found, not found or forbidden, and when aborted', async () => {
+    await expect(waitForDefaultServiceAccounts(cluster({ a: [500] }), ['a'], { timeoutMs: 10_000, pollMs: 1 })).rejects.toThrow(
+      'cannot read the default ServiceAccount of namespace a: 500',
     );
     const stop = new AbortController();
     stop.abort(new Error('interrupted'));
