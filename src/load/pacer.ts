@@ -84,15 +84,27 @@ async function runOpen(
   return result;
 }
 
+/**
+ * Waits at least `ms` by the monotonic clock (or until aborted). Node's timers count from
+ * the event loop's cached, whole-millisecond time and can fire a fraction of a millisecond
+ * early by performance.now(): a `sleep: 6s` phase measured 5999.7 ms. The rest is waited out.
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
+    const end = performance.now() + ms;
+    let t: NodeJS.Timeout | undefined;
     function done(): void {
       clearTimeout(t);
       signal?.removeEventListener('abort', done);
       resolve();
     }
+    function arm(): void {
+      const left = end - performance.now();
+      if (left <= 0) done();
+      else t = setTimeout(arm, Math.ceil(left));
+    }
     signal?.addEventListener('abort', done, { once: true });
+    arm();
   });
 }
