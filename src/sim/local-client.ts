@@ -68,10 +68,6 @@ export class LocalClient {
     this.#closing.abort(new LocalClientClosedError(this.component));
   }
 
-  get closed(): boolean {
-    return this.#closing.signal.aborted;
-  }
-
   /**
    * Sends a request; the body object is handed over (the server may change it). With
    * `discard`, a successful response is not decoded (writes whose result nobody reads).
