@@ -1,4 +1,5 @@
 import type { KubeClient } from '../cluster/kube-client.js';
+import { sleep } from '../load/pacer.js';
 
 export interface NamespaceReadyOptions {
   /** How long a namespace may take to get its default ServiceAccount. */
@@ -38,7 +39,7 @@ export async function waitForDefaultServiceAccounts(
             '(error looking up service account). Is kube-controller-manager running, with its serviceaccount-controller?',
         );
       }
-      await new Promise((r) => setTimeout(r, opts.pollMs));
+      await sleep(opts.pollMs, opts.signal);
     }
   }
   return {};

@@ -12,7 +12,7 @@ export interface AdmissionContext {
   randomSuffix(n: number): string;
 }
 
-export const SERVICE_ACCOUNT_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+const SERVICE_ACCOUNT_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
 const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 

@@ -147,9 +147,6 @@ export const errors = {
   serverNotFound(): ApiError {
     return new ApiError(404, 'NotFound', 'the server could not find the requested resource');
   },
-  timeout(message: string, retryAfterSeconds: number): ApiError {
-    return new ApiError(504, 'Timeout', `Timeout: ${message}`, { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });
-  },
   /**
    * NewGenericServerResponse(422): what the real server answers for a JSON patch that fails
    * against the object (a failed test, a missing path); its own message is not passed on.

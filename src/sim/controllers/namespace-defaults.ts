@@ -8,10 +8,10 @@ import { WorkQueue } from './work-queue.js';
 export interface NamespaceDefault {
   /** The controller's name in kube-controller-manager (its client's component). */
   controller: string;
-  /** Collection path in a namespace, e.g. /api/v1/namespaces/x/serviceaccounts. */
-  collection(ns: string): string;
+  /** The core/v1 resource, e.g. serviceaccounts. */
+  resource: string;
   name: string;
-  object(ns: string): KubeObject;
+  object(): KubeObject;
 }
 
 /**
@@ -23,13 +23,13 @@ export function namespaceDefaults(caPem: string): NamespaceDefault[] {
   return [
     {
       controller: 'serviceaccount-controller',
-      collection: (ns) => `/api/v1/namespaces/${ns}/serviceaccounts`,
+      resource: 'serviceaccounts',
       name: 'default',
       object: () => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } }),
     },
     {
       controller: 'root-ca-cert-publisher',
-      collection: (ns) => `/api/v1/namespaces/${ns}/configmaps`,
+      resource: 'configmaps',
       name: ROOT_CA_CONFIGMAP,
       object: () => ({
         apiVersion: 'v1',
@@ -65,9 +65,8 @@ export class NamespaceDefaultController {
       },
     });
     // Only the one object per namespace: a deletion brings it back.
-    const resource = wanted.collection('x').split('/').pop()!;
     this.#objects = new Informer(client, {
-      path: `/api/v1/${resource}`,
+      path: `/api/v1/${wanted.resource}`,
       fieldSelector: `metadata.name=${wanted.name}`,
       transform: (o) => String(o.metadata.namespace),
       handlers: { delete: (ns) => this.#queue.add(ns) },
@@ -100,7 +99,7 @@ export class NamespaceDefaultController {
     if (!n?.active) return;
     if (this.#objects.get(objectKey({ metadata: { namespace: ns, name: this.wanted.name } }))) return;
     try {
-      await this.client.send('POST', this.wanted.collection(ns), this.wanted.object(ns));
+      await this.client.send('POST', `/api/v1/namespaces/${ns}/${this.wanted.resource}`, this.wanted.object());
     } catch (e) {
       // There already, or the namespace is going away: nothing to do.
       if (e instanceof LocalApiError && (e.code === 409 || e.code === 403 || e.code === 404)) return;
