@@ -35,10 +35,15 @@ export class ChaosProxy {
     });
   }
 
+  /** Listens on a free port; connections pass untouched until start(). */
   async listen(): Promise<number> {
     await new Promise<void>((r) => this.#server.listen({ host: '127.0.0.1', port: 0 }, () => r()));
-    this.#timer = setInterval(() => this.cut(), this.everyMs);
     return (this.#server.address() as net.AddressInfo).port;
+  }
+
+  /** Starts cutting every `everyMs`. */
+  start(): void {
+    this.#timer ??= setInterval(() => this.cut(), this.everyMs);
   }
 
   cut(): void {
