@@ -148,7 +148,19 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
   client.addObserver(health);
   const stop = new AbortController();
   const timeout = setTimeout(() => stop.abort(new RunStop(`the run timed out after ${w.timeoutMs / 1000} s (timeout: in the workload)`)), w.timeoutMs);
+  // Its own client: the probe is not one of the run's calls.
+  const probe = new KubeClient(o.connection, { timeoutMs: 5000, maxRetries: 0 });
+  let probing = false;
+  let ticks = 0;
   const healthTimer = setInterval(() => {
+    if (++ticks % 3 === 0 && !probing) {
+      probing = true;
+      void probe
+        .call('GET', '/readyz', { accept: 'text/plain', retry: false })
+        .then((r) => health.onReadyz(r.status, r.status === 200 ? '' : r.body.split('\n').filter((l) => l.startsWith('[-]')).join(' ') || r.body))
+        .catch((e: Error) => health.onReadyz(undefined, e.message))
+        .finally(() => (probing = false));
+    }
     const why = health.check();
     if (why && !stop.signal.aborted) {
       info(why);
@@ -304,6 +316,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
     o.cleanup === 'delete' ? await deleteNamespaces(client, namespaces, { waitMs }) : o.cleanup === 'keep' ? namespaces.map((name) => ({ name, result: 'kept' })) : [];
   const cleanup = cleanupReport(o.cleanup, fates, runId, waitMs);
   await client.close();
+  await probe.close();
   try {
     await out.writeJson('manifest.json', { ...manifest, status, endedAt, ...(error ? { error } : {}), cleanup } satisfies Manifest);
   } catch (e) {

@@ -98,3 +98,20 @@ describe('noticing a dead API server', () => {
     expect(h.check()).toMatch(/has not answered since .* HTTP 503/);
   });
 });
+
+describe('a server that is up but not ready', () => {
+  it('stops when /readyz has failed for longer than the grace, and ignores a /readyz the user may not read', () => {
+    let now = 0;
+    const h = new ServerHealth('https://x', 5000, () => ({}), () => now);
+    h.onReadyz(403, 'forbidden');
+    now = 10_000;
+    expect(h.check()).toBeUndefined();
+    h.onReadyz(500, '[-]etcd failed: reason withheld');
+    now = 14_000;
+    expect(h.check()).toBeUndefined();
+    now = 16_000;
+    expect(h.check()).toBe(`the API server at https://x has not answered as ready since ${new Date(10_000).toISOString()} (more than 5 s; /readyz answered 500: [-]etcd failed: reason withheld)`);
+    h.onReadyz(200, '');
+    expect(h.check()).toBeUndefined();
+  });
+});
