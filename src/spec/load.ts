@@ -191,7 +191,13 @@ export function loadWorkload(file: string, overrides: readonly string[] = []): L
       errors.push({ file: `--set ${expr}`, message: past });
       continue;
     }
-    doc.setIn(p, doc.createNode(value));
+    try {
+      doc.setIn(p, doc.createNode(value));
+    } catch (e) {
+      // A name where the workload has a list (phases.x), or a field of a plain value.
+      errors.push({ file: `--set ${expr}`, message: `cannot set ${fieldName(p)}: ${(e as Error).message.split('\n')[0]} (lists are indexed like phases[0])` });
+      continue;
+    }
     overridden.set(fieldName(p), expr);
   }
   if (errors.length > 0) return { ok: false, errors };
