@@ -5,6 +5,7 @@ import { EXIT, RunError, UsageError } from './errors.js';
 import { cleanupCommand } from './cleanup.js';
 import { collectCommand } from './collect.js';
 import { compareCommand } from './compare.js';
+import { historyCommand } from './history.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { schemaCommand } from './schema.js';
@@ -20,6 +21,7 @@ async function main(argv: string[]): Promise<number> {
     .command(collectCommand)
     .command(compareCommand)
     .command(reportCommand)
+    .command(historyCommand)
     .command(cleanupCommand)
     .command(simCommand)
     .command(schemaCommand)

@@ -1,0 +1,25 @@
+import { type Database, DatabaseError } from './database.js';
+import { PostgresDatabase } from './postgres.js';
+import { SqliteDatabase } from './sqlite.js';
+
+/** Where the history is when --db is not given. */
+export const DEFAULT_HISTORY_DB = 'results/history.db';
+
+/** A --db value that names no database kbench can use: bad input (exit 2). */
+export class DatabaseUrlError extends Error {}
+
+/**
+ * `postgres://` or `postgresql://` URLs are PostgreSQL; anything else without a scheme is
+ * a SQLite file. `create` makes a missing SQLite file (for `add`); reading commands leave
+ * a missing file missing and say so.
+ */
+export async function openDatabase(url: string, options: { create: boolean }): Promise<Database> {
+  if (/^postgres(ql)?:\/\//i.test(url)) return PostgresDatabase.open(url);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    throw new DatabaseUrlError(`--db ${url.replace(/\/\/[^@/]*@/, '//***@')}: kbench keeps history in a SQLite file (a path such as results/history.db) or in PostgreSQL (postgres://user@host:5432/db); no other kind of URL`);
+  }
+  if (url.trim() === '') throw new DatabaseUrlError('--db is empty: name a SQLite file or a postgres:// URL');
+  return SqliteDatabase.open(url, options.create);
+}
+
+export { DatabaseError };
