@@ -2,12 +2,14 @@ import { Random } from '../util/random.js';
 
 /**
  * E-Divisive with means (Matteson & James 2014, "A Nonparametric Approach for Multiple
- * Change Point Analysis of Multivariate Data"), for one series of numbers, as MongoDB's
- * signal_processing_algorithms and Hunter use it: split the series where the energy
- * statistic Q̂ is largest, keep the split when a permutation test says Q̂ that large is
- * unlikely without a change, and repeat inside the segments.
+ * Change Point Analysis of Multivariate Data"), for one series of numbers: split the
+ * series where the energy statistic Q̂ is largest, keep the split when a permutation test
+ * says a Q̂ that large is unlikely without a change, and repeat inside the segments, as
+ * MongoDB's signal_processing_algorithms (which Hunter uses) does. Unlike that library,
+ * the second segment's end κ is searched as the paper does, not fixed at the series' end
+ * (see bestSplit).
  *
- * Q̂ follows the paper (exponent α = 1): for X = x[a..τ), Y = x[τ..b), m = |X|, n = |Y|,
+ * Q̂ follows the paper (exponent α = 1): for X = x[a..τ), Y = x[τ..κ), m = |X|, n = |Y|,
  *   Ê = 2/(mn) Σ|Xi − Yj| − Σ_{i<k}|Xi − Xk| / C(m,2) − Σ_{j<k}|Yj − Yk| / C(n,2)
  *   Q̂ = mn/(m+n) · Ê
  * With α = 1 a single far outlier adds the same amount to the cross term and to its own
@@ -37,7 +39,8 @@ export interface ChangePointFit {
 }
 
 /**
- * Q̂(τ) for every split τ of x in [minSize, x.length − minSize]; NaN elsewhere. O(n²) time,
+ * Q̂(τ) with κ at the end (X = x[0..τ), Y = x[τ..n)) for every τ in
+ * [minSize, x.length − minSize]; NaN elsewhere. O(n²) time,
  * O(n) memory: moving τ by one moves one point from Y to X, so each sum changes by that
  * point's distances to the two sides.
  */
@@ -71,13 +74,45 @@ export function qhatValues(x: ArrayLike<number>, minSize = 2): Float64Array {
   return out;
 }
 
-/** The best split of x (largest Q̂, the earliest on a tie), or undefined when x is too short. */
-export function bestSplit(x: ArrayLike<number>, minSize: number): { index: number; qhat: number } | undefined {
-  const q = qhatValues(x, minSize);
-  let best: { index: number; qhat: number } | undefined;
-  for (let t = 0; t < q.length; t++) {
-    const v = q[t]!;
-    if (!Number.isNaN(v) && (best === undefined || v > best.qhat)) best = { index: t, qhat: v };
+/**
+ * The best split of x over both ends, as the paper defines it: the largest Q̂ of
+ * X = x[0..τ) against Y = x[τ..κ) for every τ and every κ > τ (each side at least minSize
+ * points), the earliest τ on a tie. Searching κ too (MongoDB's version fixes κ at the end)
+ * finds a block that goes up and comes back down, whose first edge alone, against
+ * everything after it, can look like noise. O(n²) time and O(n) memory: with P(a, b) the
+ * sum of distances over the pairs in x[a..b), the three sums are P(0, τ), P(τ, κ) and
+ * P(0, κ) − P(0, τ) − P(τ, κ), and P(τ, ·) follows from P(τ + 1, ·) by one pass.
+ */
+export function bestSplit(x: ArrayLike<number>, minSize: number): { index: number; end: number; qhat: number } | undefined {
+  const n = x.length;
+  if (minSize < 2) throw new RangeError(`minSize ${minSize}: a segment needs at least 2 points`);
+  if (n < 2 * minSize) return undefined;
+  const fromStart = new Float64Array(n + 1); // P(0, b)
+  for (let b = 1; b <= n; b++) {
+    let d = 0;
+    for (let i = 0; i < b - 1; i++) d += Math.abs(x[i]! - x[b - 1]!);
+    fromStart[b] = fromStart[b - 1]! + d;
+  }
+  const fromTau = new Float64Array(n + 1); // P(τ, b), for the current τ
+  let best: { index: number; end: number; qhat: number } | undefined;
+  for (let tau = n - 1; tau >= minSize; tau--) {
+    let toTau = 0; // Σ_{τ<j<b} |x_τ − x_j|
+    for (let b = tau + 1; b <= n; b++) {
+      fromTau[b] = fromTau[b]! + toTau;
+      if (b < n) toTau += Math.abs(x[tau]! - x[b]!);
+    }
+    if (tau > n - minSize) continue;
+    const m = tau;
+    const inX = fromStart[tau]!;
+    const wx = inX / ((m * (m - 1)) / 2);
+    for (let kappa = tau + minSize; kappa <= n; kappa++) {
+      const k = kappa - tau;
+      const inY = fromTau[kappa]!;
+      const cross = fromStart[kappa]! - inX - inY;
+      const q = ((m * k) / (m + k)) * ((2 * cross) / (m * k) - wx - inY / ((k * (k - 1)) / 2));
+      // Scanning τ downwards, >= keeps the earliest τ of equal ones.
+      if (best === undefined || q > best.qhat || (q === best.qhat && tau <= best.index)) best = { index: tau, end: kappa, qhat: q };
+    }
   }
   return best;
 }
@@ -131,15 +166,15 @@ export function eDivisive(series: readonly number[], options: Partial<EDivisiveO
   const rnd = new Random(o.seed);
   const found: ChangePointFit[] = [];
   // The best split of each segment, by its bounds: only the two new segments change per step.
-  const memo = new Map<string, { index: number; qhat: number } | undefined>();
+  const memo = new Map<string, { index: number; end: number; qhat: number } | undefined>();
   for (;;) {
     const cps = found.map((c) => c.index).sort((a, b) => a - b);
-    let candidate: { index: number; qhat: number } | undefined;
+    let candidate: { index: number; end: number; qhat: number } | undefined;
     for (const [a, b] of windows(series.length, cps)) {
       const key = `${a}:${b}`;
       if (!memo.has(key)) {
         const s = bestSplit(series.slice(a, b), o.minSize);
-        memo.set(key, s ? { index: s.index + a, qhat: s.qhat } : undefined);
+        memo.set(key, s ? { index: s.index + a, end: s.end + a, qhat: s.qhat } : undefined);
       }
       const c = memo.get(key);
       if (c && (candidate === undefined || c.qhat > candidate.qhat)) candidate = c;
