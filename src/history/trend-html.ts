@@ -108,6 +108,7 @@ const SCRIPT = String.raw`
       }
     });
   });
+  document.body.setAttribute('data-rendered', 'true');
 })();
 `;
 

@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkHistory } from '../../src/history/check.js';
-import { DatabaseError } from '../../src/history/db/database.js';
 import { DatabaseUrlError, openDatabase } from '../../src/history/db/open.js';
 import { SqliteDatabase } from '../../src/history/db/sqlite.js';
 import { migrate, MIGRATIONS, schemaVersions } from '../../src/history/migrations.js';
@@ -38,7 +37,7 @@ describe('the SQLite history: schema', () => {
 
   it('does not create a history when reading, and names what it cannot open', async () => {
     const missing = path.join(tmp, 'missing.db');
-    await expect(openHistory(missing, { create: false })).rejects.toThrow(DatabaseError);
+    await expect(openHistory(missing, { create: false })).rejects.toThrow(DatabaseUrlError);
     await expect(openHistory(missing, { create: false })).rejects.toThrow(/there is no history at .*missing.db/);
     expect(existsSync(missing)).toBe(false);
     await expect(openDatabase('mysql://u:secret@h/db', { create: false })).rejects.toThrow(DatabaseUrlError);

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { type Database, DatabaseError } from './database.js';
 import { PostgresDatabase } from './postgres.js';
 import { SqliteDatabase } from './sqlite.js';
@@ -19,6 +21,7 @@ export async function openDatabase(url: string, options: { create: boolean }): P
     throw new DatabaseUrlError(`--db ${url.replace(/\/\/[^@/]*@/, '//***@')}: kbench keeps history in a SQLite file (a path such as results/history.db) or in PostgreSQL (postgres://user@host:5432/db); no other kind of URL`);
   }
   if (url.trim() === '') throw new DatabaseUrlError('--db is empty: name a SQLite file or a postgres:// URL');
+  if (!options.create && !existsSync(path.resolve(url))) throw new DatabaseUrlError(`there is no history at ${url} (kbench history add creates it; --db or KBENCH_HISTORY_DB names another)`);
   return SqliteDatabase.open(url, options.create);
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { type Database, DatabaseError, type Row, type SqlValue } from './database.js';
@@ -19,10 +19,9 @@ export class SqliteDatabase implements Database {
     this.#db = db;
   }
 
-  /** Opens the file; with `create` makes it (and its folder) when missing. */
+  /** Opens the file (made when missing); with `create` makes its folder too. */
   static open(file: string, create: boolean): SqliteDatabase {
     const abs = path.resolve(file);
-    if (!create && !existsSync(abs)) throw new DatabaseError(`there is no history at ${file} (kbench history add creates it; --db names another)`);
     try {
       if (create) mkdirSync(path.dirname(abs), { recursive: true });
       const db = new BetterSqlite3(abs, { timeout: 10_000 });
