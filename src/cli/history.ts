@@ -141,6 +141,7 @@ interface DetectArgs {
   permutations: number;
   minChange: number;
   seed: number;
+  searchEnd: boolean;
 }
 
 function withDetectOptions<T>(y: Argv<T>): Argv<T & DetectArgs> {
@@ -148,7 +149,12 @@ function withDetectOptions<T>(y: Argv<T>): Argv<T & DetectArgs> {
     .option('alpha', { type: 'number', default: DEFAULT_CHANGE_OPTIONS.alpha, describe: 'Significance level of the permutation test' })
     .option('permutations', { type: 'number', default: DEFAULT_CHANGE_OPTIONS.permutations, describe: 'Permutations per test' })
     .option('min-change', { type: 'number', default: DEFAULT_CHANGE_OPTIONS.minChangePct, describe: 'Change points smaller than this (percent of the mean before) are not reported' })
-    .option('seed', { type: 'number', default: DEFAULT_CHANGE_OPTIONS.seed, describe: 'Seed of the permutations' }) as unknown as Argv<T & DetectArgs>;
+    .option('seed', { type: 'number', default: DEFAULT_CHANGE_OPTIONS.seed, describe: 'Seed of the permutations' })
+    .option('search-end', {
+      type: 'boolean',
+      default: DEFAULT_CHANGE_OPTIONS.searchEnd,
+      describe: 'Also search where the changed stretch ends (finds a regression that was later fixed; less power for the newest change)',
+    }) as unknown as Argv<T & DetectArgs>;
 }
 
 function detectOptions(a: DetectArgs): Partial<ChangePointOptions> {
@@ -158,12 +164,12 @@ function detectOptions(a: DetectArgs): Partial<ChangePointOptions> {
   if (a.permutations < needed) throw new UsageError(`--permutations ${a.permutations}: with --alpha ${a.alpha} no p-value could be small enough; use at least ${needed}`);
   if (!(a.minChange >= 0)) throw new UsageError(`--min-change ${a.minChange}: expected a percentage, 0 or more`);
   if (!Number.isInteger(a.seed)) throw new UsageError(`--seed ${a.seed}: expected a whole number`);
-  return { alpha: a.alpha, permutations: a.permutations, minChangePct: a.minChange, seed: a.seed };
+  return { alpha: a.alpha, permutations: a.permutations, minChangePct: a.minChange, seed: a.seed, searchEnd: a.searchEnd };
 }
 
 function settingsLine(o: Partial<ChangePointOptions>): string {
   const c = { ...DEFAULT_CHANGE_OPTIONS, ...o };
-  return `E-Divisive means, permutation test (${c.permutations} permutations, alpha ${c.alpha}, seed ${c.seed}), segments of at least ${c.minSize} runs, changes under ${c.minChangePct}% not reported; complete runs only unless --include-incomplete`;
+  return `E-Divisive means${c.searchEnd ? ' with the end searched' : ''}, permutation test (${c.permutations} permutations, alpha ${c.alpha}, seed ${c.seed}), segments of at least ${c.minSize} runs, changes under ${c.minChangePct}% not reported; complete runs only unless --include-incomplete`;
 }
 
 interface TrendArgs extends DbArgs, DetectArgs {

@@ -5,9 +5,11 @@ import { Random } from '../util/random.js';
  * Change Point Analysis of Multivariate Data"), for one series of numbers: split the
  * series where the energy statistic Q̂ is largest, keep the split when a permutation test
  * says a Q̂ that large is unlikely without a change, and repeat inside the segments, as
- * MongoDB's signal_processing_algorithms (which Hunter uses) does. Unlike that library,
- * the second segment's end κ is searched as the paper does, not fixed at the series' end
- * (see bestSplit).
+ * MongoDB's signal_processing_algorithms (which Hunter uses) does. By default, as there,
+ * the second segment runs to the end of the segment being split (κ fixed), which gives
+ * the most power to a change in the newest runs, the one a nightly check is for;
+ * `searchEnd` also searches κ, as the paper does, which finds a block that went up and
+ * came back down at some cost in power for the newest step (docs/history.md has figures).
  *
  * Q̂ follows the paper (exponent α = 1): for X = x[a..τ), Y = x[τ..κ), m = |X|, n = |Y|,
  *   Ê = 2/(mn) Σ|Xi − Yj| − Σ_{i<k}|Xi − Xk| / C(m,2) − Σ_{j<k}|Yj − Yk| / C(n,2)
@@ -25,9 +27,11 @@ export interface EDivisiveOptions {
   minSize: number;
   /** Seed of the permutations: the same series and options always give the same answer. */
   seed: number;
+  /** Search the end κ of the second segment too (see bestSplit); default: κ at the segment's end. */
+  searchEnd: boolean;
 }
 
-export const DEFAULT_EDIVISIVE: EDivisiveOptions = { alpha: 0.01, permutations: 499, minSize: 3, seed: 1 };
+export const DEFAULT_EDIVISIVE: EDivisiveOptions = { alpha: 0.01, permutations: 499, minSize: 3, seed: 1, searchEnd: false };
 
 /** A change point: the segment after it starts at `index`. */
 export interface ChangePointFit {
@@ -75,15 +79,16 @@ export function qhatValues(x: ArrayLike<number>, minSize = 2): Float64Array {
 }
 
 /**
- * The best split of x over both ends, as the paper defines it: the largest Q̂ of
- * X = x[0..τ) against Y = x[τ..κ) for every τ and every κ > τ (each side at least minSize
- * points), the earliest τ on a tie. Searching κ too (MongoDB's version fixes κ at the end)
- * finds a block that goes up and comes back down, whose first edge alone, against
- * everything after it, can look like noise. O(n²) time and O(n) memory: with P(a, b) the
+ * The best split of x: the largest Q̂ of X = x[0..τ) against Y = x[τ..κ) for every τ
+ * (each side at least minSize points), the earliest τ on a tie; κ is x's end, or with
+ * searchEnd every κ > τ, as the paper defines it. Searching κ finds a block that goes up
+ * and comes back down, whose first edge alone, against everything after it, can look
+ * like noise; it also makes the maximum over many more splits, so a permutation test
+ * needs a larger Q̂ to call any of them significant. O(n²) time and O(n) memory: with P(a, b) the
  * sum of distances over the pairs in x[a..b), the three sums are P(0, τ), P(τ, κ) and
  * P(0, κ) − P(0, τ) − P(τ, κ), and P(τ, ·) follows from P(τ + 1, ·) by one pass.
  */
-export function bestSplit(x: ArrayLike<number>, minSize: number): { index: number; end: number; qhat: number } | undefined {
+export function bestSplit(x: ArrayLike<number>, minSize: number, searchEnd = false): { index: number; end: number; qhat: number } | undefined {
   const n = x.length;
   if (minSize < 2) throw new RangeError(`minSize ${minSize}: a segment needs at least 2 points`);
   if (n < 2 * minSize) return undefined;
@@ -105,7 +110,7 @@ export function bestSplit(x: ArrayLike<number>, minSize: number): { index: numbe
     const m = tau;
     const inX = fromStart[tau]!;
     const wx = inX / ((m * (m - 1)) / 2);
-    for (let kappa = tau + minSize; kappa <= n; kappa++) {
+    for (let kappa = searchEnd ? tau + minSize : n; kappa <= n; kappa++) {
       const k = kappa - tau;
       const inY = fromTau[kappa]!;
       const cross = fromStart[kappa]! - inX - inY;
@@ -148,7 +153,7 @@ function permutationPValue(x: readonly number[], cps: readonly number[], observe
     let best = -Infinity;
     for (const s of segs) {
       shuffleInPlace(s, rnd);
-      const b = bestSplit(s, o.minSize);
+      const b = bestSplit(s, o.minSize, o.searchEnd);
       if (b && b.qhat > best) best = b.qhat;
     }
     if (best >= observed) atLeast++;
@@ -173,7 +178,7 @@ export function eDivisive(series: readonly number[], options: Partial<EDivisiveO
     for (const [a, b] of windows(series.length, cps)) {
       const key = `${a}:${b}`;
       if (!memo.has(key)) {
-        const s = bestSplit(series.slice(a, b), o.minSize);
+        const s = bestSplit(series.slice(a, b), o.minSize, o.searchEnd);
         memo.set(key, s ? { index: s.index + a, end: s.end + a, qhat: s.qhat } : undefined);
       }
       const c = memo.get(key);

@@ -58,10 +58,14 @@ describe('the energy statistic Q̂', () => {
       const x = noise(seed, 14);
       let best = -Infinity;
       for (let t = 3; t <= 11; t++) for (let k = t + 3; k <= 14; k++) best = Math.max(best, qhatByDefinition(x.slice(0, k), t));
-      expect(bestSplit(x, 3)!.qhat).toBeCloseTo(best, 9);
+      expect(bestSplit(x, 3, true)!.qhat).toBeCloseTo(best, 9);
+      // Without searchEnd, the largest Q̂ with κ at the end.
+      const atEnd = Math.max(...Array.from(qhatValues(x, 3)).filter((v) => !Number.isNaN(v)));
+      expect(bestSplit(x, 3)).toMatchObject({ end: 14 });
+      expect(bestSplit(x, 3)!.qhat).toBeCloseTo(atEnd, 12);
     }
     // A block that goes up and comes back: the best split ends where the block does.
-    expect(bestSplit([1, 1, 1, 9, 9, 9, 1, 1, 1, 1], 3)).toMatchObject({ index: 3, end: 6 });
+    expect(bestSplit([1, 1, 1, 9, 9, 9, 1, 1, 1, 1], 3, true)).toMatchObject({ index: 3, end: 6 });
   });
 
   it('leaves splits that would make a segment shorter than minSize out', () => {
@@ -95,12 +99,25 @@ describe('E-Divisive change points', () => {
     }
   });
 
-  it('finds both steps of a series that goes up and back down', () => {
+  it('finds both steps of a series that goes up twice', () => {
     for (const seed of [1, 2, 3]) {
-      const x = noise(seed, 45, 100, 3).map((v, i) => (i >= 15 && i < 30 ? v + 20 : v));
-      const cps = eDivisive(x, { ...o, alpha: 0.01, permutations: 499, seed });
-      expect(cps.map((c) => c.index)).toEqual([15, 30]);
+      const x = noise(seed, 45, 100, 3).map((v, i) => (i >= 30 ? v + 40 : i >= 15 ? v + 20 : v));
+      expect(eDivisive(x, { ...o, alpha: 0.01, permutations: 499, seed }).map((c) => c.index)).toEqual([15, 30]);
     }
+  });
+
+  it('finds both edges of a block that goes up and comes back down when it searches the end too', () => {
+    let whole = 0;
+    let wholeAtEnd = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const x = noise(seed, 45, 100, 6).map((v, i) => (i >= 15 && i < 30 ? v + 20 : v)); // 3.3 sd for 15 runs
+      const found = (cps: { index: number }[]): boolean => cps.some((c) => Math.abs(c.index - 15) <= 1) && cps.some((c) => Math.abs(c.index - 30) <= 1);
+      if (found(eDivisive(x, { ...o, alpha: 0.01, permutations: 499, seed, searchEnd: true }))) whole++;
+      if (found(eDivisive(x, { ...o, alpha: 0.01, permutations: 499, seed }))) wholeAtEnd++;
+    }
+    // With κ at the end, the up edge against everything after it is diluted by the way back down.
+    expect(whole).toBeGreaterThanOrEqual(18);
+    expect(wholeAtEnd).toBeLessThan(whole);
   });
 
   it('keeps the false-alarm rate on pure noise near alpha: a permutation test is exact, not conservative to zero', () => {
