@@ -4,6 +4,7 @@ import { spawnSim, type SimProcess } from '../cluster/sim-process.js';
 import { chooseTarget, connect, type Connection, publicServer, TargetError } from '../cluster/target.js';
 import type { TargetInfo } from '../run/run-benchmark.js';
 import type { SimSpec } from '../spec/schema.js';
+import { simFlagsFor } from '../spec/sim-settings.js';
 import { RunError, UsageError } from './errors.js';
 
 export interface OpenedTarget {
@@ -14,22 +15,6 @@ export interface OpenedTarget {
   /** The sim's endpoints (scheduler and etcd metrics), for a sim kbench started or found. */
   simEndpoints?: Record<string, unknown>;
   close(): Promise<void>;
-}
-
-function kebab(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
-
-/** `kbench sim` flags for a workload's `sim:` block. */
-export function simFlags(sim: SimSpec, seed: number | undefined): string[] {
-  const flags: string[] = [];
-  for (const [k, v] of Object.entries(sim)) {
-    if (v === undefined) continue;
-    if (typeof v === 'boolean') flags.push(v ? `--${kebab(k)}` : `--no-${kebab(k)}`);
-    else flags.push(`--${kebab(k)}`, String(v));
-  }
-  if (seed !== undefined && sim.seed === undefined) flags.push('--seed', String(seed));
-  return flags;
 }
 
 /**
@@ -56,7 +41,7 @@ export async function openTarget(opts: {
   let note: string | undefined;
   if (choice.kind === 'none') {
     note = opts.sim ? '--sim' : 'no kubeconfig found (--kubeconfig, KUBECONFIG, ~/.kube/config): running on the embedded sim';
-    const flags = simFlags(opts.simSpec, opts.seed);
+    const flags = simFlagsFor(opts.simSpec, opts.seed);
     opts.info(`target: kbench sim (${note}); starting it${flags.length ? ` with ${flags.join(' ')}` : ''}`);
     try {
       sim = await spawnSim(flags, { log: (l) => opts.info(l), startTimeoutMs: 300_000 });
@@ -102,7 +87,7 @@ export async function openTarget(opts: {
   let simEndpoints: Record<string, unknown> | undefined;
   if (sim) {
     simEndpoints = JSON.parse(await readFile(sim.discovery, 'utf8')) as Record<string, unknown>;
-    target.sim = { storage: sim.storage, flags: simFlags(opts.simSpec, opts.seed), endpoints: simEndpoints };
+    target.sim = { storage: sim.storage, flags: simFlagsFor(opts.simSpec, opts.seed), endpoints: simEndpoints };
   } else if (choice.kind === 'kubeconfig') {
     // A `kbench sim` started separately writes its endpoints next to its kubeconfig.
     simEndpoints = await foundSim(`${choice.file}.sim.json`, publicServer(connection));

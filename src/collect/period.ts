@@ -1,5 +1,5 @@
-import { isMutating } from '../cluster/request-key.js';
 import type { ResolvedSlo } from '../spec/resolve.js';
+import { apiThresholdMs } from '../spec/slos.js';
 import { counterIncrease, gaugeValue, type HistogramSummary, type MissingComponents, periodHistograms, type Reading, type Scrape, summarize } from './readings.js';
 
 /** The families read, with the names and labels of the real components. */
@@ -107,13 +107,7 @@ function apiKeys(start: readonly Scrape[], end: readonly Scrape[], missing: Miss
     if (h.count <= 0) continue;
     const [verb = '', res = '', scope = ''] = key.split(' ');
     const [resource = '', subresource = ''] = res.split('/');
-    const thresholdMs = isMutating(verb)
-      ? slo.mutatingApiP99Ms
-      : scope === 'resource'
-        ? slo.readResourceApiP99Ms
-        : scope === 'namespace'
-          ? slo.readNamespaceApiP99Ms
-          : slo.readClusterApiP99Ms;
+    const thresholdMs = apiThresholdMs(slo, verb, scope);
     keys.push({ key, verb, resource, subresource, scope, ...summarize(h), thresholdMs });
   }
   keys.sort((a, b) => (a.key < b.key ? -1 : 1));

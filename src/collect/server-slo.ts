@@ -1,6 +1,6 @@
-import { isMutating } from '../cluster/request-key.js';
 import { check, type SloVerdict } from '../results/slo.js';
 import type { ResolvedSlo } from '../spec/resolve.js';
+import { API_SLO_CLASSES, apiSloClass } from '../spec/slos.js';
 import type { ServerApiKey, ServerPeriod } from './period.js';
 import type { QueryOutcome } from './prometheus.js';
 import type { HistogramSummary, Reading } from './readings.js';
@@ -29,18 +29,6 @@ function p99(r: Reading<HistogramSummary>, what: string): Reading<number> {
   if (!r.ok) return r;
   if (r.value.count === 0) return { ok: false, reason: `no ${what} observed in the run` };
   return r.value.p99Ms === undefined ? { ok: false, reason: `the ${what} histogram gives no p99` } : { ok: true, value: r.value.p99Ms };
-}
-
-type Category = 'mutating' | 'resource' | 'namespace' | 'cluster';
-const CATEGORY_TEXT: Record<Category, string> = {
-  mutating: 'mutating calls',
-  resource: 'read-only calls for one object',
-  namespace: 'read-only calls over a namespace',
-  cluster: 'read-only calls over the cluster',
-};
-
-function categoryOf(verb: string, scope: string): Category {
-  return isMutating(verb) ? 'mutating' : scope === 'resource' ? 'resource' : scope === 'namespace' ? 'namespace' : 'cluster';
 }
 
 /**
@@ -78,8 +66,8 @@ export function serverVerdicts(run: ServerPeriod, prometheus: Record<string, Que
       ...v,
     });
   };
-  verdicts.push(etcd('etcd_wal_fsync_p99', 'WAL fsync', run.etcd.walFsync, 'etcd_wal_fsync_p99_ms', slo.etcdWalFsyncP99Ms, 'WAL fsync'));
-  verdicts.push(etcd('etcd_backend_commit_p99', 'backend commit', run.etcd.backendCommit, 'etcd_backend_commit_p99_ms', slo.etcdBackendCommitP99Ms, 'backend commit'));
+  verdicts.push(etcd('etcd_wal_fsync_p99', 'WAL fsync', run.etcd.walFsync, 'etcd_wal_fsync_p99_ms', slo.etcdWalFsyncP99, 'WAL fsync'));
+  verdicts.push(etcd('etcd_backend_commit_p99', 'backend commit', run.etcd.backendCommit, 'etcd_backend_commit_p99_ms', slo.etcdBackendCommitP99, 'backend commit'));
 
   // API latency by kind of call: the worst key of each kind against that kind's threshold.
   let keys: (Pick<ServerApiKey, 'key' | 'verb' | 'scope' | 'p99Ms'> & { capped?: boolean })[] | undefined;
@@ -104,25 +92,19 @@ export function serverVerdicts(run: ServerPeriod, prometheus: Record<string, Que
     }
   }
   if (!keys) {
-    verdicts.push(check({ id: 'server_api_p99', description: 'Server-side API call p99', side: 'server', threshold: slo.mutatingApiP99Ms, unit: 'ms', comparison: '<=', unavailable }));
+    verdicts.push(check({ id: 'server_api_p99', description: 'Server-side API call p99', side: 'server', threshold: slo.mutatingApiP99, unit: 'ms', comparison: '<=', unavailable }));
     return { verdicts, notes };
   }
-  const threshold: Record<Category, number> = {
-    mutating: slo.mutatingApiP99Ms,
-    resource: slo.readResourceApiP99Ms,
-    namespace: slo.readNamespaceApiP99Ms,
-    cluster: slo.readClusterApiP99Ms,
-  };
-  for (const cat of ['mutating', 'resource', 'namespace', 'cluster'] as const) {
-    const inCat = keys.filter((k) => k.p99Ms !== undefined && categoryOf(k.verb, k.scope) === cat);
+  for (const cls of API_SLO_CLASSES) {
+    const inCat = keys.filter((k) => k.p99Ms !== undefined && apiSloClass(k.verb, k.scope).name === cls.name);
     if (inCat.length === 0) continue;
     const worst = inCat.reduce((a, b) => (b.p99Ms! > a.p99Ms! ? b : a));
     verdicts.push(
       check({
-        id: `server_api_p99 ${cat}`,
-        description: `Server-side API p99, ${CATEGORY_TEXT[cat]} (worst of ${inCat.length}: ${worst.key}${worst.capped ? ', above the highest bucket' : ''})`,
+        id: `server_api_p99 ${cls.name}`,
+        description: `Server-side API p99, ${cls.text} (worst of ${inCat.length}: ${worst.key}${worst.capped ? ', above the highest bucket' : ''})`,
         side: 'server',
-        threshold: threshold[cat],
+        threshold: slo[cls.slo],
         unit: 'ms',
         comparison: '<=',
         value: worst.p99Ms!,

@@ -1,6 +1,8 @@
 import type * as hdr from 'hdr-histogram-js';
 import type { CallObserver, CallOutcome } from '../cluster/kube-client.js';
-import { isMutating, keyString, type RequestKey } from '../cluster/request-key.js';
+import { keyString, type RequestKey } from '../cluster/request-key.js';
+import type { ResolvedSlo } from '../spec/resolve.js';
+import { apiThresholdMs } from '../spec/slos.js';
 import { histogramStatsMs, newLatencyHistogram, type Stats } from './stats.js';
 
 export interface KeyRecord {
@@ -44,13 +46,13 @@ export class ApiLatency implements CallObserver {
   #tick: ApiTick = { requests: 0, errors: 0 };
   readonly limiterWait = newLatencyHistogram();
 
-  constructor(private readonly thresholds: { mutating: number; resource: number; namespace: number; cluster: number }) {}
+  constructor(private readonly slo: ResolvedSlo) {}
 
   #record(key: RequestKey): KeyRecord {
     const s = keyString(key);
     let r = this.#keys.get(s);
     if (!r) {
-      const thresholdMs = isMutating(key.verb) ? this.thresholds.mutating : this.thresholds[key.scope];
+      const thresholdMs = apiThresholdMs(this.slo, key.verb, key.scope);
       r = { key, histogram: newLatencyHistogram(), count: 0, errors: {}, failed: {}, retries: 0, slowCount: 0, thresholdMs };
       this.#keys.set(s, r);
     }

@@ -1,6 +1,7 @@
 import type { ApiKeySummary } from '../measure/api-latency.js';
 import type { PhaseName, PhaseSummary } from '../measure/pod-tracker.js';
 import type { ResolvedSlo } from '../spec/resolve.js';
+import { isMutatingVerb } from '../spec/slos.js';
 
 export type VerdictValue = 'pass' | 'fail' | 'unavailable';
 
@@ -34,7 +35,7 @@ export function clientVerdicts(slo: ResolvedSlo, phases: Record<PhaseName, Phase
       id: 'pod_startup_p99',
       description: 'Pod startup p99 (creation to Running observed by watch)',
       side: 'client',
-      threshold: slo.podStartupP99Ms,
+      threshold: slo.podStartupP99,
       unit: 'ms',
       comparison: '<=',
       value: phases.pod_startup.stats?.p99,
@@ -43,7 +44,7 @@ export function clientVerdicts(slo: ResolvedSlo, phases: Record<PhaseName, Phase
   );
   for (const k of api) {
     if (!k.latencyMs) continue;
-    const mutating = ['POST', 'PUT', 'PATCH', 'DELETE', 'APPLY'].includes(k.verb);
+    const mutating = isMutatingVerb(k.verb);
     out.push(
       check({
         id: `api_p99 ${k.key}`,

@@ -115,12 +115,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
   await rs.writeJson('manifest.json', manifest);
 
   const random = new Random(seedFrom(`${w.seed}`));
-  const api = new ApiLatency({
-    mutating: w.slo.mutatingApiP99Ms,
-    resource: w.slo.readResourceApiP99Ms,
-    namespace: w.slo.readNamespaceApiP99Ms,
-    cluster: w.slo.readClusterApiP99Ms,
-  });
+  const api = new ApiLatency(w.slo);
   const client = new KubeClient(o.connection, { observer: api, random: () => random.next() });
   const tracker = o.measureOnly
     ? new PodTracker(client, o.measureOnly.podSelector, (l) => o.reporter.info(l), { ignoreExisting: true })
