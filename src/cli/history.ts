@@ -198,7 +198,7 @@ const trendCommand: CommandModule<object, TrendArgs> = {
     withDetectOptions(dbOption(y))
       .positional('measurements', { type: 'string', array: true, demandOption: true, describe: 'Measurement names, * for any text: pod_startup.p99, "api.*.p99", "server.*"' })
       .option('workload', { type: 'string', describe: 'Only this workload (default: each workload in the history)' })
-      .option('last', { type: 'number', default: 50, describe: 'The newest N runs' })
+      .option('last', { type: 'number', default: DEFAULT_LAST, describe: 'The newest N runs of each workload' })
       .option('html', { type: 'string', describe: 'Also write a self-contained HTML plot to this file' })
       .option('include-incomplete', { type: 'boolean', default: false, describe: 'Include runs that did not complete' })
       .option('format', { choices: ['table', 'markdown', 'json'] as const, default: 'table' as const }) as unknown as Argv<TrendArgs>,

@@ -120,7 +120,6 @@ function available<T>(v: Maybe<T>): T | undefined {
 
 function measurementSource(s: Summary): MeasurementSource {
   const run = s.collectors?.run;
-  const bindsPerS = (run?.scheduler as { bindsPerS?: Maybe<number> } | undefined)?.bindsPerS;
   return {
     podPhases: s.pods?.phases ?? {},
     api: (s.api ?? []).map((k) => ({ key: k.key, count: k.count, ...(k.latencyMs ? { latencyMs: k.latencyMs } : {}) })),
@@ -128,7 +127,7 @@ function measurementSource(s: Summary): MeasurementSource {
       ? {
           server: {
             pendingMax: available(run.scheduler?.pendingMax)?.total,
-            bindsPerS: available(bindsPerS),
+            bindsPerS: available(run.scheduler?.bindsPerS),
             walFsync: available(run.etcd?.walFsync),
             backendCommit: available(run.etcd?.backendCommit),
             apiKeys: available(run.apiserver?.latency)?.keys,

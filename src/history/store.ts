@@ -113,7 +113,14 @@ export class HistoryStore {
     return this.db.transaction(async () => {
       const s = input.series;
       if (s) {
-        const have = await this.db.all('SELECT series_id FROM kbench_series WHERE series_id = ?', [s.id]);
+        const have = await this.db.all('SELECT workload, source FROM kbench_series WHERE series_id = ?', [s.id]);
+        // A series id names one set of runs: another night's series under the same id is a conflict.
+        const members = (await this.db.all('SELECT run_id FROM kbench_runs WHERE series_id = ?', [s.id])).map((r) => String(r.run_id));
+        const ids = new Set(input.runs.map((r) => r.identity.runId));
+        const stranger = members.find((id) => !ids.has(id));
+        if (have[0] && (String(have[0].workload) !== s.workload || stranger !== undefined)) {
+          throw new HistoryConflictError(`series ${s.id} is already in the history (added from ${String(have[0].source)}) with ${stranger !== undefined ? `run ${stranger}, which ${input.source} does not have` : `workload ${String(have[0].workload)}`}; give this series another id. Nothing was added.`);
+        }
         if (have.length === 0) {
           await this.db.run('INSERT INTO kbench_series (series_id, workload, workload_sha256, run_count, source, added_at) VALUES (?, ?, ?, ?, ?, ?)', [s.id, s.workload, s.workloadSha256, input.runs.length, input.source, now]);
         }

@@ -135,6 +135,12 @@ describe('the SQLite history: runs', () => {
       ['a-1', 'ser-a', 1],
       ['a-2', 'ser-a', 2],
     ]);
+    // Another set of runs under the same series id is refused.
+    const other = path.join(tmp, 'attach-other');
+    baselineRun(path.join(other, 'run-1'), { runId: 'a-3', startedAt: day(3) });
+    writeSeriesFile(other, baselineWorkload(), ['run-1'], { id: 'ser-a' });
+    await expect(store.add(readHistoryInput(other))).rejects.toThrow(/series ser-a is already in the history .* with run a-1, which .* does not have; give this series another id/);
+    expect(await store.run('a-3')).toBeUndefined();
     await store.db.close();
   });
 });

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { type Database, DatabaseError } from './database.js';
+import type { Database } from './database.js';
 import { PostgresDatabase } from './postgres.js';
 import { SqliteDatabase } from './sqlite.js';
 
@@ -25,4 +25,3 @@ export async function openDatabase(url: string, options: { create: boolean }): P
   return SqliteDatabase.open(url, options.create);
 }
 
-export { DatabaseError };
