@@ -7,7 +7,7 @@ import { DatabaseError } from '../history/db/database.js';
 import { DatabaseUrlError, DEFAULT_HISTORY_DB } from '../history/db/open.js';
 import { formatCheck, formatRunDetail, formatRunList, formatTrend, type TextFormat } from '../history/format.js';
 import { openHistory } from '../history/open-history.js';
-import { COMPLETE } from '../history/records.js';
+import { COMPLETE, type HistoryInput } from '../history/records.js';
 import { HistoryInputError, readHistoryInput } from '../history/result-input.js';
 import { HistoryConflictError, type HistoryStore } from '../history/store.js';
 import { renderTrendHtml } from '../history/trend-html.js';
@@ -54,8 +54,8 @@ interface AddArgs extends DbArgs {
 
 async function addHandler(args: AddArgs): Promise<void> {
   if (args.commit !== undefined && !/^[0-9a-f]{7,40}$/i.test(args.commit)) throw new UsageError(`--commit ${args.commit}: expected a git commit id (7 to 40 hex digits)`);
-  // Read every folder first: a bad one stops the command before anything is stored.
-  let inputs;
+  // Read every folder first, then store them in one transaction: a bad or conflicting one stores nothing.
+  let inputs: HistoryInput[];
   try {
     inputs = args.dirs.map((d) => readHistoryInput(d));
   } catch (e) {
@@ -63,12 +63,13 @@ async function addHandler(args: AddArgs): Promise<void> {
     throw e;
   }
   await withHistory(args, true, async (store) => {
+    const results = await store.add(inputs, { ...(args.commit ? { gitCommit: args.commit.toLowerCase() } : {}) });
+    let at = 0;
     for (const input of inputs) {
-      const results = await store.add(input, { ...(args.commit ? { gitCommit: args.commit.toLowerCase() } : {}) });
       if (input.series) console.log(`series ${input.series.id} (${input.series.workload}, ${input.runs.length} runs) from ${input.source}`);
-      for (const [i, r] of results.entries()) {
-        const run = input.runs[i]!.identity;
-        const what = r.outcome === 'added' ? 'added' : r.outcome === 'updated' ? 'already there; recorded its commit or series' : 'already there, unchanged';
+      for (const run of input.runs.map((r) => r.identity)) {
+        const outcome = results[at++]!.outcome;
+        const what = outcome === 'added' ? 'added' : outcome === 'updated' ? 'already there; recorded its commit or series' : 'already there, unchanged';
         const note = run.status !== COMPLETE ? ` (status ${run.status}: left out of trends and checks)` : '';
         console.log(`${input.series ? '  ' : ''}${run.runId}  ${run.workload}  ${run.startedAt.slice(0, 16).replace('T', ' ')} UTC  ${what}${note}`);
       }

@@ -104,34 +104,41 @@ export class HistoryStore {
   constructor(readonly db: Database) {}
 
   /**
-   * Adds the runs of one input in one transaction: all or nothing. A run already there with
-   * the same content is left as it is (or given the commit or series it lacked); one with
-   * other content is a conflict.
+   * Adds the runs of some inputs in one transaction: all or nothing. A run already there
+   * with the same content is left as it is (or given the commit or series it lacked); one
+   * with other content is a conflict.
    */
-  async add(input: HistoryInput, options: { gitCommit?: string; now?: Date } = {}): Promise<{ runId: string; outcome: AddOutcome }[]> {
+  async add(inputs: HistoryInput | readonly HistoryInput[], options: { gitCommit?: string; now?: Date } = {}): Promise<{ runId: string; outcome: AddOutcome }[]> {
     const now = (options.now ?? new Date()).toISOString();
+    const list = Array.isArray(inputs) ? (inputs as readonly HistoryInput[]) : [inputs as HistoryInput];
     return this.db.transaction(async () => {
-      const s = input.series;
-      if (s) {
-        const have = await this.db.all('SELECT workload, source FROM kbench_series WHERE series_id = ?', [s.id]);
-        // A series id names one set of runs: another night's series under the same id is a conflict.
-        const members = (await this.db.all('SELECT run_id FROM kbench_runs WHERE series_id = ?', [s.id])).map((r) => String(r.run_id));
-        const ids = new Set(input.runs.map((r) => r.identity.runId));
-        const stranger = members.find((id) => !ids.has(id));
-        if (have[0] && (String(have[0].workload) !== s.workload || stranger !== undefined)) {
-          throw new HistoryConflictError(`series ${s.id} is already in the history (added from ${String(have[0].source)}) with ${stranger !== undefined ? `run ${stranger}, which ${input.source} does not have` : `workload ${String(have[0].workload)}`}; give this series another id. Nothing was added.`);
-        }
-        if (have.length === 0) {
-          await this.db.run('INSERT INTO kbench_series (series_id, workload, workload_sha256, run_count, source, added_at) VALUES (?, ?, ?, ?, ?, ?)', [s.id, s.workload, s.workloadSha256, input.runs.length, input.source, now]);
-        }
-      }
       const out: { runId: string; outcome: AddOutcome }[] = [];
-      for (const [i, run] of input.runs.entries()) {
-        const series = s ? { id: s.id, index: i + 1 } : undefined;
-        out.push({ runId: run.identity.runId, outcome: await this.#addRun(run, series, options.gitCommit, now) });
-      }
+      for (const input of list) out.push(...(await this.#addInput(input, options.gitCommit, now)));
       return out;
     });
+  }
+
+  async #addInput(input: HistoryInput, gitCommit: string | undefined, now: string): Promise<{ runId: string; outcome: AddOutcome }[]> {
+    const s = input.series;
+    if (s) {
+      const have = await this.db.all('SELECT workload, source FROM kbench_series WHERE series_id = ?', [s.id]);
+      // A series id names one set of runs: another night's series under the same id is a conflict.
+      const members = (await this.db.all('SELECT run_id FROM kbench_runs WHERE series_id = ?', [s.id])).map((r) => String(r.run_id));
+      const ids = new Set(input.runs.map((r) => r.identity.runId));
+      const stranger = members.find((id) => !ids.has(id));
+      if (have[0] && (String(have[0].workload) !== s.workload || stranger !== undefined)) {
+        throw new HistoryConflictError(`series ${s.id} is already in the history (added from ${String(have[0].source)}) with ${stranger !== undefined ? `run ${stranger}, which ${input.source} does not have` : `workload ${String(have[0].workload)}`}; give this series another id. Nothing was added.`);
+      }
+      if (have.length === 0) {
+        await this.db.run('INSERT INTO kbench_series (series_id, workload, workload_sha256, run_count, source, added_at) VALUES (?, ?, ?, ?, ?, ?)', [s.id, s.workload, s.workloadSha256, input.runs.length, input.source, now]);
+      }
+    }
+    const out: { runId: string; outcome: AddOutcome }[] = [];
+    for (const [i, run] of input.runs.entries()) {
+      const series = s ? { id: s.id, index: i + 1 } : undefined;
+      out.push({ runId: run.identity.runId, outcome: await this.#addRun(run, series, gitCommit, now) });
+    }
+    return out;
   }
 
   async #addRun(run: RunRecord, series: { id: string; index: number } | undefined, gitCommit: string | undefined, now: string): Promise<AddOutcome> {

@@ -56,8 +56,10 @@ describe('kbench history', () => {
     expect(again.code).toBe(0);
     expect(again.stdout.match(/already there, unchanged/g)).toHaveLength(4);
     const conflict = baselineRun(path.join(tmp, 'conflict'), { runId: 'smoke-01', startedAt: day(1), factor: 2 });
-    const refused = await kbench(['history', 'add', conflict, '--db', db]);
+    const fresh = baselineRun(path.join(tmp, 'fresh'), { runId: 'smoke-fresh', startedAt: day(40) });
+    const refused = await kbench(['history', 'add', fresh, conflict, '--db', db]);
     expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
     expect(refused.stderr).toMatch(/run smoke-01 is already in the history .* with other content/);
     cleanError(refused.stderr);
   });
@@ -65,6 +67,8 @@ describe('kbench history', () => {
   it('lists and shows runs', async () => {
     const list = await kbench(['history', 'list', '--db', db]);
     expect(list.code).toBe(0);
+    // Nothing of the refused add: smoke-fresh came with a conflicting folder.
+    expect(list.stdout).not.toContain('smoke-fresh');
     const lines = list.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^run\s+workload\s+started\s+status\s+target\s+kbench\s+commit\s+series\s+SLOs$/);
     expect(lines).toHaveLength(2 + 19);
