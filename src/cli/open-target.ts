@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { KubeClient } from '../cluster/kube-client.js';
 import { spawnSim, type SimProcess } from '../cluster/sim-process.js';
 import { chooseTarget, connect, type Connection, publicServer, TargetError } from '../cluster/target.js';
-import type { TargetInfo } from '../run/run-benchmark.js';
+import type { TargetInfo } from '../results/format.js';
 import type { SimSpec } from '../spec/schema.js';
 import { simFlagsFor } from '../spec/sim-settings.js';
 import { RunError, UsageError } from './errors.js';
@@ -14,7 +14,8 @@ export interface OpenedTarget {
   simDiscovery?: string;
   /** The sim's endpoints (scheduler and etcd metrics), for a sim kbench started or found. */
   simEndpoints?: Record<string, unknown>;
-  close(): Promise<void>;
+  /** Stops what kbench started for this command (the sim), SIGKILL after `graceMs`. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -29,6 +30,8 @@ export async function openTarget(opts: {
   simSpec: SimSpec;
   seed?: number;
   info(line: string): void;
+  /** Ctrl-C while the target starts: stop it. */
+  signal?: AbortSignal;
 }): Promise<OpenedTarget> {
   let choice;
   try {
@@ -44,7 +47,7 @@ export async function openTarget(opts: {
     const flags = simFlagsFor(opts.simSpec, opts.seed);
     opts.info(`target: kbench sim (${note}); starting it${flags.length ? ` with ${flags.join(' ')}` : ''}`);
     try {
-      sim = await spawnSim(flags, { log: (l) => opts.info(l), startTimeoutMs: 300_000 });
+      sim = await spawnSim(flags, { log: (l) => opts.info(l), startTimeoutMs: 300_000, ...(opts.signal ? { signal: opts.signal } : {}) });
     } catch (e) {
       throw new RunError(`the embedded sim could not start: ${(e as Error).message}`);
     }
@@ -99,8 +102,8 @@ export async function openTarget(opts: {
     target,
     ...(sim ? { simDiscovery: sim.discovery } : {}),
     ...(simEndpoints ? { simEndpoints } : {}),
-    close: async () => {
-      await sim?.stop();
+    close: async (graceMs?: number) => {
+      await sim?.stop(graceMs);
     },
   };
 }

@@ -6,15 +6,18 @@ import { simOptionsFromFlags, withSimFlags } from './sim-flags.js';
 
 interface SimArgs {
   json: boolean;
+  lifeline: boolean;
   [flag: string]: unknown;
 }
 
 function builder(y: Argv): Argv<SimArgs> {
-  return withSimFlags(y).option('json', {
-    type: 'boolean',
-    default: false,
-    describe: 'Print one JSON line with the endpoints when ready',
-  }) as unknown as Argv<SimArgs>;
+  return withSimFlags(y)
+    .option('json', {
+      type: 'boolean',
+      default: false,
+      describe: 'Print one JSON line with the endpoints when ready',
+    })
+    .option('lifeline', { type: 'boolean', default: false, hidden: true, describe: 'Stop when stdin closes (kbench run starts the sim so)' }) as unknown as Argv<SimArgs>;
 }
 
 async function handler(args: SimArgs): Promise<void> {
@@ -49,6 +52,12 @@ async function handler(args: SimArgs): Promise<void> {
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    if (args.lifeline) {
+      // The process that started us is gone (its end of our stdin closed): nobody will stop us.
+      process.stdin.on('end', () => stop('stdin closed (the kbench that started the sim is gone)'));
+      process.stdin.on('error', () => stop('stdin closed (the kbench that started the sim is gone)'));
+      process.stdin.resume();
+    }
   });
 }
 

@@ -246,6 +246,11 @@ function checkSemantics(spec: WorkloadSpec, abs: string, loc: Locator, templates
       checkTemplate(phase, i, abs, loc, templates, errors, file);
     }
   });
+  if (spec.measurements?.pods === false) {
+    spec.phases.forEach((phase, i) => {
+      if (phase.wait) errors.push(loc.at(['phases', i, 'wait'], 'a wait phase watches pods, and measurements.pods is false: turn the pods measurement on or remove the wait'));
+    });
+  }
   checkDuration(spec.timeout, ['timeout'], loc, errors);
   for (const [k, v] of Object.entries(spec.slo ?? {})) {
     if (typeof v === 'string') checkDuration(v, ['slo', k], loc, errors);

@@ -1,7 +1,7 @@
 import { type ResourceType, typeForKind } from '../cluster/resources.js';
 import { parseDuration } from '../util/duration.js';
 import { actionOf, type LoadedTemplate, type LoadedWorkload } from './load.js';
-import type { ActionName, CollectSpec, PhaseSpec, SimSpec } from './schema.js';
+import type { ActionName, CollectSpec, MeasurementsSpec, PhaseSpec, SimSpec } from './schema.js';
 import { type ResolvedSlo, SLO_DEFS, SLO_NAMES, type SloName } from './slos.js';
 import { renderTemplate } from './template.js';
 
@@ -67,6 +67,8 @@ export interface ResolvedWorkload {
   slo: ResolvedSlo;
   sim: SimSpec;
   collect: CollectSpec;
+  /** Measurements turned on or off by the workload (absent: on). */
+  measurements: MeasurementsSpec;
 }
 
 /** Defaults applied in one place: what every later stage works from. */
@@ -152,5 +154,6 @@ export function resolveWorkload(w: LoadedWorkload, seedOverride?: number): Resol
     slo,
     sim: s.sim ?? {},
     collect: s.collect ?? {},
+    measurements: s.measurements ?? {},
   };
 }

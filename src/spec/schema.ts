@@ -1,5 +1,6 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { DURATION } from './formats.js';
+import { MEASUREMENTS_SCHEMA } from './measurements.js';
 import { SIM_SCHEMA_PROPERTIES } from './sim-settings.js';
 import { SLO_SCHEMA_PROPERTIES } from './slos.js';
 
@@ -80,6 +81,7 @@ export const WORKLOAD_SCHEMA = {
       description: 'Overrides of the default SLO thresholds (Kubernetes sig-scalability).',
       properties: SLO_SCHEMA_PROPERTIES,
     },
+    measurements: MEASUREMENTS_SCHEMA,
     collect: {
       type: 'object',
       additionalProperties: false,
@@ -221,6 +223,7 @@ export type CollectSpec = NonNullable<WorkloadSpec['collect']>;
 export type SourceSpec = NonNullable<CollectSpec['sources']>[number];
 export type SloSpec = NonNullable<WorkloadSpec['slo']>;
 export type SimSpec = NonNullable<WorkloadSpec['sim']>;
+export type MeasurementsSpec = NonNullable<WorkloadSpec['measurements']>;
 
 /** The actions a phase can have; exactly one per phase. */
 export const ACTIONS = ['create', 'get', 'list', 'patch', 'update', 'scale', 'delete', 'wait', 'sleep'] as const;

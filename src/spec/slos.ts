@@ -1,3 +1,4 @@
+import type { SloVerdict } from '../results/format.js';
 /**
  * The SLOs kbench judges, as data: each one's workload key, default threshold, unit and
  * wording (Kubernetes sig-scalability and etcd guidance; see DESIGN.md). The workload
@@ -60,4 +61,12 @@ export function isMutatingVerb(verb: string): boolean {
 /** The p99 threshold (ms) a request key is judged by. */
 export function apiThresholdMs(slo: ResolvedSlo, verb: string, scope: string): number {
   return slo[apiSloClass(verb, scope).slo];
+}
+
+/** A measured value against its threshold: pass, fail, or unavailable with the reason (never a pass). */
+export function judge(v: Omit<SloVerdict, 'verdict' | 'reason'> & { value?: number; unavailable?: string }): SloVerdict {
+  const { unavailable, ...rest } = v;
+  if (v.value === undefined || !Number.isFinite(v.value)) return { ...rest, verdict: 'unavailable', reason: unavailable ?? 'no samples' };
+  const ok = v.comparison === '<' ? v.value < v.threshold : v.value <= v.threshold;
+  return { ...rest, verdict: ok ? 'pass' : 'fail' };
 }
