@@ -43,12 +43,17 @@ export interface RunRecord {
   identity: RunIdentity;
   measurements: MeasurementValue[];
   slo: SloRecord[];
+  /** The run's place in its series (from 1), when it belongs to one. */
+  seriesIndex?: number;
 }
 
-/** One `history add` argument read: a single result set, or every run of a series. */
+/**
+ * One `history add` argument read: a single result set (in a series when its manifest
+ * says so), or every run of a series folder (`whole`: the input names all its runs).
+ */
 export interface HistoryInput {
   source: string;
-  series?: { id: string; workload: string; workloadSha256: string };
+  series?: { id: string; workload: string; workloadSha256: string; size: number; whole: boolean };
   runs: RunRecord[];
 }
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { type Manifest, ResultFolder, ResultFolderError, type Summary } from '../compare/result-folder.js';
+import { known, type Manifest, type Summary } from '../results/format.js';
+import { ResultFolder, ResultFolderError } from '../results/reader.js';
 import { measurementsOf, type MeasurementSource } from './measurements.js';
 import type { HistoryInput, RunIdentity, RunRecord, SloRecord } from './records.js';
 
@@ -21,7 +22,10 @@ export function readHistoryInput(dir: string): HistoryInput {
   const abs = path.resolve(dir);
   if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new HistoryInputError(`${dir} is not a folder; name a result set (results/<workload>-<timestamp>) or a series folder (with series.json)`);
   if (existsSync(path.join(abs, 'series.json'))) return readSeries(dir, abs);
-  return { source: abs, runs: [readRun(dir, abs)] };
+  const { run, series } = readRun(dir, abs);
+  // A run of a series added on its own still joins its series (the manifest names it).
+  if (!series) return { source: abs, runs: [run] };
+  return { source: abs, series: { id: series.id, workload: run.identity.workload, workloadSha256: run.identity.workloadSha256, size: series.of, whole: false }, runs: [{ ...run, seriesIndex: series.index }] };
 }
 
 interface SeriesFile {
@@ -46,21 +50,25 @@ function readSeries(dir: string, abs: string): HistoryInput {
   const runs = s.runs.map((name) => {
     const runDir = path.resolve(abs, name);
     if (path.isAbsolute(name) || path.relative(abs, runDir).startsWith('..')) throw bad(`run "${name}" is outside the series folder`);
-    const r = readRun(path.join(dir, name), runDir);
+    const { run: r, series } = readRun(path.join(dir, name), runDir);
     if (r.identity.workload !== s.workload!.name || r.identity.workloadSha256 !== s.workload!.sha256) {
       throw new HistoryInputError(`${path.join(dir, name)} is a run of workload ${r.identity.workload} (sha256 ${r.identity.workloadSha256.slice(0, 12)}), but ${file} says the series is of ${s.workload!.name} (sha256 ${s.workload!.sha256.slice(0, 12)})`);
     }
-    return r;
+    return { record: { ...r, seriesIndex: s.runs!.indexOf(name) + 1 }, seriesId: series?.id };
   });
-  const ids = runs.map((r) => r.identity.runId);
+  const ids = runs.map((r) => r.record.identity.runId);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
   if (dup) throw bad(`two of its runs have the same run id ${dup}`);
-  // Without an id of its own, a series is named by its runs: adding it again names it the same.
-  const id = s.id ?? `series-${createHash('sha256').update(`${s.workload.name}\n${ids.join('\n')}`).digest('hex').slice(0, 12)}`;
-  return { source: abs, series: { id, workload: s.workload.name, workloadSha256: s.workload.sha256 }, runs };
+  // The series' id: its own, else the one its runs' manifests agree on, else named by its
+  // runs (adding it again names it the same).
+  const fromRuns = new Set(runs.map((r) => r.seriesId));
+  const agreed = fromRuns.size === 1 ? [...fromRuns][0] : undefined;
+  const id = s.id ?? agreed ?? `series-${createHash('sha256').update(`${s.workload.name}\n${ids.join('\n')}`).digest('hex').slice(0, 12)}`;
+  return { source: abs, series: { id, workload: s.workload.name, workloadSha256: s.workload.sha256, size: runs.length, whole: true }, runs: runs.map((r) => r.record) };
 }
 
-function readRun(dir: string, abs: string): RunRecord {
+/** A run's records, and the series its manifest says it belongs to. */
+function readRun(dir: string, abs: string): { run: RunRecord; series?: { id: string; index: number; of: number } } {
   let folder: ResultFolder;
   try {
     folder = ResultFolder.open(abs);
@@ -70,16 +78,24 @@ function readRun(dir: string, abs: string): RunRecord {
     const manifestFile = path.join(abs, 'manifest.json');
     if (existsSync(manifestFile) && !existsSync(path.join(abs, 'summary.json'))) {
       const m = readJson(manifestFile) as Manifest;
-      return { identity: identityOf(dir, abs, m, m.status === 'running' ? 'unfinished' : m.status), measurements: [], slo: [] };
+      return { run: { identity: identityOf(dir, abs, m, m.status === 'running' ? 'unfinished' : m.status), measurements: [], slo: [] }, ...seriesOf(m) };
     }
     throw new HistoryInputError(e.message);
   }
   const s = folder.summary;
   return {
-    identity: { ...identityOf(dir, abs, folder.manifest, s.status ?? folder.manifest.status), ...(Number.isFinite(s.durationS) ? { durationS: s.durationS } : {}) },
-    measurements: measurementsOf(measurementSource(s)),
-    slo: (s.slo ?? []).map(sloRecord),
+    run: {
+      identity: { ...identityOf(dir, abs, folder.manifest, s.status ?? folder.manifest.status), ...(Number.isFinite(s.durationS) ? { durationS: s.durationS } : {}) },
+      measurements: measurementsOf(measurementSource(s)),
+      slo: (s.slo ?? []).map(sloRecord),
+    },
+    ...seriesOf(folder.manifest),
   };
+}
+
+function seriesOf(m: Manifest): { series?: { id: string; index: number; of: number } } {
+  const r = m.series;
+  return r && typeof r.id === 'string' && r.id !== '' && Number.isInteger(r.index) && Number.isInteger(r.of) ? { series: r } : {};
 }
 
 function identityOf(dir: string, abs: string, m: Manifest, status: string): RunIdentity {
@@ -93,7 +109,7 @@ function identityOf(dir: string, abs: string, m: Manifest, status: string): RunI
     return new Date(ms).toISOString();
   };
   const t = m.target ?? ({} as Manifest['target']);
-  const seed = (m as Manifest & { seed?: unknown }).seed;
+  const seed: unknown = m.seed;
   return {
     runId: need(m.runId, 'runId'),
     workload: need(m.workload?.name, 'workload.name'),
@@ -113,24 +129,19 @@ function identityOf(dir: string, abs: string, m: Manifest, status: string): RunI
   };
 }
 
-type Maybe<T> = T | { unavailable: string } | undefined;
-function available<T>(v: Maybe<T>): T | undefined {
-  return v !== undefined && !(typeof v === 'object' && v !== null && 'unavailable' in v) ? (v as T) : undefined;
-}
-
 function measurementSource(s: Summary): MeasurementSource {
   const run = s.collectors?.run;
   return {
-    podPhases: s.pods?.phases ?? {},
+    podPhases: Object.fromEntries(Object.entries(s.pods?.phases ?? {}).flatMap(([phase, st]) => (st ? [[phase, st]] : []))),
     api: (s.api ?? []).map((k) => ({ key: k.key, count: k.count, ...(k.latencyMs ? { latencyMs: k.latencyMs } : {}) })),
     ...(run
       ? {
           server: {
-            pendingMax: available(run.scheduler?.pendingMax)?.total,
-            bindsPerS: available(run.scheduler?.bindsPerS),
-            walFsync: available(run.etcd?.walFsync),
-            backendCommit: available(run.etcd?.backendCommit),
-            apiKeys: available(run.apiserver?.latency)?.keys,
+            pendingMax: known(run.scheduler?.pendingMax)?.total,
+            bindsPerS: known(run.scheduler?.bindsPerS),
+            walFsync: known(run.etcd?.walFsync),
+            backendCommit: known(run.etcd?.backendCommit),
+            apiKeys: known(run.apiserver?.latency)?.keys,
           },
         }
       : {}),

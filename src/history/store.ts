@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import type { Database, Row, SqlValue } from './db/database.js';
 import type { MeasurementUnit, MeasurementValue } from './measurements.js';
 import { COMPLETE, type HistoryInput, type RunRecord, type SloRecord, type StoredRun } from './records.js';
@@ -125,17 +126,18 @@ export class HistoryStore {
       // A series id names one set of runs: another night's series under the same id is a conflict.
       const members = (await this.db.all('SELECT run_id FROM kbench_runs WHERE series_id = ?', [s.id])).map((r) => String(r.run_id));
       const ids = new Set(input.runs.map((r) => r.identity.runId));
-      const stranger = members.find((id) => !ids.has(id));
+      // Runs added one at a time join their series; a whole series folder must name them all.
+      const stranger = s.whole ? members.find((id) => !ids.has(id)) : undefined;
       if (have[0] && (String(have[0].workload) !== s.workload || stranger !== undefined)) {
         throw new HistoryConflictError(`series ${s.id} is already in the history (added from ${String(have[0].source)}) with ${stranger !== undefined ? `run ${stranger}, which ${input.source} does not have` : `workload ${String(have[0].workload)}`}; give this series another id. Nothing was added.`);
       }
       if (have.length === 0) {
-        await this.db.run('INSERT INTO kbench_series (series_id, workload, workload_sha256, run_count, source, added_at) VALUES (?, ?, ?, ?, ?, ?)', [s.id, s.workload, s.workloadSha256, input.runs.length, input.source, now]);
+        await this.db.run('INSERT INTO kbench_series (series_id, workload, workload_sha256, run_count, source, added_at) VALUES (?, ?, ?, ?, ?, ?)', [s.id, s.workload, s.workloadSha256, s.size, s.whole ? input.source : path.dirname(input.source), now]);
       }
     }
     const out: { runId: string; outcome: AddOutcome }[] = [];
     for (const [i, run] of input.runs.entries()) {
-      const series = s ? { id: s.id, index: i + 1 } : undefined;
+      const series = s ? { id: s.id, index: run.seriesIndex ?? i + 1 } : undefined;
       out.push({ runId: run.identity.runId, outcome: await this.#addRun(run, series, gitCommit, now) });
     }
     return out;

@@ -27,6 +27,8 @@ export interface BaselineRunOptions {
   serverFactor?: number;
   status?: string;
   workload?: { name: string; sha256: string };
+  /** The manifest's series reference, as kbench run --repeat writes it. */
+  series?: { id: string; index: number; of: number };
 }
 
 /**
@@ -38,7 +40,7 @@ export function baselineRun(dir: string, o: BaselineRunOptions): string {
   const s = readJson(path.join(BASELINE, 'summary.json'));
   const f = o.factor ?? 1;
   const ended = new Date(Date.parse(o.startedAt) + 60_000).toISOString();
-  Object.assign(m, { runId: o.runId, startedAt: o.startedAt, endedAt: ended, ...(o.status ? { status: o.status } : {}) });
+  Object.assign(m, { runId: o.runId, startedAt: o.startedAt, endedAt: ended, ...(o.status ? { status: o.status } : {}), ...(o.series ? { series: o.series } : {}) });
   if (o.workload) (m.workload as Json) = { ...(m.workload as Json), ...o.workload };
   Object.assign(s, { runId: o.runId, startedAt: o.startedAt, endedAt: ended, ...(o.status ? { status: o.status } : {}), ...(o.workload ? { workload: o.workload.name } : {}) });
   const stats = ['min', 'p50', 'p90', 'p99', 'max', 'mean'];

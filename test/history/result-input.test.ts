@@ -86,6 +86,16 @@ describe('reading a result set into the history', () => {
     expect(readHistoryInput(dir).series!.id).toBe('nightly-2026-11-14');
   });
 
+  it('puts a run whose manifest names its series into that series, alone or in its folder', () => {
+    const dir = path.join(tmp, 'manifest-series');
+    for (let i = 1; i <= 2; i++) baselineRun(path.join(dir, `run-${i}`), { runId: `m-${i}`, startedAt: day(20 + i), series: { id: 'nightly-21', index: i, of: 2 } });
+    const alone = readHistoryInput(path.join(dir, 'run-2'));
+    expect(alone.series).toEqual({ id: 'nightly-21', workload: 'smoke', workloadSha256: baselineWorkload().sha256, size: 2, whole: false });
+    expect(alone.runs[0]!.seriesIndex).toBe(2);
+    writeSeriesFile(dir, baselineWorkload(), ['run-1', 'run-2']);
+    expect(readHistoryInput(dir).series).toMatchObject({ id: 'nightly-21', size: 2, whole: true });
+  });
+
   it('refuses a series file it cannot trust, naming the file and what is wrong', () => {
     const dir = path.join(tmp, 'bad-series');
     baselineRun(path.join(dir, 'run-1'), { runId: 'b-1', startedAt: day(1) });
@@ -116,7 +126,7 @@ describe('reading a result set into the history', () => {
     const bad = path.join(tmp, 'bad-manifest');
     cpSync(BASELINE, bad, { recursive: true });
     writeFileSync(path.join(bad, 'manifest.json'), JSON.stringify({ runId: 'x' }));
-    expect(() => readHistoryInput(bad)).toThrow(/manifest.json has no workload.name/);
+    expect(() => readHistoryInput(bad)).toThrow(/manifest.json does not match the result-set format/);
   });
 });
 

@@ -141,6 +141,16 @@ describe('the SQLite history: runs', () => {
     writeSeriesFile(other, baselineWorkload(), ['run-1'], { id: 'ser-a' });
     await expect(store.add(readHistoryInput(other))).rejects.toThrow(/series ser-a is already in the history .* with run a-1, which .* does not have; give this series another id/);
     expect(await store.run('a-3')).toBeUndefined();
+    // Runs whose manifests name their series join it one at a time.
+    const nightly = path.join(tmp, 'attach-nightly');
+    for (let i = 1; i <= 2; i++) baselineRun(path.join(nightly, `run-${i}`), { runId: `n-${i}`, startedAt: day(10 + i), series: { id: 'nightly-11', index: i, of: 2 } });
+    await store.add(readHistoryInput(path.join(nightly, 'run-2')));
+    await store.add(readHistoryInput(path.join(nightly, 'run-1')));
+    expect((await store.runs()).filter((r) => r.seriesId === 'nightly-11').map((r) => [r.runId, r.seriesIndex])).toEqual([
+      ['n-1', 1],
+      ['n-2', 2],
+    ]);
+    expect(await store.db.all("SELECT run_count FROM kbench_series WHERE series_id = 'nightly-11'")).toEqual([{ run_count: 2 }]);
     await store.db.close();
   });
 });
