@@ -66,12 +66,15 @@ async function addHandler(args: AddArgs): Promise<void> {
     const results = await store.add(inputs, { ...(args.commit ? { gitCommit: args.commit.toLowerCase() } : {}) });
     let at = 0;
     for (const input of inputs) {
-      if (input.series) console.log(`series ${input.series.id} (${input.series.workload}, ${input.runs.length} runs) from ${input.source}`);
-      for (const run of input.runs.map((r) => r.identity)) {
+      const whole = input.series?.whole === true;
+      if (whole) console.log(`series ${input.series!.id} (${input.series!.workload}, ${input.runs.length} runs) from ${input.source}`);
+      for (const r of input.runs) {
+        const run = r.identity;
         const outcome = results[at++]!.outcome;
         const what = outcome === 'added' ? 'added' : outcome === 'updated' ? 'already there; recorded its commit or series' : 'already there, unchanged';
+        const member = input.series && !whole ? ` (series ${input.series.id}, run ${r.seriesIndex} of ${input.series.size})` : '';
         const note = run.status !== COMPLETE ? ` (status ${run.status}: left out of trends and checks)` : '';
-        console.log(`${input.series ? '  ' : ''}${run.runId}  ${run.workload}  ${run.startedAt.slice(0, 16).replace('T', ' ')} UTC  ${what}${note}`);
+        console.log(`${whole ? '  ' : ''}${run.runId}  ${run.workload}  ${run.startedAt.slice(0, 16).replace('T', ' ')} UTC  ${what}${member}${note}`);
       }
     }
     console.log(`history: ${store.db.location}`);
