@@ -14,6 +14,12 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const db = path.join(tmp, 'history.db');
 const inputs = makeScenarioInputs(path.join(tmp, 'in'));
 
+/**
+ * Each kbench process takes seconds to start on a loaded 2-core machine: the tests that
+ * run many allow for it (a budget, not a speed claim).
+ */
+const SLOW = 600_000;
+
 /** One paragraph, no stack trace. */
 function cleanError(stderr: string): void {
   expect(stderr.trim().split('\n')).toHaveLength(1);
@@ -40,7 +46,7 @@ describe('kbench history', () => {
     const url = await kbench(['history', 'list', '--db', 'mysql://root:pw@db/kbench']);
     expect(url.code).toBe(2);
     expect(url.stderr).not.toContain('pw@');
-  });
+  }, SLOW);
 
   it('adds result sets and a series, says what it did, and adding again changes nothing', async () => {
     const add = await kbench(['history', 'add', ...inputs.nightly, inputs.killed, '--db', db, '--commit', 'ABCDEF1234']);
@@ -62,7 +68,7 @@ describe('kbench history', () => {
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toMatch(/run smoke-01 is already in the history .* with other content/);
     cleanError(refused.stderr);
-  });
+  }, SLOW);
 
   it('lists and shows runs', async () => {
     const list = await kbench(['history', 'list', '--db', db]);
@@ -85,7 +91,7 @@ describe('kbench history', () => {
     const unknown = await kbench(['history', 'show', 'nope', '--db', db]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/has no run nope/);
-  });
+  }, SLOW);
 
   it('prints a trend with sparklines and writes a self-contained plot that draws in a browser', async () => {
     const html = path.join(tmp, 'trend.html');
@@ -107,7 +113,7 @@ describe('kbench history', () => {
     const none = await kbench(['history', 'trend', 'no_such.p99', '--db', db]);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/has a measurement named no_such.p99; names look like pod_startup.p99/);
-  });
+  }, SLOW);
 
   it('check exits 3 on the new regression, names where it began, and 0 once it is acknowledged', async () => {
     const check = await kbench(['history', 'check', '--db', db]);
@@ -132,6 +138,9 @@ describe('kbench history', () => {
     expect(after.stdout).toMatch(/^pod_startup\.p99\s+17\s+\S+\s+acknowledged\s+/m);
     const md = await kbench(['history', 'check', '--db', db, '--measurement', 'pod_startup.*', '--format', 'markdown']);
     expect(md.stdout).toMatch(/^\| measurement \| runs \| trend \| status \| newest change point \|$/m);
+  }, SLOW);
+
+  it('check and ack refuse what they cannot do, with exit 2', async () => {
     for (const [args, message] of [
       [['--since', 'nope'], /--since nope: the history has no run with that id/],
       [['--alpha', '2'], /--alpha 2: expected a number between 0 and 1/],
@@ -147,5 +156,5 @@ describe('kbench history', () => {
     const badAck = await kbench(['history', 'ack', 'pod_startup.p98', 'smoke-s1', '--db', db]);
     expect(badAck.code).toBe(2);
     expect(badAck.stderr).toMatch(/run smoke-s1 has no measurement pod_startup.p98/);
-  });
+  }, SLOW);
 });
