@@ -59,6 +59,8 @@ async function handler(args: SimArgs): Promise<void> {
       process.stdin.resume();
     }
   });
+  // Stopped: the lifeline must not keep the process alive.
+  if (args.lifeline) process.stdin.destroy();
 }
 
 export const simCommand: CommandModule<object, SimArgs> = {

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import type { CallOptions, CallResult, KubeClient } from '../../src/cluster/kube-client.js';
+import { cleanupReport, deleteNamespaces } from '../../src/run/cleanup.js';
+import { ServerHealth } from '../../src/run/server-health.js';
+
+function client(handler: (method: string, path: string, opts: CallOptions) => CallResult | Error): KubeClient {
+  return {
+    call: async (m: string, p: string, o: CallOptions = {}) => {
+      const r = handler(m, p, o);
+      if (r instanceof Error) throw r;
+      return r;
+    },
+  } as unknown as KubeClient;
+}
+
+const answer = (status: number, body = '{}'): CallResult => ({ status, body, headers: {} });
+
+describe('deleting the run namespaces', () => {
+  it('reports each namespace from the API server\'s own answer, never a refused delete as done', async () => {
+    const gone = new Set<string>();
+    const c = client((m, p) => {
+      const ns = p.split('/').pop()!;
+      if (m === 'DELETE') {
+        if (ns === 'a') return answer(200);
+        if (ns === 'b') return answer(404);
+        if (ns === 'c') return answer(403, JSON.stringify({ reason: 'Forbidden', message: 'namespaces "c" is forbidden: User "x" cannot delete' }));
+        if (ns === 'd') return new Error('DELETE /api/v1/namespaces/d: connect ECONNREFUSED 127.0.0.1:6443');
+        return answer(202);
+      }
+      // GET after the deletes: a is gone on the second look, e never goes.
+      if (ns === 'a' && gone.has('a')) return answer(404);
+      gone.add(ns);
+      return answer(200);
+    });
+    const fates = await deleteNamespaces(c, ['a', 'b', 'c', 'd', 'e'], { waitMs: 200, pollMs: 10 });
+    expect(fates.map((f) => [f.name, f.result])).toEqual([
+      ['a', 'deleted'],
+      ['b', 'deleted'],
+      ['c', 'failed'],
+      ['d', 'failed'],
+      ['e', 'terminating'],
+    ]);
+    expect(fates[2]!.error).toBe('403 Forbidden: namespaces "c" is forbidden: User "x" cannot delete');
+    expect(fates[3]!.error).toMatch(/ECONNREFUSED/);
+    const report = cleanupReport('delete', fates, '20261201t100000-abcdef', 200);
+    expect(report.message).toMatch(/^could not delete 2 of 5 namespace\(s\) \(c: 403 Forbidden.*run `kbench cleanup --run 20261201t100000-abcdef` to finish$/);
+  });
+
+  it('says all gone only when they are, and how to confirm when they are still terminating', () => {
+    expect(cleanupReport('delete', [{ name: 'a', result: 'deleted' }], 'r', 0).message).toBe("deleted: the run's 1 namespace(s) are gone");
+    expect(cleanupReport('delete', [{ name: 'a', result: 'terminating' }], 'r', 30_000).message).toMatch(/accepted the deletion of all 1 namespace\(s\); 1 were still terminating after 30 s \(`kbench cleanup --run r`/);
+    expect(cleanupReport('keep', [{ name: 'a', result: 'kept' }], 'r', 0).message).toMatch(/kept \(--keep\).*`kbench cleanup --run r` removes them/);
+  });
+});
+
+describe('noticing a dead API server', () => {
+  const outcome = (status: number, totalMs = 1) => ({ key: { verb: 'POST', resource: 'pods', subresource: '', scope: 'resource' as const }, status, latencyMs: totalMs, totalMs, attempts: 1, failures: status === 0 ? ['network'] : [] });
+
+  it('stops only when calls and the pod watch have both failed for longer than the grace', () => {
+    let now = 1_000_000;
+    let watch: { failingSince?: number; lastError?: string } = {};
+    const h = new ServerHealth('https://127.0.0.1:6443', 30_000, () => watch, () => now);
+    h.onCall(outcome(201));
+    now += 5_000;
+    h.onCall(outcome(0));
+    watch = { failingSince: now, lastError: 'watch pods: ECONNREFUSED' };
+    now += 29_000;
+    expect(h.check()).toBeUndefined();
+    now += 2_000;
+    expect(h.check()).toBe(`the API server at https://127.0.0.1:6443 has not answered since ${new Date(1_000_000).toISOString()} (more than 30 s; network; watch pods: ECONNREFUSED)`);
+    // One answer and it is alive again.
+    h.onCall(outcome(200));
+    expect(h.check()).toBeUndefined();
+  });
+
+  it('a quiet phase (no calls) with a working watch is not a dead server', () => {
+    let now = 0;
+    const h = new ServerHealth('https://x', 1000, () => ({}), () => now);
+    now += 60_000;
+    expect(h.check()).toBeUndefined();
+  });
+
+  it('without the pods measurement, failing calls alone decide', () => {
+    let now = 0;
+    const h = new ServerHealth('https://x', 1000, () => undefined, () => now);
+    h.onCall(outcome(503));
+    now += 2000;
+    expect(h.check()).toMatch(/has not answered since .* HTTP 503/);
+  });
+});
