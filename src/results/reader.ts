@@ -4,12 +4,13 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { parse } from 'csv-parse/sync';
 import { type Distribution, fromHistogramUs, fromSamples } from '../compare/distribution.js';
 import { decodeHistogram } from '../measure/stats.js';
+import { BadInputError } from '../util/errors.js';
 import { FORMAT_VERSION, type Manifest, type Summary } from './format.js';
 import schema from './result-set.schema.json' with { type: 'json' };
 import { upgradeManifest, upgradeSummary } from './upgrade.js';
 
 /** A folder that is not a readable result set. Bad input: exit 2, one line, no stack. */
-export class ResultFolderError extends Error {}
+export class ResultFolderError extends BadInputError {}
 
 const ajv = new Ajv({ allErrors: false, strict: false });
 ajv.addSchema(schema, 'result-set');

@@ -8,7 +8,7 @@ import { RUN_LABEL } from '../load/labels.js';
 import { runPhases } from '../load/run-phases.js';
 import type { Measurement, MeasureContext, SummaryPart } from '../measure/measurement.js';
 import { clientNow } from '../measure/pod-tracker.js';
-import { type CleanupReport, FORMAT_VERSION, type HealthSummary, type Manifest, type NamespaceCleanup, type PhaseResult, type RunStatus, type SloVerdict, type Summary, type TargetInfo } from '../results/format.js';
+import { type ApiKeySummary, type CleanupReport, FORMAT_VERSION, type HealthSummary, type Manifest, type NamespaceCleanup, type PhaseResult, type RunStatus, type SloVerdict, type Summary, type TargetInfo } from '../results/format.js';
 import { writeJunit } from '../results/junit.js';
 import { ResultWriter } from '../results/writer.js';
 import type { ResolvedWorkload } from '../spec/resolve.js';
@@ -59,6 +59,8 @@ export interface RunOutcome {
   warnings: string[];
   podCount: number;
   cleanup: CleanupReport;
+  /** The run's API calls by key (when the api measurement was on). */
+  api?: ApiKeySummary[];
 }
 
 export function newRunId(now = new Date()): string {
@@ -308,5 +310,5 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
     error = `${error ? `${error}; ` : ''}manifest.json could not be written (${(e as Error).message}): the folder still says the run is running`;
     status = 'failed';
   }
-  return { status, dir: out.dir, runId, verdicts, phases, ...(part.harness ? { harness: part.harness } : {}), ...(error ? { error } : {}), warnings, podCount, cleanup };
+  return { status, dir: out.dir, runId, verdicts, phases, ...(part.harness ? { harness: part.harness } : {}), ...(error ? { error } : {}), warnings, podCount, cleanup, ...(part.api ? { api: part.api } : {}) };
 }

@@ -37,11 +37,13 @@ export class ServerHealth implements CallObserver {
   check(): string | undefined {
     const t = this.tracker();
     const now = this.now();
-    // With the pods measurement on, its watch must be failing too (a quiet phase makes no
-    // calls); without it, the calls the run keeps making must be failing.
-    const down = t ? t.failingSince !== undefined && now - t.failingSince > this.graceMs && now - this.#lastOk > this.graceMs : this.#failingSince !== undefined && now - this.#failingSince > this.graceMs;
-    if (!down) return undefined;
-    const why = [this.#lastError, t?.lastError].filter(Boolean).join('; ');
-    return `the API server at ${this.server} has not answered since ${new Date(this.#lastOk).toISOString()} (more than ${Math.round(this.graceMs / 1000)} s; ${why || 'no answer'})`;
+    // Every call made for longer than the grace failed, or the pod watch has not connected
+    // for that long. A quiet phase makes no calls, so silence alone is never a failure.
+    const calls = this.#failingSince !== undefined && now - this.#failingSince > this.graceMs;
+    const watch = t?.failingSince !== undefined && now - t.failingSince > this.graceMs;
+    if (!calls && !watch) return undefined;
+    const since = Math.min(this.#lastOk, calls ? this.#failingSince! : Infinity, watch ? t!.failingSince! : Infinity);
+    const why = [calls ? this.#lastError : '', watch ? t?.lastError : ''].filter(Boolean).join('; ');
+    return `the API server at ${this.server} has not answered since ${new Date(since).toISOString()} (more than ${Math.round(this.graceMs / 1000)} s; ${why || 'no answer'})`;
   }
 }
