@@ -4,12 +4,12 @@ import type { Argv, CommandModule } from 'yargs';
 import { checkHistory, analyseSeries, DEFAULT_LAST, DEFAULT_NEW_WITHIN, HistoryQueryError } from '../history/check.js';
 import { DEFAULT_CHANGE_OPTIONS, type ChangePointOptions } from '../history/change-points.js';
 import { DatabaseError } from '../history/db/database.js';
-import { DatabaseUrlError, DEFAULT_HISTORY_DB } from '../history/db/open.js';
+import { DEFAULT_HISTORY_DB } from '../history/db/open.js';
 import { formatCheck, formatRunDetail, formatRunList, formatTrend, type TextFormat } from '../history/format.js';
 import { openHistory } from '../history/open-history.js';
 import { COMPLETE, type HistoryInput } from '../history/records.js';
-import { HistoryInputError, readHistoryInput } from '../history/result-input.js';
-import { HistoryConflictError, type HistoryStore } from '../history/store.js';
+import { readHistoryInput } from '../history/result-input.js';
+import type { HistoryStore } from '../history/store.js';
 import { renderTrendHtml } from '../history/trend-html.js';
 import { EXIT, RunError, UsageError } from './errors.js';
 
@@ -24,7 +24,7 @@ async function withHistory<T>(args: DbArgs, create: boolean, fn: (store: History
     store = await openHistory(args.db, { create });
     return await fn(store);
   } catch (e) {
-    if (e instanceof HistoryInputError || e instanceof HistoryConflictError || e instanceof HistoryQueryError || e instanceof DatabaseUrlError) throw new UsageError(e.message);
+    // Bad input (a folder, a conflict, a query, a --db value) is a BadInputError and exits 2 as it is.
     if (e instanceof DatabaseError) throw new RunError(e.message);
     throw e;
   } finally {
@@ -55,13 +55,7 @@ interface AddArgs extends DbArgs {
 async function addHandler(args: AddArgs): Promise<void> {
   if (args.commit !== undefined && !/^[0-9a-f]{7,40}$/i.test(args.commit)) throw new UsageError(`--commit ${args.commit}: expected a git commit id (7 to 40 hex digits)`);
   // Read every folder first, then store them in one transaction: a bad or conflicting one stores nothing.
-  let inputs: HistoryInput[];
-  try {
-    inputs = args.dirs.map((d) => readHistoryInput(d));
-  } catch (e) {
-    if (e instanceof HistoryInputError) throw new UsageError(e.message);
-    throw e;
-  }
+  const inputs: HistoryInput[] = args.dirs.map((d) => readHistoryInput(d));
   await withHistory(args, true, async (store) => {
     const results = await store.add(inputs, { ...(args.commit ? { gitCommit: args.commit.toLowerCase() } : {}) });
     let at = 0;

@@ -2,9 +2,10 @@ import { type ChangePoint, type ChangePointOptions, DEFAULT_CHANGE_OPTIONS, find
 import { type Better, betterOf, isKeyMeasurement, type MeasurementUnit, nameMatcher } from './measurements.js';
 import type { StoredRun } from './records.js';
 import type { Acknowledgement, HistoryStore, SeriesPoint } from './store.js';
+import { BadInputError } from '../util/errors.js';
 
 /** A request `history check` or `history trend` cannot answer as asked: bad input (exit 2). */
-export class HistoryQueryError extends Error {}
+export class HistoryQueryError extends BadInputError {}
 
 export interface SeriesSelection {
   /** Only this workload; every workload in the history when absent. */

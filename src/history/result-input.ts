@@ -5,6 +5,7 @@ import { known, type Manifest, type Summary } from '../results/format.js';
 import { ResultFolder, ResultFolderError } from '../results/reader.js';
 import { measurementsOf, type MeasurementSource } from './measurements.js';
 import type { HistoryInput, RunIdentity, RunRecord, SloRecord } from './records.js';
+import { BadInputError } from '../util/errors.js';
 
 /**
  * The one place the history reads result sets: through the result-set reader, into the
@@ -14,7 +15,7 @@ import type { HistoryInput, RunIdentity, RunRecord, SloRecord } from './records.
  */
 
 /** A folder that cannot be added: bad input (exit 2). */
-export class HistoryInputError extends Error {}
+export class HistoryInputError extends BadInputError {}
 
 export const SERIES_FORMAT_VERSION = 1;
 

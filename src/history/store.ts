@@ -3,9 +3,10 @@ import path from 'node:path';
 import type { Database, Row, SqlValue } from './db/database.js';
 import type { MeasurementUnit, MeasurementValue } from './measurements.js';
 import { COMPLETE, type HistoryInput, type RunRecord, type SloRecord, type StoredRun } from './records.js';
+import { BadInputError } from '../util/errors.js';
 
 /** Adding a run that conflicts with what the history has: bad input (exit 2), nothing stored. */
-export class HistoryConflictError extends Error {}
+export class HistoryConflictError extends BadInputError {}
 
 export type AddOutcome = 'added' | 'already' | 'updated';
 

@@ -3,12 +3,13 @@ import path from 'node:path';
 import type { Database } from './database.js';
 import { PostgresDatabase } from './postgres.js';
 import { SqliteDatabase } from './sqlite.js';
+import { BadInputError } from '../../util/errors.js';
 
 /** Where the history is when --db is not given. */
 export const DEFAULT_HISTORY_DB = 'results/history.db';
 
 /** A --db value that names no database kbench can use: bad input (exit 2). */
-export class DatabaseUrlError extends Error {}
+export class DatabaseUrlError extends BadInputError {}
 
 /**
  * `postgres://` or `postgresql://` URLs are PostgreSQL; anything else without a scheme is
