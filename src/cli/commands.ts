@@ -12,6 +12,7 @@ import {
   withSimFlags,
   withTargetOptions,
 } from './flags.js';
+import { historyCommands } from './history.js';
 
 /**
  * Every command: its flags, and its work loaded only when it runs (a command's modules
@@ -100,6 +101,12 @@ export const COMMANDS: ((y: Argv) => Argv)[] = [
         .option('json', { type: 'boolean', default: false, describe: 'Print one JSON line with the endpoints when ready' })
         .option('lifeline', { type: 'boolean', default: false, hidden: true, describe: 'Stop when stdin closes (kbench run starts the sim so)' }),
     handler: async (a) => (await import('./sim.js')).simHandler(a as unknown as SimArgs),
+  }),
+  cmd({
+    command: 'history <command>',
+    describe: 'Run history in a database: add, list, show, trend, check (change points), ack',
+    builder: historyCommands,
+    handler: () => undefined,
   }),
   cmd({
     command: 'schema',
