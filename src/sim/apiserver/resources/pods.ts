@@ -4,7 +4,7 @@ import { isRecord, type KubeObject, rfc3339Seconds } from '../types.js';
 import { ageColumn, nameColumn, str } from './columns.js';
 import { defaultPodSpec, qosClass, validatePodSpec } from './pod-spec.js';
 import { serviceaccounts } from './misc.js';
-import { forbidden } from './validation.js';
+import { validatePodSpecUpdate } from './pod-update.js';
 
 type Json = Record<string, unknown>;
 
@@ -38,21 +38,6 @@ function podStatusReason(o: KubeObject): string {
   }
   if (o.metadata.deletionTimestamp) reason = 'Terminating';
   return reason;
-}
-
-function specWithoutImages(spec: unknown): string {
-  if (!isRecord(spec)) return JSON.stringify(spec);
-  const copy = structuredClone(spec);
-  for (const field of ['containers', 'initContainers'] as const) {
-    const list = copy[field];
-    if (Array.isArray(list)) for (const c of list) if (isRecord(c)) delete c.image;
-  }
-  // Tolerations may be added, the grace period lowered and gates removed (each checked
-  // apart); compare the rest.
-  delete copy.tolerations;
-  delete copy.activeDeadlineSeconds;
-  delete copy.schedulingGates;
-  return JSON.stringify(copy);
 }
 
 export const pods: ResourceDef = {
@@ -126,26 +111,15 @@ export const pods: ResourceDef = {
       return validatePodSpec(obj.spec, 'spec');
     },
     prepareForUpdate(obj, old) {
+      // A body is defaulted when decoded, whatever the verb: fields a client left out take
+      // their defaults before the update is judged.
+      const spec = isRecord(obj.spec) ? obj.spec : {};
+      defaultPodSpec(spec);
+      obj.spec = spec;
       obj.status = old.status;
     },
     validateUpdate(obj, old) {
-      // Scheduling gates can only be removed (whoever added one releases the pod).
-      const before = new Set(gateNames(old.spec));
-      const added = gateNames(obj.spec)
-        .map((name, i) => ({ name, i }))
-        .filter((g) => !before.has(g.name));
-      if (added.length > 0) {
-        return added.map((g) => forbidden(`spec.schedulingGates[${g.i}].name`, `only deletion is allowed, but found new scheduling gate '${g.name}'`));
-      }
-      if (specWithoutImages(obj.spec) !== specWithoutImages(old.spec)) {
-        return [
-          forbidden(
-            'spec',
-            'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
-          ),
-        ];
-      }
-      return [];
+      return validatePodSpecUpdate(isRecord(obj.spec) ? obj.spec : {}, isRecord(old.spec) ? old.spec : {});
     },
     gracePeriod(obj, requested) {
       const spec = isRecord(obj.spec) ? obj.spec : {};
