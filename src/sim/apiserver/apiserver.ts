@@ -3,25 +3,21 @@ import type { StorageBackend } from '../storage/backend.js';
 import { type ApiRequest, type ApiResponse, jsonResponse, type StreamSink } from './api-types.js';
 import { Cacher } from './cacher.js';
 import { WatchHub } from './watch-hub.js';
-import type { ApiContext, ApiCoreOptions, ResourceRequest } from './context.js';
+import type { ApiContext, ApiCoreOptions, ProxyTarget, ResourceRequest } from './context.js';
 import { coreVersions, group, groupList, resourceList, versionInfo } from './discovery.js';
 import { ApiserverMetrics, type RequestLabels } from './metrics.js';
 import { ObjectStore } from './object-store.js';
 import { openapiResponse } from './openapi.js';
-import { Registry, storagePrefix } from './registry.js';
+import { Registry } from './registry.js';
+import { storagePrefix } from './storage-keys.js';
 import { isLongRunning, metricScope, metricVerb, type ResourceRequestInfo, requestInfo } from './request-info.js';
-import type { ResourceDef, StrategyContext } from './resource-def.js';
+import type { ResourceDef, StrategyContext, Subresource } from './resource-def.js';
 import { handleGet, handleList } from './rest-read.js';
 import { HttpWatchEmitter, runWatch, type WatchEmitter, watchOptions } from './rest-watch.js';
-import {
-  handleCreate,
-  handleDelete,
-  handleDeleteCollection,
-  handlePatch,
-  handleScaleGet,
-  handleUpdate,
-  randomSuffix,
-} from './rest-write.js';
+import { handleCreate } from './rest-create.js';
+import { handleDelete, handleDeleteCollection } from './rest-delete.js';
+import { handlePatch, handleUpdate } from './rest-update.js';
+import { Random, seedFrom } from '../../util/random.js';
 import { ApiError, errors } from './status.js';
 
 export interface ApiServerOptions extends ApiCoreOptions {
@@ -36,6 +32,8 @@ export interface ApiServerOptions extends ApiCoreOptions {
   /** host:port clients reach the server at (reported by GET /api). */
   serverAddress: string;
   now?: () => number;
+  /** Seed of the apiserver's random choices (generated names, admission retries). @default 1 */
+  seed?: number;
   /** Called with unexpected errors (500s) for logging. */
   onInternalError?: (err: unknown) => void;
 }
@@ -51,11 +49,6 @@ export const DEFAULT_API_OPTIONS: Omit<ApiServerOptions, 'serverAddress'> = {
   tooLargeRvWaitMs: 3000,
 };
 
-/** Where a proxied pod's requests go (an in-process server of the sim). */
-export interface ProxyTarget {
-  scheme: 'http' | 'https';
-  fetch(path: string): Promise<{ status: number; contentType: string; body: string }>;
-}
 
 export interface Backends {
   main: StorageBackend;
@@ -87,7 +80,8 @@ export class ApiServer implements ApiContext {
     this.#backends = backends;
     this.options = options;
     this.#now = options.now ?? Date.now;
-    this.strategy = { now: this.#now, randomSuffix };
+    const random = new Random(seedFrom(`apiserver:${options.seed ?? 1}`));
+    this.strategy = { now: this.#now, randomSuffix: (n) => randomSuffix(random, n), randomInt: (n) => random.int(n) };
     const hubs = new Map<StorageBackend, WatchHub>();
     for (const prefix of this.registry.storagePrefixes()) {
       const backend = prefix === '/registry/events/' && backends.events ? backends.events : backends.main;
@@ -232,10 +226,16 @@ export class ApiServer implements ApiContext {
   async #resource(req: ApiRequest, info: ResourceRequestInfo, stream?: () => StreamSink): Promise<ApiResponse | null> {
     const def = this.#resolve(info);
     const r: ResourceRequest = { req, info: def.namespaced ? info : { ...info, namespace: '' }, def };
+    // A subresource with behaviour of its own (binding, scale, finalize, proxy) serves its verbs.
+    const own = info.subresource ? def.subresourceHandlers?.[info.subresource as Subresource] : undefined;
+    if (own) {
+      const verb = info.verb === 'get' || info.verb === 'create' || info.verb === 'update' || info.verb === 'patch' ? own[info.verb] : undefined;
+      if (!verb) throw errors.methodNotAllowed();
+      return verb(this, r);
+    }
     switch (info.verb) {
       case 'get':
-        if (info.subresource === 'proxy') return this.#proxy(info);
-        return info.subresource === 'scale' ? handleScaleGet(this, r) : handleGet(this, r);
+        return handleGet(this, r);
       case 'list':
         return handleList(this, r);
       case 'watch': {
@@ -269,21 +269,8 @@ export class ApiServer implements ApiContext {
     this.#proxyTargets.set(`${namespace}/${pod}:${port}`, target);
   }
 
-  async #proxy(info: ResourceRequestInfo): Promise<ApiResponse> {
-    if (info.verb !== 'get') throw errors.methodNotAllowed();
-    // name is [scheme:]pod[:port]
-    const parts = info.name.split(':');
-    const scheme = parts.length === 3 ? parts[0] : '';
-    const pod = parts.length === 3 ? parts[1]! : parts[0]!;
-    const port = Number(parts.length === 3 ? parts[2] : parts[1] ?? 80);
-    const found = await this.store(this.registry.lookup('', 'v1', 'pods')!).get(`/registry/pods/${info.namespace}/${pod}`);
-    if (!found) throw errors.notFound({ group: '', resource: 'pods' }, pod);
-    const target = this.#proxyTargets.get(`${info.namespace}/${pod}:${port}`);
-    if (!target || (scheme && scheme !== target.scheme)) {
-      throw errors.serviceUnavailable(`error trying to reach service: dial tcp ${pod}:${port}: connect: connection refused`);
-    }
-    const res = await target.fetch(info.proxyPath);
-    return { status: res.status, headers: { 'Content-Type': res.contentType }, body: res.body };
+  proxyTarget(namespace: string, pod: string, port: number): ProxyTarget | undefined {
+    return this.#proxyTargets.get(`${namespace}/${pod}:${port}`);
   }
 
   /**
@@ -352,4 +339,13 @@ export class ApiServer implements ApiContext {
     }
     return { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: '404 page not found\n' };
   }
+}
+
+const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** names.SimpleNameGenerator's alphabet (no vowels, no 0, 1 or 3), drawn from the seeded source. */
+function randomSuffix(random: Random, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += NAME_CHARS[random.int(NAME_CHARS.length)];
+  return s;
 }

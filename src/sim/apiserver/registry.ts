@@ -1,4 +1,5 @@
 import type { ResourceDef } from './resource-def.js';
+import { storagePrefix } from './storage-keys.js';
 import { namespaces, nodes } from './resources/cluster.js';
 import { events, eventsV1 } from './resources/events.js';
 import { configmaps, leases, secrets, services, serviceaccounts } from './resources/misc.js';
@@ -56,12 +57,4 @@ export class Registry {
   storagePrefixes(): string[] {
     return [...new Set(this.resources.map((r) => storagePrefix(r)))];
   }
-}
-
-export function storagePrefix(def: ResourceDef): string {
-  return `/registry/${def.storage}/`;
-}
-
-export function storageKey(def: ResourceDef, namespace: string | undefined, name: string): string {
-  return def.namespaced ? `${storagePrefix(def)}${namespace}/${name}` : `${storagePrefix(def)}${name}`;
 }

@@ -8,7 +8,7 @@ import {
   toPartialObjectMetadataList,
   toTable,
 } from './output-form.js';
-import { storageKey, storagePrefix } from './registry.js';
+import { storageKey, storagePrefix } from './storage-keys.js';
 import { apiVersionOf, type ResourceDef } from './resource-def.js';
 import { parseFieldSelector, parseLabelSelector, SelectorParseError } from './selectors.js';
 import { errors } from './status.js';

@@ -4,6 +4,8 @@ import { isRecord, type KubeObject, rfc3339Seconds } from '../types.js';
 import { ageColumn, nameColumn, str } from './columns.js';
 import { defaultPodSpec, qosClass, validatePodSpec } from './pod-spec.js';
 import { serviceaccounts } from './misc.js';
+import { createBinding } from './pod-binding.js';
+import { getPodProxy } from './pod-proxy.js';
 import { validatePodSpecUpdate } from './pod-update.js';
 
 type Json = Record<string, unknown>;
@@ -61,6 +63,9 @@ export const pods: ResourceDef = {
   categories: ['all'],
   storage: 'pods',
   subresources: ['status', 'binding', 'proxy'],
+  subresourceHandlers: { binding: { create: createBinding }, proxy: { get: getPodProxy } },
+  // The pod store answers a delete with the deleted pod (ReturnDeletedObject).
+  returnDeletedObject: true,
   admitCreate: (obj, ctx) => admitPodCreate(obj, ctx, serviceaccounts),
   fieldNames: [
     'spec.nodeName',
@@ -87,7 +92,7 @@ export const pods: ResourceDef = {
     };
   },
   strategy: {
-    prepareForCreate(obj) {
+    prepareForCreate(obj, ctx) {
       const spec = isRecord(obj.spec) ? obj.spec : {};
       defaultPodSpec(spec);
       obj.spec = spec;
@@ -100,7 +105,7 @@ export const pods: ResourceDef = {
             type: 'PodScheduled',
             status: 'False',
             lastProbeTime: null,
-            lastTransitionTime: rfc3339Seconds(Date.now()),
+            lastTransitionTime: rfc3339Seconds(ctx.now()),
             reason: 'SchedulingGated',
             message: 'Scheduling is blocked due to non-empty scheduling gates',
           },
