@@ -26,8 +26,26 @@ import { EtcdBackend } from './storage/etcd-backend.js';
 import { EtcdProcess, findOnPath } from './storage/etcd-process.js';
 import { MemoryBackend } from './storage/memory-backend.js';
 import { generateServingCerts } from './tls.js';
+import {
+  APISERVER_LOOPBACK,
+  KUBE_CONTROLLER_MANAGER,
+  KUBE_SCHEDULER,
+  nodeUser,
+  serviceAccountUser,
+  type UserInfo,
+} from './apiserver/user-info.js';
 
 export type { SimOptions, StorageMode } from './options.js';
+
+/** The service account each kube-controller-manager controller runs as (by the sim's controller name). */
+const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<string, string>> = {
+  namespace: 'namespace-controller',
+  'garbage-collector': 'generic-garbage-collector',
+  replicaset: 'replicaset-controller',
+  deployment: 'deployment-controller',
+  'serviceaccount-controller': 'service-account-controller',
+  'root-ca-cert-publisher': 'root-ca-cert-publisher',
+};
 export { SIM_DEFAULTS } from './options.js';
 
 /** Every endpoint of a running sim, as written to `<kubeconfig>.sim.json`. */
@@ -91,8 +109,8 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
   // process alive for minutes while it fails against closed storage.
   let api!: ApiServer;
   const clients: LocalClient[] = [];
-  const client = (component: string, limiter?: TokenBucket): LocalClient => {
-    const c = new LocalClient(api, component, limiter);
+  const client = (component: string, user: UserInfo, limiter?: TokenBucket): LocalClient => {
+    const c = new LocalClient(api, component, user, limiter);
     clients.push(c);
     return c;
   };
@@ -162,6 +180,7 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
       serverAddress: `${o.host}:${o.port}`,
       maxRequestsInflight: o.maxRequestsInflight,
       maxMutatingRequestsInflight: o.maxMutatingRequestsInflight,
+      enablePriorityAndFairness: o.enablePriorityAndFairness,
       watchHistoryWindowMs: o.watchHistoryWindowMs,
       watchHistoryMax: o.watchHistoryMax,
       bookmarkIntervalMs: o.bookmarkIntervalMs,
@@ -173,19 +192,20 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     });
     cleanups.push(() => api.stop());
     await api.start();
-    await bootstrapNamespaces(client('kbench-sim-bootstrap'));
+    await bootstrapNamespaces(client('kbench-sim-bootstrap', APISERVER_LOOPBACK));
 
     const random = new Random(o.seed);
     const now = Date.now;
 
-    // kube-controller-manager: every controller has its own client and rate limiter.
+    // kube-controller-manager: every controller has its own client and rate limiter, and its
+    // own service account (--use-service-account-credentials, as kubeadm runs it).
     const controllerClient = (name: string): LocalClient =>
-      client(`kube-controller-manager/${name}`, new TokenBucket(o.controllerQps, o.controllerBurst));
+      client(`kube-controller-manager/${name}`, serviceAccountUser('kube-system', CONTROLLER_SERVICE_ACCOUNTS[name] ?? name), new TokenBucket(o.controllerQps, o.controllerBurst));
     const namespaceController = new NamespaceController(controllerClient('namespace'), api.registry);
     const gc = new GarbageCollector(controllerClient('garbage-collector'), api.registry);
     const rsController = new ReplicaSetController(controllerClient('replicaset'), o.concurrentReplicasetSyncs, componentLog);
     const deployController = new DeploymentController(controllerClient('deployment'), o.concurrentDeploymentSyncs, now, componentLog);
-    const kcmLease = new LeaderLease(client('kube-controller-manager'), 'kube-controller-manager', now);
+    const kcmLease = new LeaderLease(client('kube-controller-manager', KUBE_CONTROLLER_MANAGER), 'kube-controller-manager', now);
     cleanups.push(
       () => namespaceController.stop(),
       () => gc.stop(),
@@ -206,7 +226,8 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     ]);
 
     // Nodes and their kubelets.
-    const kubeletClient = client('kubelet');
+    // One engine for every kubelet; each node's requests carry that node's credentials.
+    const kubeletClient = client('kubelet', nodeUser(controlPlaneNodeName()));
     const nodeAgent = new NodeAgent(kubeletClient, {
       count: o.nodes,
       shape: { cpu: o.nodeCpu, memory: o.nodeMemory, pods: o.nodePods },
@@ -233,8 +254,8 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     await pods.start();
 
     // kube-scheduler.
-    const schedulerLease = new LeaderLease(client('kube-scheduler'), 'kube-scheduler', now);
-    const scheduler = new Scheduler(client('kube-scheduler', new TokenBucket(o.schedulerQps, o.schedulerBurst)), {
+    const schedulerLease = new LeaderLease(client('kube-scheduler', KUBE_SCHEDULER), 'kube-scheduler', now);
+    const scheduler = new Scheduler(client('kube-scheduler', KUBE_SCHEDULER, new TokenBucket(o.schedulerQps, o.schedulerBurst)), {
       instance: `default-scheduler-${schedulerLease.identity.split('_')[0]}`,
       random: random.fork(),
       now,
@@ -248,7 +269,7 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     cleanups.push(() => schedulerMetrics.close());
     // The scheduler as a static pod's mirror, reachable through the apiserver's pod proxy
     // (kube-system/kube-scheduler-<node>:10259), as collectors find it on kubeadm clusters.
-    const schedulerPod = await mirrorPod(client('kubelet'), `kube-scheduler-${controlPlaneNodeName()}`, 'kube-scheduler');
+    const schedulerPod = await mirrorPod(kubeletClient, `kube-scheduler-${controlPlaneNodeName()}`, 'kube-scheduler');
     api.setProxyTarget('kube-system', schedulerPod, 10259, {
       scheme: 'https',
       fetch: async (p) =>

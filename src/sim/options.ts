@@ -27,6 +27,12 @@ export interface SimOptions {
   maxRequestsInflight?: number;
   /** --max-mutating-requests-inflight. @default 200 */
   maxMutatingRequestsInflight?: number;
+  /**
+   * --enable-priority-and-fairness: API Priority and Fairness over the default FlowSchemas
+   * and PriorityLevelConfigurations, sharing max-requests-inflight + max-mutating-requests-inflight
+   * among priority levels; false: the legacy max-inflight limits. @default true
+   */
+  enablePriorityAndFairness?: boolean;
   /** How long the watch cache keeps events (ms). @default 75000 */
   watchHistoryWindowMs?: number;
   /** At most this many events per resource in the watch cache. @default 102400 */
@@ -91,6 +97,7 @@ export const SIM_DEFAULTS: Omit<ResolvedSimOptions, 'log' | 'etcdBinary' | 'kube
   seed: 1,
   maxRequestsInflight: 400,
   maxMutatingRequestsInflight: 200,
+  enablePriorityAndFairness: true,
   watchHistoryWindowMs: 75_000,
   watchHistoryMax: 100 * 1024,
   bookmarkIntervalMs: 60_000,

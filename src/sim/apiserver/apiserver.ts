@@ -19,12 +19,27 @@ import { handleDelete, handleDeleteCollection } from './rest-delete.js';
 import { handlePatch, handleUpdate } from './rest-update.js';
 import { Random, seedFrom } from '../../util/random.js';
 import { ApiError, errors } from './status.js';
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_FLOW_SCHEMAS, DEFAULT_PRIORITY_LEVELS } from './flowcontrol/bootstrap.js';
+import { FlowControl, type FlowOutcome } from './flowcontrol/flow-control.js';
+import { flowControlObjects } from './resources/flowcontrol.js';
+import { storageKey } from './storage-keys.js';
+import { rfc3339Seconds } from './types.js';
+import { ANONYMOUS, type UserInfo } from './user-info.js';
+
+/** How long a request may wait in a priority level's queue: a quarter of the 60 s request timeout. */
+const APF_WAIT_LIMIT_MS = 15_000;
 
 export interface ApiServerOptions extends ApiCoreOptions {
-  /** --max-requests-inflight: concurrent non-mutating requests before 429 (watches exempt). */
+  /**
+   * --max-requests-inflight: with API Priority and Fairness, part of the server's total
+   * concurrency; without it, concurrent non-mutating requests before 429 (watches exempt).
+   */
   maxRequestsInflight: number;
   /** --max-mutating-requests-inflight. */
   maxMutatingRequestsInflight: number;
+  /** --enable-priority-and-fairness: classify and queue requests (APF) instead of the legacy max-inflight limits. */
+  enablePriorityAndFairness: boolean;
   /** The watch cache keeps events this young for watches that resume (ms). */
   watchHistoryWindowMs: number;
   /** ...and at most this many per resource. */
@@ -42,6 +57,7 @@ export interface ApiServerOptions extends ApiCoreOptions {
 export const DEFAULT_API_OPTIONS: Omit<ApiServerOptions, 'serverAddress'> = {
   maxRequestsInflight: SIM_DEFAULTS.maxRequestsInflight,
   maxMutatingRequestsInflight: SIM_DEFAULTS.maxMutatingRequestsInflight,
+  enablePriorityAndFairness: SIM_DEFAULTS.enablePriorityAndFairness,
   watchHistoryWindowMs: SIM_DEFAULTS.watchHistoryWindowMs,
   watchHistoryMax: SIM_DEFAULTS.watchHistoryMax,
   bookmarkIntervalMs: SIM_DEFAULTS.bookmarkIntervalMs,
@@ -75,6 +91,8 @@ export class ApiServer implements ApiContext {
   #peak = { readOnly: 0, mutating: 0 };
   readonly #timers: NodeJS.Timeout[] = [];
   #ready = false;
+  /** API Priority and Fairness, when on (and the server's concurrency is limited). */
+  #flowControl: FlowControl | undefined;
 
   constructor(backends: Backends, options: ApiServerOptions) {
     this.#backends = backends;
@@ -107,6 +125,21 @@ export class ApiServer implements ApiContext {
 
   async start(): Promise<void> {
     await Promise.all([...this.#hubs].map((h) => h.start()));
+    const uids = await this.#bootstrapFlowControl();
+    const serverConcurrencyLimit = this.options.maxRequestsInflight + this.options.maxMutatingRequestsInflight;
+    // The real server refuses a total of 0 with APF on; the sim takes it as no limit at all.
+    if (this.options.enablePriorityAndFairness && serverConcurrencyLimit > 0) {
+      this.#flowControl = new FlowControl({
+        serverConcurrencyLimit,
+        waitLimitMs: APF_WAIT_LIMIT_MS,
+        schemas: DEFAULT_FLOW_SCHEMAS,
+        levels: DEFAULT_PRIORITY_LEVELS,
+        uids,
+        registry: this.metrics.registry,
+        now: this.#now,
+      });
+      this.#flowControl.start();
+    }
     // The inflight gauge reports the peak of the last second, as the real one does.
     const peaks = setInterval(() => {
       this.metrics.setInflight('readOnly', this.#peak.readOnly);
@@ -126,6 +159,7 @@ export class ApiServer implements ApiContext {
   }
 
   stop(): void {
+    this.#flowControl?.stop();
     for (const t of this.#timers) clearInterval(t);
     for (const h of this.#hubs) h.stop();
     for (const s of this.#stores.values()) s.cacher.stop();
@@ -137,6 +171,28 @@ export class ApiServer implements ApiContext {
 
   store(def: ResourceDef): ObjectStore {
     return this.#stores.get(storagePrefix(def))!;
+  }
+
+  /**
+   * The default FlowSchemas and PriorityLevelConfigurations, stored as the apiserver's
+   * config producer stores them (kept across restarts on a data dir); returns their UIDs.
+   */
+  async #bootstrapFlowControl(): Promise<{ flowSchemas: Map<string, string>; levels: Map<string, string> }> {
+    const uids = { flowSchemas: new Map<string, string>(), levels: new Map<string, string>() };
+    const now = rfc3339Seconds(this.#now());
+    for (const { def, obj } of flowControlObjects(now)) {
+      const name = obj.metadata.name!;
+      const key = storageKey(def, undefined, name);
+      const store = this.store(def);
+      let uid = (await store.get(key))?.obj.metadata.uid;
+      if (!uid) {
+        obj.metadata.uid = randomUUID();
+        obj.metadata.creationTimestamp = now;
+        uid = (await store.create(key, obj)).obj.metadata.uid!;
+      }
+      (def.kind === 'FlowSchema' ? uids.flowSchemas : uids.levels).set(name, uid);
+    }
+    return uids;
   }
 
   #refreshStorageMetrics(): void {
@@ -156,20 +212,36 @@ export class ApiServer implements ApiContext {
   async handle(req: ApiRequest, stream?: () => StreamSink): Promise<ApiResponse | null> {
     const start = performance.now();
     const info = requestInfo(req.method, req.path, req.query);
-    if (!info.isResource) {
-      if (req.path === '/metrics') {
-        return { status: 200, headers: { 'Content-Type': this.metrics.registry.contentType }, body: this.metrics.registry.text() };
-      }
-      return this.#nonResource(req);
-    }
+    const user = req.user ?? ANONYMOUS;
+    if (!info.isResource) return this.#handleNonResource(req, user);
     const labels = this.#labels(info, req);
     const longRunning = isLongRunning(info);
     const kind = info.verb === 'get' || info.verb === 'list' ? 'readOnly' : 'mutating';
+    let flow: (FlowOutcome & { admitted: true }) | undefined;
     if (!longRunning) {
-      const limit = kind === 'readOnly' ? this.options.maxRequestsInflight : this.options.maxMutatingRequestsInflight;
-      if (limit > 0 && this.#inflight[kind] >= limit) {
-        this.metrics.countDropped(labels, 429, req.query.has('dryRun'));
-        return this.#errorResponse(errors.tooManyRequests(1));
+      if (this.#flowControl) {
+        const outcome = await this.#flowControl.admit({
+          user,
+          isResource: true,
+          verb: info.verb,
+          apiGroup: info.group,
+          resource: info.resource,
+          subresource: info.subresource,
+          namespace: info.namespace,
+          path: req.path,
+        });
+        if (!outcome.admitted) {
+          // Counted as dropped, never timed, as the real filter records it.
+          this.metrics.countDropped(labels, 429, req.query.has('dryRun'));
+          return this.#rejected(outcome);
+        }
+        flow = outcome;
+      } else {
+        const limit = kind === 'readOnly' ? this.options.maxRequestsInflight : this.options.maxMutatingRequestsInflight;
+        if (limit > 0 && this.#inflight[kind] >= limit) {
+          this.metrics.countDropped(labels, 429, req.query.has('dryRun'));
+          return this.#errorResponse(errors.tooManyRequests(1));
+        }
       }
       this.#inflight[kind]++;
       if (this.#inflight[kind] > this.#peak[kind]) this.#peak[kind] = this.#inflight[kind];
@@ -177,20 +249,55 @@ export class ApiServer implements ApiContext {
       this.metrics.longRunning(labels, 1);
     }
     let code = 500;
+    let res: ApiResponse | null = null;
     try {
       if (req.readBody) req.body = await req.readBody();
-      const res = await this.#resource(req, info, stream);
+      res = await this.#resource(req, info, stream);
       code = res?.status ?? 200;
-      return res;
     } catch (e) {
-      const res = this.#errorResponse(e);
+      res = this.#errorResponse(e);
       code = res.status;
+    } finally {
+      if (!longRunning) {
+        this.#inflight[kind]--;
+        flow?.finish();
+      } else this.metrics.longRunning(labels, -1);
+      const seconds = (performance.now() - start) / 1000;
+      // The SLI leaves out the time spent queued by priority and fairness.
+      this.metrics.observeRequest(labels, code, seconds, req.query.has('dryRun'), seconds - (flow?.waitedMs ?? 0) / 1000);
+    }
+    if (res && flow) Object.assign(res.headers, flow.headers);
+    return res;
+  }
+
+  /** Non-resource paths (/metrics, discovery, health) go through flow control too; probes are exempt. */
+  async #handleNonResource(req: ApiRequest, user: UserInfo): Promise<ApiResponse> {
+    const outcome = this.#flowControl
+      ? await this.#flowControl.admit({ user, isResource: false, verb: req.method.toLowerCase(), apiGroup: '', resource: '', subresource: '', namespace: '', path: req.path })
+      : undefined;
+    if (outcome && !outcome.admitted) return this.#rejected(outcome);
+    try {
+      const res =
+        req.path === '/metrics'
+          ? { status: 200, headers: { 'Content-Type': this.metrics.registry.contentType }, body: this.metrics.registry.text() }
+          : this.#nonResource(req);
+      if (outcome) Object.assign(res.headers, outcome.headers);
       return res;
     } finally {
-      if (!longRunning) this.#inflight[kind]--;
-      else this.metrics.longRunning(labels, -1);
-      this.metrics.observeRequest(labels, code, (performance.now() - start) / 1000, req.query.has('dryRun'));
+      if (outcome?.admitted) outcome.finish();
     }
+  }
+
+  /** 429 from priority and fairness, with the level's Retry-After and the classification headers. */
+  #rejected(outcome: FlowOutcome & { admitted: false }): ApiResponse {
+    const res = this.#errorResponse(errors.tooManyRequests(outcome.retryAfterSeconds));
+    Object.assign(res.headers, outcome.headers);
+    return res;
+  }
+
+  /** Flow control's view of the server, for tests and metrics: undefined when it is off. */
+  get flowControl(): FlowControl | undefined {
+    return this.#flowControl;
   }
 
   #labels(info: ResourceRequestInfo, req: ApiRequest): RequestLabels {
@@ -225,6 +332,7 @@ export class ApiServer implements ApiContext {
 
   async #resource(req: ApiRequest, info: ResourceRequestInfo, stream?: () => StreamSink): Promise<ApiResponse | null> {
     const def = this.#resolve(info);
+    if (def.verbs && !def.verbs.includes(info.verb)) throw errors.methodNotAllowed();
     const r: ResourceRequest = { req, info: def.namespaced ? info : { ...info, namespace: '' }, def };
     // A subresource with behaviour of its own (binding, scale, finalize, proxy) serves its verbs.
     const own = info.subresource ? def.subresourceHandlers?.[info.subresource as Subresource] : undefined;

@@ -2,6 +2,7 @@ import type { ResourceDef } from './resource-def.js';
 import { storagePrefix } from './storage-keys.js';
 import { namespaces, nodes } from './resources/cluster.js';
 import { events, eventsV1 } from './resources/events.js';
+import { flowschemas, prioritylevelconfigurations } from './resources/flowcontrol.js';
 import { configmaps, leases, secrets, services, serviceaccounts } from './resources/misc.js';
 import { pods } from './resources/pods.js';
 import { deployments, replicasets } from './resources/workloads.js';
@@ -23,6 +24,8 @@ export const RESOURCES: readonly ResourceDef[] = [
   replicasets,
   leases,
   eventsV1,
+  flowschemas,
+  prioritylevelconfigurations,
 ];
 
 export class Registry {

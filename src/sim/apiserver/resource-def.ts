@@ -2,6 +2,7 @@ import type { AdmissionContext } from './admission.js';
 import type { ApiResponse } from './api-types.js';
 import type { ApiContext, ResourceRequest } from './context.js';
 import type { TypedField } from './decode-check.js';
+import type { Verb } from './request-info.js';
 import type { StatusCause } from './status.js';
 import type { KubeObject } from './types.js';
 
@@ -99,6 +100,8 @@ export interface ResourceDef {
   nameError?(name: string): string | undefined;
   /** A delete that removes the object answers with its last state, not a Status (pods, namespaces). */
   returnDeletedObject?: boolean;
+  /** The verbs the resource serves (discovery and dispatch); any other is 405. All eight by default. */
+  verbs?: readonly Verb[];
 }
 
 export function apiVersionOf(def: Pick<ResourceDef, 'group' | 'version'>): string {

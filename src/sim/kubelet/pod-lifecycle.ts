@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isRecord, type KubeObject, rfc3339Seconds } from '../apiserver/types.js';
+import { nodeUser } from '../apiserver/user-info.js';
 import { Informer } from '../informer.js';
 import { LocalApiError, type LocalClient } from '../local-client.js';
 import { parseDuration } from '../../util/duration.js';
@@ -74,6 +75,7 @@ export class PodLifecycle {
   readonly #usedIps = new Map<string, Set<number>>();
   readonly #stages: Map<PodState, PodStage>;
   #stopped = false;
+  readonly #nodeClients = new Map<string, LocalClient>();
 
   constructor(
     private readonly client: LocalClient,
@@ -94,6 +96,13 @@ export class PodLifecycle {
 
   start(): Promise<void> {
     return this.#informer.start();
+  }
+
+  /** Each node's kubelet writes with its node's credentials. */
+  #clientFor(node: string): LocalClient {
+    let c = this.#nodeClients.get(node);
+    if (!c) this.#nodeClients.set(node, (c = this.client.as(nodeUser(node))));
+    return c;
   }
 
   stop(): void {
@@ -194,13 +203,13 @@ export class PodLifecycle {
     const path = `/api/v1/namespaces/${r.namespace}/pods/${r.name}`;
     try {
       if (stage.to === 'deleted') {
-        await this.client.send('DELETE', path, { gracePeriodSeconds: 0, preconditions: { uid: r.uid } });
+        await this.#clientFor(r.node).send('DELETE', path, { gracePeriodSeconds: 0, preconditions: { uid: r.uid } });
         this.#forget(r.key);
         return;
       }
       if (stage.to === 'creating') r.startedAt = now;
       if (stage.status) {
-        await this.client.send('PATCH', `${path}/status`, { metadata: { uid: r.uid }, status: stage.status(r, ctx) });
+        await this.#clientFor(r.node).send('PATCH', `${path}/status`, { metadata: { uid: r.uid }, status: stage.status(r, ctx) });
       }
       if (this.opts.events && stage.events) await this.#writeEvents(r, stage.events(r), now);
       if (this.#records.get(r.key) === r && r.state === stage.from) this.#enter(r, stage.to);
@@ -219,7 +228,7 @@ export class PodLifecycle {
   async #writeEvents(r: PodRecord, events: { reason: string; message: string; container: string }[], now: number): Promise<void> {
     const t = rfc3339Seconds(now);
     for (const ev of events) {
-      await this.client.send('POST', `/api/v1/namespaces/${r.namespace}/events`, {
+      await this.#clientFor(r.node).send('POST', `/api/v1/namespaces/${r.namespace}/events`, {
         apiVersion: 'v1',
         kind: 'Event',
         metadata: { name: `${r.name}.${(now * 1000 + Math.floor(this.opts.random.next() * 1000)).toString(16)}`, namespace: r.namespace },

@@ -3,7 +3,8 @@
  * does, and reports how long pods waited to be scheduled (creation seen -> nodeName seen)
  * and what the scheduler's queues did meanwhile. A small stand-in for
  * `kbench run workloads/150k-pods.yaml --sim`: FILL_NODES nodes of 40 pods, FILL_PODS pods in
- * Deployments of FILL_REPLICAS. Run: npx tsx test/sim/measure/sched-fill.ts
+ * Deployments of FILL_REPLICAS; FILL_APF=false for the legacy max-inflight filter.
+ * Run: npx tsx test/sim/measure/sched-fill.ts
  */
 import https from 'node:https';
 import { startSim } from '../../../src/sim/index.js';
@@ -29,6 +30,7 @@ const sim = await startSim({
   concurrentDeploymentSyncs: 10,
   maxRequestsInflight: 800,
   maxMutatingRequestsInflight: Number(process.env.FILL_MAX_MUTATING ?? 400),
+  enablePriorityAndFairness: process.env.FILL_APF !== 'false',
 });
 const c = new TestClient({ url: sim.url, token: sim.token, caPem: sim.caPem });
 try {
