@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { Random } from '../util/random.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import { ApiServer } from './apiserver/apiserver.js';
@@ -16,6 +17,7 @@ import { SimHttpServer } from './http-server.js';
 import { nodeIp, nodeName, podCidrBase } from './kubelet/node-objects.js';
 import { NodeAgent } from './kubelet/node-agent.js';
 import { PodLifecycle } from './kubelet/pod-lifecycle.js';
+import { defaultPodStages, podStageErrors, type PodStageSpec } from './kubelet/pod-stages.js';
 import { simKubeconfig, writeKubeconfig } from './kubeconfig.js';
 import { LocalClient } from './local-client.js';
 import { MetricsServer } from './metrics-server.js';
@@ -47,6 +49,7 @@ const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<string, string>> = {
   'root-ca-cert-publisher': 'root-ca-cert-publisher',
 };
 export { SIM_DEFAULTS } from './options.js';
+export { defaultPodStages, type PodStageSpec } from './kubelet/pod-stages.js';
 
 /** Every endpoint of a running sim, as written to `<kubeconfig>.sim.json`. */
 export interface SimEndpoints {
@@ -77,7 +80,15 @@ export interface SimHandle {
   stop(): Promise<void>;
 }
 
-export class SimStartError extends Error {}
+export class SimStartError extends Error {
+  /** The sim's settings were wrong (exit code 2), not the machine. */
+  constructor(
+    message: string,
+    readonly badInput = false,
+  ) {
+    super(message);
+  }
+}
 
 /** Where the sim's discovery file for a kubeconfig lives: beside it, `<kubeconfig>.sim.json`. */
 export function simDiscoveryPath(kubeconfigPath: string): string {
@@ -102,6 +113,9 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
   if (o.eventsEtcd && storage !== 'etcd') {
     throw new SimStartError('--events-etcd needs etcd storage (--storage etcd, or an etcd binary on PATH with --storage auto)');
   }
+
+  // The pod lifecycle profile is checked before anything starts.
+  const podStages = await resolvePodStages(o);
 
   const cleanups: (() => Promise<void> | void)[] = [];
   // Every component's client: closed first at stop, so work queued behind a rate limiter
@@ -242,10 +256,7 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     for (let i = 0; i < o.nodes; i++) nodes.set(nodeName(i), { ip: nodeIp(i), podPrefix: podCidrBase(i) });
     const pods = new PodLifecycle(kubeletClient, {
       nodes,
-      startupDelayMs: o.podStartupDelayMs,
-      startupJitterMs: o.podStartupJitterMs,
-      terminationDelayMs: o.podTerminationDelayMs,
-      events: o.kubeletEvents,
+      stages: podStages,
       random: random.fork(),
       now,
       log: componentLog,
@@ -388,4 +399,35 @@ async function bootstrapNamespaces(client: LocalClient): Promise<void> {
       if (!(e instanceof Error && 'code' in e && (e as { code: number }).code === 409)) throw e;
     }
   }
+}
+
+/** The profile the kubelets run: the given stages (or file), else the default profile from the settings. */
+async function resolvePodStages(o: ResolvedSimOptions): Promise<PodStageSpec[]> {
+  if (o.podStages === undefined) {
+    return defaultPodStages({
+      startupDelayMs: o.podStartupDelayMs,
+      startupJitterMs: o.podStartupJitterMs,
+      terminationDelayMs: o.podTerminationDelayMs,
+      kubeletEvents: o.kubeletEvents,
+    });
+  }
+  let stages: unknown = o.podStages;
+  let where = 'podStages';
+  if (typeof o.podStages === 'string') {
+    where = o.podStages;
+    let text: string;
+    try {
+      text = await readFile(o.podStages, 'utf8');
+    } catch (e) {
+      throw new SimStartError(`podStages: cannot read ${o.podStages}: ${(e as Error).message}`, true);
+    }
+    try {
+      stages = parseYaml(text);
+    } catch (e) {
+      throw new SimStartError(`podStages: ${o.podStages} is not YAML or JSON: ${(e as Error).message}`, true);
+    }
+  }
+  const errors = podStageErrors(stages);
+  if (errors.length > 0) throw new SimStartError(`invalid pod stages in ${where}: ${errors.join('; ')}`, true);
+  return stages as PodStageSpec[];
 }

@@ -1,3 +1,5 @@
+import type { PodStageSpec } from './kubelet/pod-stages.js';
+
 /**
  * Everything `kbench sim` / `startSim` can be told, with the real component flag each
  * setting models. Defaults live here and only here; `resolveSimOptions` applies them.
@@ -65,6 +67,14 @@ export interface SimOptions {
   podTerminationDelayMs?: number;
   /** Write kubelet Events (Pulled, Created, Started) for each pod. @default false */
   kubeletEvents?: boolean;
+  /**
+   * The pod lifecycle profile: a list of stages (see kubelet/pod-stages.ts: selector, weight,
+   * delay {duration, jitter}, next {state, status, events, delete}), or the path of a YAML or
+   * JSON file holding one. Replaces the default profile, whose parameters are
+   * podStartupDelayMs, podStartupJitterMs, podTerminationDelayMs and kubeletEvents.
+   * @default the default profile
+   */
+  podStages?: PodStageSpec[] | string;
 
   // kube-scheduler
   /** kube-scheduler --kube-api-qps. @default 50 */
@@ -86,10 +96,10 @@ export interface SimOptions {
   log?: (line: string) => void;
 }
 
-export type ResolvedSimOptions = Required<Omit<SimOptions, 'etcdBinary' | 'kubeconfigOut' | 'dataDir'>> &
-  Pick<SimOptions, 'etcdBinary' | 'kubeconfigOut' | 'dataDir'>;
+export type ResolvedSimOptions = Required<Omit<SimOptions, 'etcdBinary' | 'kubeconfigOut' | 'dataDir' | 'podStages'>> &
+  Pick<SimOptions, 'etcdBinary' | 'kubeconfigOut' | 'dataDir' | 'podStages'>;
 
-export const SIM_DEFAULTS: Omit<ResolvedSimOptions, 'log' | 'etcdBinary' | 'kubeconfigOut' | 'dataDir'> = {
+export const SIM_DEFAULTS: Omit<ResolvedSimOptions, 'log' | 'etcdBinary' | 'kubeconfigOut' | 'dataDir' | 'podStages'> = {
   host: '127.0.0.1',
   port: 0,
   storage: 'auto',
