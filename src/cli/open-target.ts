@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { KubeClient } from '../cluster/kube-client.js';
 import { spawnSim, type SimProcess } from '../cluster/sim-process.js';
 import { chooseTarget, connect, type Connection, publicServer, TargetError } from '../cluster/target.js';
-import type { TargetInfo } from '../run/run-benchmark.js';
+import type { TargetInfo } from '../results/format.js';
 import type { SimSpec } from '../spec/schema.js';
+import { simFlagsFor } from '../spec/sim-settings.js';
 import { RunError, UsageError } from './errors.js';
 
 export interface OpenedTarget {
@@ -13,23 +14,8 @@ export interface OpenedTarget {
   simDiscovery?: string;
   /** The sim's endpoints (scheduler and etcd metrics), for a sim kbench started or found. */
   simEndpoints?: Record<string, unknown>;
-  close(): Promise<void>;
-}
-
-function kebab(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
-
-/** `kbench sim` flags for a workload's `sim:` block. */
-export function simFlags(sim: SimSpec, seed: number | undefined): string[] {
-  const flags: string[] = [];
-  for (const [k, v] of Object.entries(sim)) {
-    if (v === undefined) continue;
-    if (typeof v === 'boolean') flags.push(v ? `--${kebab(k)}` : `--no-${kebab(k)}`);
-    else flags.push(`--${kebab(k)}`, String(v));
-  }
-  if (seed !== undefined && sim.seed === undefined) flags.push('--seed', String(seed));
-  return flags;
+  /** Stops what kbench started for this command (the sim), SIGKILL after `graceMs`. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -44,6 +30,8 @@ export async function openTarget(opts: {
   simSpec: SimSpec;
   seed?: number;
   info(line: string): void;
+  /** Ctrl-C while the target starts: stop it. */
+  signal?: AbortSignal;
 }): Promise<OpenedTarget> {
   let choice;
   try {
@@ -56,10 +44,10 @@ export async function openTarget(opts: {
   let note: string | undefined;
   if (choice.kind === 'none') {
     note = opts.sim ? '--sim' : 'no kubeconfig found (--kubeconfig, KUBECONFIG, ~/.kube/config): running on the embedded sim';
-    const flags = simFlags(opts.simSpec, opts.seed);
+    const flags = simFlagsFor(opts.simSpec, opts.seed);
     opts.info(`target: kbench sim (${note}); starting it${flags.length ? ` with ${flags.join(' ')}` : ''}`);
     try {
-      sim = await spawnSim(flags, { log: (l) => opts.info(l), startTimeoutMs: 300_000 });
+      sim = await spawnSim(flags, { log: (l) => opts.info(l), startTimeoutMs: 300_000, ...(opts.signal ? { signal: opts.signal } : {}) });
     } catch (e) {
       throw new RunError(`the embedded sim could not start: ${(e as Error).message}`);
     }
@@ -102,7 +90,7 @@ export async function openTarget(opts: {
   let simEndpoints: Record<string, unknown> | undefined;
   if (sim) {
     simEndpoints = JSON.parse(await readFile(sim.discovery, 'utf8')) as Record<string, unknown>;
-    target.sim = { storage: sim.storage, flags: simFlags(opts.simSpec, opts.seed), endpoints: simEndpoints };
+    target.sim = { storage: sim.storage, flags: simFlagsFor(opts.simSpec, opts.seed), endpoints: simEndpoints };
   } else if (choice.kind === 'kubeconfig') {
     // A `kbench sim` started separately writes its endpoints next to its kubeconfig.
     simEndpoints = await foundSim(`${choice.file}.sim.json`, publicServer(connection));
@@ -114,8 +102,8 @@ export async function openTarget(opts: {
     target,
     ...(sim ? { simDiscovery: sim.discovery } : {}),
     ...(simEndpoints ? { simEndpoints } : {}),
-    close: async () => {
-      await sim?.stop();
+    close: async (graceMs?: number) => {
+      await sim?.stop(graceMs);
     },
   };
 }

@@ -1,31 +1,13 @@
-import type { ResultSet } from '../results/result-set.js';
-import type { SloVerdict } from '../results/slo.js';
-import type { ResolvedSlo } from '../spec/resolve.js';
+import type { Measurement, MeasureContext, MeasurementResult } from '../measure/measurement.js';
+import type { CollectorsSummary, HistogramSummary, Pending, ServerPeriodSummary, Unavailable } from '../results/format.js';
+import type { ResolvedPhase } from '../spec/resolve.js';
 import type { CollectConfig } from './config.js';
-import { FAMILIES, type Pending, pendingOf, periodJson, readingJson, serverPeriod, type ServerPeriod } from './period.js';
-import { evaluateQueries, type QueryOutcome, type Window } from './prometheus.js';
+import { known } from '../results/format.js';
+import { FAMILIES, pendingOf, serverPeriod } from './period.js';
+import type { PrometheusMeasurement } from './prometheus-measurement.js';
 import { parsePrometheusText } from './prom-text.js';
 import { counterIncrease, gaugeValue, periodHistograms, type Reading, type Scrape, summarize } from './readings.js';
 import { serverVerdicts } from './server-slo.js';
-
-/** Control-plane metrics collection for a run, driven by the run's clock and phases. */
-export interface RunCollectors {
-  /** How often sample() is called while the run goes on. */
-  intervalMs: number;
-  start(rs: ResultSet): Promise<void>;
-  phaseStart(phase: string): Promise<void>;
-  phaseEnd(phase: string): Promise<void>;
-  sample(): Promise<void>;
-  finish(): Promise<CollectorResult>;
-}
-
-export interface CollectorResult {
-  summary: Record<string, unknown>;
-  verdicts: SloVerdict[];
-  warnings: string[];
-  /** The whole run, for the perfdata export. */
-  run?: ServerPeriod;
-}
 
 export const SERVER_SERIES_COLUMNS = [
   'time',
@@ -45,9 +27,7 @@ export const SERVER_SERIES_COLUMNS = [
   'etcd_wal_fsync_p99_ms',
   'etcd_backend_commit_p99_ms',
   'etcd_db_size_bytes',
-];
-
-export const PROMETHEUS_SERIES_COLUMNS = ['time', 'elapsed_s', 'source', 'query', 'labels', 'value'];
+] as const;
 
 interface SourceStats {
   scrapes: number;
@@ -60,34 +40,34 @@ interface Logged<T> {
   reading: Reading<T>;
 }
 
+const QUANTILES = "from Prometheus histograms as PromQL's histogram_quantile (linear interpolation inside a bucket), end minus start of each period";
+
 /**
- * Scrapes every source at the start and end of the run and of each phase, and every
- * interval in between. Histograms are differenced between a period's two scrapes; gauges
- * (pending pods, DB size) are taken from every scrape inside the period. Prometheus
- * sources are queried once the run is over, for the same periods. A source that fails is
- * reported once and its measurements become unavailable with the reason; the run goes on.
+ * The control plane's own metrics, scraped from every source at the start and end of the
+ * run and of each phase, and every interval in between. Histograms are differenced
+ * between a period's two scrapes; gauges (pending pods, DB size) are taken from every
+ * scrape inside the period. A source that fails is reported once and its measurements
+ * become unavailable with the reason; the run goes on.
  */
-export class MetricsCollector implements RunCollectors {
-  readonly intervalMs: number;
-  #rs: ResultSet | undefined;
+export class ControlPlaneMeasurement implements Measurement {
+  readonly name = 'control-plane';
   #t0 = 0;
   #phase = '';
   #startSet: Scrape[] = [];
   #phaseStarts = new Map<string, Scrape[]>();
-  #phases: Record<string, { durationS: number; period: ServerPeriod }> = {};
-  #windows: Window[] = [];
+  #phases: Record<string, ServerPeriodSummary & { durationS: number }> = {};
   #pending: Logged<Pending>[] = [];
   #dbSize: Logged<number>[] = [];
   #lastRow: Scrape[] | undefined;
-  #sampling = false;
+  #sampling: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
   #stats = new Map<string, SourceStats>();
 
   constructor(
+    private readonly ctx: MeasureContext,
     private readonly config: CollectConfig,
-    private readonly slo: ResolvedSlo,
-    private readonly info: (line: string) => void,
+    private readonly prometheus?: PrometheusMeasurement,
   ) {
-    this.intervalMs = config.intervalMs;
     for (const s of config.sources) this.#stats.set(s.name, { scrapes: 0, failures: 0 });
   }
 
@@ -103,14 +83,14 @@ export class MetricsCollector implements RunCollectors {
           if (parsed.families.size === 0) {
             throw new Error(`no metrics in the answer${parsed.errors[0] ? ` (line ${parsed.errors[0].line}: ${parsed.errors[0].message})` : ''}`);
           }
-          if (stats.lastError) this.info(`metrics: source ${s.name} answers again`);
+          if (stats.lastError) this.ctx.info(`metrics: source ${s.name} answers again`);
           delete stats.lastError;
           return { source: s.name, component: s.component, at, families: parsed.families, ...(keepText ? { text } : {}) };
         } catch (e) {
           const error = (e as Error).message;
           stats.failures++;
           // Said once per outage, not every interval.
-          if (stats.lastError === undefined) this.info(`metrics: source ${s.name} (${s.where}) unavailable: ${error}`);
+          if (stats.lastError === undefined) this.ctx.info(`metrics: source ${s.name} (${s.where}) unavailable: ${error}`);
           stats.lastError = error;
           return { source: s.name, component: s.component, at, error };
         }
@@ -123,50 +103,55 @@ export class MetricsCollector implements RunCollectors {
 
   async #saveRaw(set: (Scrape & { text?: string })[], when: 'start' | 'end'): Promise<void> {
     for (const s of set) {
-      if (s.text !== undefined) await this.#rs!.writeText(`metrics/${s.source}-${when}.prom`, s.text);
+      if (s.text !== undefined) await this.ctx.out.writeText(`metrics/${s.source}-${when}.prom`, s.text);
       delete s.text;
     }
   }
 
-  async start(rs: ResultSet): Promise<void> {
-    this.#rs = rs;
+  async start(): Promise<void> {
     this.#t0 = Date.now();
     const set = await this.#scrapeAll(true);
     await this.#saveRaw(set, 'start');
     this.#startSet = set;
     this.#row(set);
+    this.#timer = setInterval(() => void this.#sample(), this.config.intervalMs);
   }
 
-  async phaseStart(phase: string): Promise<void> {
-    this.#phase = phase;
-    this.#phaseStarts.set(phase, await this.#scrapeAll(false));
+  async phaseStart(phase: ResolvedPhase): Promise<void> {
+    this.#phase = phase.name;
+    this.#phaseStarts.set(phase.name, await this.#scrapeAll(false));
   }
 
-  async phaseEnd(phase: string): Promise<void> {
-    const start = this.#phaseStarts.get(phase);
+  async phaseEnd(phase: ResolvedPhase): Promise<void> {
+    const start = this.#phaseStarts.get(phase.name);
     if (!start) return;
     const end = await this.#scrapeAll(false);
     const t0 = Math.min(...start.map((s) => s.at), Number.POSITIVE_INFINITY);
     const t1 = Math.max(...end.map((s) => s.at), 0);
-    const inside = { pending: this.#of(this.#pending, phase), dbSize: this.#of(this.#dbSize, phase) };
-    this.#phases[phase] = { durationS: Math.round((t1 - t0) / 100) / 10, period: serverPeriod(start, end, inside, this.config.missing, this.slo) };
-    this.#windows.push({ name: phase, start: t0, end: t1 });
-    this.#phaseStarts.delete(phase);
+    const inside = { pending: this.#of(this.#pending, phase.name), dbSize: this.#of(this.#dbSize, phase.name) };
+    this.#phases[phase.name] = { durationS: Math.round((t1 - t0) / 100) / 10, ...serverPeriod(start, end, inside, this.config.missing, this.ctx.workload.slo) };
+    this.#phaseStarts.delete(phase.name);
   }
 
   #of<T>(log: Logged<T>[], phase?: string): Reading<T>[] {
     return log.filter((l) => phase === undefined || l.phase === phase).map((l) => l.reading);
   }
 
-  async sample(): Promise<void> {
+  async #sample(): Promise<void> {
     // A slow source must not pile up scrapes: skip the tick while one is running.
-    if (this.#sampling || !this.#rs) return;
-    this.#sampling = true;
+    if (this.#sampling) return;
+    this.#sampling = this.#scrapeAll(false).then((set) => this.#row(set));
     try {
-      this.#row(await this.#scrapeAll(false));
+      await this.#sampling;
     } finally {
-      this.#sampling = false;
+      this.#sampling = undefined;
     }
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#sampling;
   }
 
   /** One row of server-timeseries.csv; an empty cell is "not known", never 0. */
@@ -201,7 +186,7 @@ export class MetricsCollector implements RunCollectors {
       ];
     }
     const p = pending.ok ? pending.value : undefined;
-    this.#rs!.appendRow('server-timeseries.csv', SERVER_SERIES_COLUMNS, [
+    this.ctx.out.appendRow('server-timeseries.csv', SERVER_SERIES_COLUMNS, [
       new Date(at).toISOString(),
       ((at - this.#t0) / 1000).toFixed(1),
       this.#phase,
@@ -222,76 +207,60 @@ export class MetricsCollector implements RunCollectors {
     ]);
   }
 
-  async finish(): Promise<CollectorResult> {
+  async finish(): Promise<MeasurementResult> {
     const end = await this.#scrapeAll(true);
     await this.#saveRaw(end, 'end');
     this.#row(end);
-    const run = serverPeriod(this.#startSet, end, { pending: this.#of(this.#pending), dbSize: this.#of(this.#dbSize) }, this.config.missing, this.slo);
-    const t1 = Math.max(...end.map((s) => s.at));
-
-    const prometheus: Record<string, QueryOutcome[]> = {};
-    for (const p of this.config.prometheus) {
-      this.info(`metrics: querying Prometheus source ${p.name} (${Object.keys(p.queries).length} queries)`);
-      const outcomes = await evaluateQueries(p.client, p.queries, { name: 'run', start: this.#t0, end: t1 }, this.#windows, Math.max(1, Math.round(this.intervalMs / 1000)), p.rateWindowMs);
-      await p.client.close();
-      prometheus[p.name] = outcomes;
-      const failed = outcomes.find((o) => !o.series.ok);
-      for (const o of outcomes) {
-        if (!o.series.ok) this.info(`metrics: Prometheus ${p.name} query ${o.name} unavailable: ${o.series.reason}`);
-      }
-      if (failed) this.info(`metrics: ${outcomes.filter((o) => !o.series.ok).length} of ${outcomes.length} Prometheus queries of ${p.name} failed`);
-      await this.#rs!.writeJson(`metrics/${p.name}.json`, { url: p.client.url, queries: outcomes });
-      for (const o of outcomes) {
-        if (!o.series.ok) continue;
-        for (const s of o.series.value) {
-          for (const [t, v] of s.points) {
-            this.#rs!.appendRow('prometheus-timeseries.csv', PROMETHEUS_SERIES_COLUMNS, [
-              new Date(t * 1000).toISOString(),
-              ((t * 1000 - this.#t0) / 1000).toFixed(1),
-              p.name,
-              o.name,
-              Object.entries(s.labels)
-                .map(([k, val]) => `${k}=${val}`)
-                .join(','),
-              v,
-            ]);
-          }
-        }
-      }
-    }
-
-    const { verdicts, notes } = serverVerdicts(run, prometheus, this.slo);
+    const run = serverPeriod(this.#startSet, end, { pending: this.#of(this.#pending), dbSize: this.#of(this.#dbSize) }, this.config.missing, this.ctx.workload.slo);
+    const { verdicts, notes } = serverVerdicts(run, this.prometheus?.outcomes ?? {}, this.ctx.workload.slo);
     const warnings: string[] = [];
     for (const [name, st] of this.#stats) {
       if (st.failures === st.scrapes) warnings.push(`metrics source ${name} could not be scraped: ${st.lastError ?? 'unknown error'}`);
     }
-    const summary: Record<string, unknown> = {
-      intervalS: this.intervalMs / 1000,
-      quantiles: "from Prometheus histograms as PromQL's histogram_quantile (linear interpolation inside a bucket), end minus start of each period",
+    const collectors: CollectorsSummary = {
+      intervalS: this.config.intervalMs / 1000,
+      quantiles: QUANTILES,
       sources: this.config.sources.map((s) => {
         const st = this.#stats.get(s.name)!;
         return { name: s.name, component: s.component, type: s.type, where: s.where, scrapes: st.scrapes, failures: st.failures, ...(st.lastError ? { lastError: st.lastError } : {}) };
       }),
       ...(Object.keys(this.config.missing).length > 0 ? { missing: this.config.missing } : {}),
-      run: periodJson(run),
-      phases: Object.fromEntries(Object.entries(this.#phases).map(([k, v]) => [k, { durationS: v.durationS, ...periodJson(v.period) }])),
-      ...(Object.keys(prometheus).length > 0
-        ? {
-            prometheus: Object.fromEntries(
-              Object.entries(prometheus).map(([name, outcomes]) => [
-                name,
-                Object.fromEntries(
-                  outcomes.map((o) => [
-                    o.name,
-                    { expr: o.expr, ...(o.series.ok ? {} : { unavailable: o.series.reason }), ...Object.fromEntries(Object.entries(o.windows).map(([w, r]) => [w, readingJson(r)])) },
-                  ]),
-                ),
-              ]),
-            ),
-          }
-        : {}),
+      run,
+      phases: this.#phases,
       ...(notes.length > 0 ? { notes } : {}),
     };
-    return { summary, verdicts, warnings, run };
+    await writeServerPerfdata(this.ctx, run);
+    return { summary: { collectors }, verdicts, warnings };
   }
+}
+
+/**
+ * Server-side measurements in clusterloader2's perfdata form (APIResponsivenessPrometheus,
+ * etcd and scheduling items), for perfdash.
+ */
+async function writeServerPerfdata(ctx: MeasureContext, run: ServerPeriodSummary): Promise<void> {
+  const name = ctx.workload.name;
+  const item = (s: HistogramSummary, labels: Record<string, string>) => ({ data: { Perc50: s.p50Ms, Perc90: s.p90Ms, Perc99: s.p99Ms }, unit: 'ms', labels: { ...labels, Count: String(s.count) } });
+  const lat = known(run.apiserver.latency);
+  if (lat) {
+    await ctx.out.writeJson(`APIResponsivenessPrometheus_${name}_${ctx.stamp}.json`, {
+      version: 'v1',
+      dataItems: lat.keys.map((k) => item(k, { Verb: k.verb, Resource: k.resource, Subresource: k.subresource, Scope: k.scope })),
+    });
+  }
+  const histograms = (entries: [string, HistogramSummary | Unavailable][]) =>
+    entries.flatMap(([metric, v]) => {
+      const h = known(v);
+      return h && h.count > 0 ? [item(h, { Metric: metric })] : [];
+    });
+  const etcd = histograms([
+    ['wal_fsync', run.etcd.walFsync],
+    ['backend_commit', run.etcd.backendCommit],
+  ]);
+  if (etcd.length > 0) await ctx.out.writeJson(`EtcdMetrics_${name}_${ctx.stamp}.json`, { version: 'v1', dataItems: etcd });
+  const sched = histograms([
+    ['scheduling_attempt', run.scheduler.attempt],
+    ['pod_scheduling_sli', run.scheduler.podSchedulingSli],
+  ]);
+  if (sched.length > 0) await ctx.out.writeJson(`SchedulingMetrics_${name}_${ctx.stamp}.json`, { version: 'v1', dataItems: sched });
 }
