@@ -4,10 +4,9 @@ import { type ApiRequest, type ApiResponse, jsonResponse, type StreamSink } from
 import { Cacher } from './cacher.js';
 import { WatchHub } from './watch-hub.js';
 import type { ApiContext, ApiCoreOptions, ProxyTarget, ResourceRequest } from './context.js';
-import { coreVersions, group, groupList, resourceList, versionInfo } from './discovery.js';
+import { nonResourceResponse } from './non-resource.js';
 import { ApiserverMetrics, type RequestLabels } from './metrics.js';
 import { ObjectStore } from './object-store.js';
-import { openapiResponse } from './openapi.js';
 import { Registry } from './registry.js';
 import { storagePrefix } from './storage-keys.js';
 import { isLongRunning, metricScope, metricVerb, type ResourceRequestInfo, requestInfo } from './request-info.js';
@@ -19,12 +18,9 @@ import { handleDelete, handleDeleteCollection } from './rest-delete.js';
 import { handlePatch, handleUpdate } from './rest-update.js';
 import { Random, seedFrom } from '../../util/random.js';
 import { ApiError, errors } from './status.js';
-import { randomUUID } from 'node:crypto';
 import { DEFAULT_FLOW_SCHEMAS, DEFAULT_PRIORITY_LEVELS } from './flowcontrol/bootstrap.js';
 import { FlowControl, type FlowOutcome } from './flowcontrol/flow-control.js';
-import { flowControlObjects } from './resources/flowcontrol.js';
-import { storageKey } from './storage-keys.js';
-import { rfc3339Seconds } from './types.js';
+import { storeFlowControlObjects } from './resources/flowcontrol.js';
 import { ANONYMOUS, type UserInfo } from './user-info.js';
 
 /** How long a request may wait in a priority level's queue: a quarter of the 60 s request timeout. */
@@ -125,7 +121,7 @@ export class ApiServer implements ApiContext {
 
   async start(): Promise<void> {
     await Promise.all([...this.#hubs].map((h) => h.start()));
-    const uids = await this.#bootstrapFlowControl();
+    const uids = await storeFlowControlObjects(this);
     const serverConcurrencyLimit = this.options.maxRequestsInflight + this.options.maxMutatingRequestsInflight;
     // The real server refuses a total of 0 with APF on; the sim takes it as no limit at all.
     if (this.options.enablePriorityAndFairness && serverConcurrencyLimit > 0) {
@@ -171,28 +167,6 @@ export class ApiServer implements ApiContext {
 
   store(def: ResourceDef): ObjectStore {
     return this.#stores.get(storagePrefix(def))!;
-  }
-
-  /**
-   * The default FlowSchemas and PriorityLevelConfigurations, stored as the apiserver's
-   * config producer stores them (kept across restarts on a data dir); returns their UIDs.
-   */
-  async #bootstrapFlowControl(): Promise<{ flowSchemas: Map<string, string>; levels: Map<string, string> }> {
-    const uids = { flowSchemas: new Map<string, string>(), levels: new Map<string, string>() };
-    const now = rfc3339Seconds(this.#now());
-    for (const { def, obj } of flowControlObjects(now)) {
-      const name = obj.metadata.name!;
-      const key = storageKey(def, undefined, name);
-      const store = this.store(def);
-      let uid = (await store.get(key))?.obj.metadata.uid;
-      if (!uid) {
-        obj.metadata.uid = randomUUID();
-        obj.metadata.creationTimestamp = now;
-        uid = (await store.create(key, obj)).obj.metadata.uid!;
-      }
-      (def.kind === 'FlowSchema' ? uids.flowSchemas : uids.levels).set(name, uid);
-    }
-    return uids;
   }
 
   #refreshStorageMetrics(): void {
@@ -280,7 +254,7 @@ export class ApiServer implements ApiContext {
       const res =
         req.path === '/metrics'
           ? { status: 200, headers: { 'Content-Type': this.metrics.registry.contentType }, body: this.metrics.registry.text() }
-          : this.#nonResource(req);
+          : nonResourceResponse(req, { registry: this.registry, serverAddress: this.options.serverAddress, ready: this.#ready });
       if (outcome) Object.assign(res.headers, outcome.headers);
       return res;
     } finally {
@@ -402,50 +376,6 @@ export class ApiServer implements ApiContext {
     } finally {
       this.metrics.longRunning(labels, -1);
     }
-  }
-
-  #nonResource(req: ApiRequest): ApiResponse {
-    const path = req.path.replace(/\/+$/, '') || '/';
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return this.#errorResponse(errors.methodNotAllowed());
-    }
-    const json = (o: unknown): ApiResponse => jsonResponse(200, JSON.stringify(o));
-    switch (path) {
-      case '/version':
-        return json(versionInfo());
-      case '/api':
-        return json(coreVersions(this.options.serverAddress));
-      case '/apis':
-        return json(groupList(this.registry));
-      case '/healthz':
-      case '/livez':
-      case '/readyz':
-        return this.#ready
-          ? { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'ok' }
-          : { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: '[-]cache not ready\nhealthz check failed' };
-      case '/':
-        return json({
-          paths: ['/api', '/api/v1', '/apis', ...[...this.registry.groups().keys()].filter(Boolean).map((g) => `/apis/${g}`), '/healthz', '/livez', '/metrics', '/openapi/v2', '/openapi/v3', '/readyz', '/version'],
-        });
-    }
-    const parts = path.split('/').filter(Boolean);
-    if (parts[0] === 'api' && parts.length === 2) {
-      const list = resourceList(this.registry, '', parts[1]!);
-      if (list) return json(list);
-    }
-    if (parts[0] === 'apis' && parts.length === 2) {
-      const g = group(this.registry, parts[1]!);
-      if (g) return json(g);
-    }
-    if (parts[0] === 'apis' && parts.length === 3) {
-      const list = resourceList(this.registry, parts[1]!, parts[2]!);
-      if (list) return json(list);
-    }
-    if (parts[0] === 'openapi') {
-      const res = openapiResponse(parts.slice(1), req.accept);
-      if (res) return res;
-    }
-    return { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: '404 page not found\n' };
   }
 }
 

@@ -1,6 +1,9 @@
 import { DEFAULT_FLOW_SCHEMAS, DEFAULT_PRIORITY_LEVELS, type FlowSchemaDef, type PriorityLevelDef } from '../flowcontrol/bootstrap.js';
+import { randomUUID } from 'node:crypto';
+import type { ApiContext } from '../context.js';
 import type { ResourceDef } from '../resource-def.js';
-import { isRecord, type KubeObject } from '../types.js';
+import { storageKey } from '../storage-keys.js';
+import { isRecord, type KubeObject, rfc3339Seconds } from '../types.js';
 import { ageColumn, nameColumn, str } from './columns.js';
 
 type Json = Record<string, unknown>;
@@ -73,8 +76,30 @@ export const prioritylevelconfigurations: ResourceDef = {
   ],
 };
 
+/**
+ * Stores the default FlowSchemas and PriorityLevelConfigurations as the apiserver's config
+ * producer does (kept across restarts on a data dir); returns their UIDs by name.
+ */
+export async function storeFlowControlObjects(ctx: Pick<ApiContext, 'store' | 'now'>): Promise<{ flowSchemas: Map<string, string>; levels: Map<string, string> }> {
+  const uids = { flowSchemas: new Map<string, string>(), levels: new Map<string, string>() };
+  const now = rfc3339Seconds(ctx.now());
+  for (const { def, obj } of flowControlObjects(now)) {
+    const name = obj.metadata.name!;
+    const key = storageKey(def, undefined, name);
+    const store = ctx.store(def);
+    let uid = (await store.get(key))?.obj.metadata.uid;
+    if (!uid) {
+      obj.metadata.uid = randomUUID();
+      obj.metadata.creationTimestamp = now;
+      uid = (await store.create(key, obj)).obj.metadata.uid!;
+    }
+    (def === flowschemas ? uids.flowSchemas : uids.levels).set(name, uid);
+  }
+  return uids;
+}
+
 /** The stored objects of the default configuration, as the apiserver creates them. */
-export function flowControlObjects(now: string): { def: ResourceDef; obj: KubeObject }[] {
+function flowControlObjects(now: string): { def: ResourceDef; obj: KubeObject }[] {
   const fs = (d: FlowSchemaDef): KubeObject => ({
     apiVersion: `${GROUP}/v1`,
     kind: 'FlowSchema',
