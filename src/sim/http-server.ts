@@ -112,7 +112,9 @@ export class SimHttpServer {
     // The token's user, or whom it impersonates (the one token may act as anyone).
     let user: UserInfo = ANONYMOUS;
     if (authenticated) {
-      const as = impersonatedUser(req.headersDistinct['impersonate-user']?.[0], req.headersDistinct['impersonate-group'] ?? []);
+      // headersDistinct builds an object of every header: only when impersonating.
+      const impersonating = req.headers['impersonate-user'] !== undefined || req.headers['impersonate-group'] !== undefined;
+      const as = impersonating ? impersonatedUser(req.headersDistinct['impersonate-user']?.[0], req.headersDistinct['impersonate-group'] ?? []) : undefined;
       if (as instanceof Error) {
         req.resume();
         sendStatus(res, 500, JSON.stringify(errors.internal(as.message).toStatus()), { 'Content-Type': 'application/json' });

@@ -49,11 +49,16 @@ export class FlowControl {
   readonly #retryAfter: RetryAfterTracker;
   readonly #routes = new Map<string, Route>();
   readonly #hands = new Map<string, number[]>();
+  /** A user's part of the classification key, made once per identity object. */
+  readonly #userKeys = new WeakMap<object, string>();
   readonly #nominalSum: number;
+  /** Whether some rule names particular namespaces (the defaults only say every namespace or none). */
+  readonly #byNamespace: boolean;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: FlowControlOptions) {
     this.#schemas = byPrecedence(opts.schemas);
+    this.#byNamespace = opts.schemas.some((fs) => fs.spec.rules.some((r) => (r.resourceRules ?? []).some((rr) => !(rr.namespaces ?? []).every((n) => n === '*'))));
     this.#metrics = new ApfMetrics(opts.registry);
     this.#retryAfter = new RetryAfterTracker(() => Math.floor(opts.now() / 1000));
     const shareSum = opts.levels.reduce((n, l) => n + (l.spec.exempt ?? l.spec.limited!).nominalConcurrencyShares, 0);
@@ -90,8 +95,12 @@ export class FlowControl {
   }
 
   #route(d: RequestDigest): Route {
-    // Classification depends on the user, the verb and target, and whether a namespace is set.
-    const key = `${d.user.name}\u0000${d.user.groups.join(',')}\u0000${d.isResource ? `${d.verb}\u0000${d.apiGroup}\u0000${d.resource}\u0000${d.subresource}\u0000${d.namespace === '' ? '' : '+'}` : `${d.verb}\u0000${d.path}`}`;
+    // Classification depends on the user, the verb and target, and whether a namespace is set
+    // (which namespace, only when some rule names one).
+    const ns = this.#byNamespace ? d.namespace : d.namespace === '' ? '' : '+';
+    let userKey = this.#userKeys.get(d.user);
+    if (userKey === undefined) this.#userKeys.set(d.user, (userKey = `${d.user.name}\u0000${d.user.groups.join(',')}`));
+    const key = `${userKey}\u0000${d.isResource ? `${d.verb}\u0000${d.apiGroup}\u0000${d.resource}\u0000${d.subresource}\u0000${ns}` : `${d.verb}\u0000${d.path}`}`;
     let base = this.#routes.get(key);
     if (!base) {
       const schema = this.#schemas.find((fs) => matchesFlowSchema(d, fs)) ?? this.#schemas.find((fs) => fs.name === 'catch-all')!;
