@@ -12,7 +12,10 @@ export class ResultFolderUnusable extends Error {}
  */
 export async function checkOutDir(dir: string): Promise<void> {
   const abs = path.resolve(dir);
-  const s = await stat(abs).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+  const s = await stat(abs).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw new ResultFolderUnusable(`cannot use ${dir} as the result folder: ${e.code === 'ENOTDIR' ? 'a part of the path is a file' : (e.code ?? e.message)}`);
+  });
   if (s && !s.isDirectory()) throw new ResultFolderUnusable(`${dir} is a file, not a folder; choose another --out`);
   if (s && (await readdir(abs)).length > 0) throw new ResultFolderUnusable(`${dir} already exists and is not empty; choose another --out (a result set is never written over another)`);
   // Can a file be made there? Made and removed now, so an unwritable place is bad input.
