@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { Random } from '../util/random.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import { ApiServer } from './apiserver/apiserver.js';
@@ -16,6 +17,7 @@ import { SimHttpServer } from './http-server.js';
 import { nodeIp, nodeName, podCidrBase } from './kubelet/node-objects.js';
 import { NodeAgent } from './kubelet/node-agent.js';
 import { PodLifecycle } from './kubelet/pod-lifecycle.js';
+import { defaultPodStages, podStageErrors, type PodStageSpec } from './kubelet/pod-stages.js';
 import { simKubeconfig, writeKubeconfig } from './kubeconfig.js';
 import { LocalClient } from './local-client.js';
 import { MetricsServer } from './metrics-server.js';
@@ -26,9 +28,28 @@ import { EtcdBackend } from './storage/etcd-backend.js';
 import { EtcdProcess, findOnPath } from './storage/etcd-process.js';
 import { MemoryBackend } from './storage/memory-backend.js';
 import { generateServingCerts } from './tls.js';
+import {
+  APISERVER_LOOPBACK,
+  KUBE_CONTROLLER_MANAGER,
+  KUBE_SCHEDULER,
+  nodeUser,
+  serviceAccountUser,
+  type UserInfo,
+} from './apiserver/user-info.js';
 
 export type { SimOptions, StorageMode } from './options.js';
+
+/** The service account each kube-controller-manager controller runs as (by the sim's controller name). */
+const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<string, string>> = {
+  namespace: 'namespace-controller',
+  'garbage-collector': 'generic-garbage-collector',
+  replicaset: 'replicaset-controller',
+  deployment: 'deployment-controller',
+  'serviceaccount-controller': 'service-account-controller',
+  'root-ca-cert-publisher': 'root-ca-cert-publisher',
+};
 export { SIM_DEFAULTS } from './options.js';
+export { defaultPodStages, type PodStageSpec } from './kubelet/pod-stages.js';
 
 /** Every endpoint of a running sim, as written to `<kubeconfig>.sim.json`. */
 export interface SimEndpoints {
@@ -59,7 +80,15 @@ export interface SimHandle {
   stop(): Promise<void>;
 }
 
-export class SimStartError extends Error {}
+export class SimStartError extends Error {
+  /** The sim's settings were wrong (exit code 2), not the machine. */
+  constructor(
+    message: string,
+    readonly badInput = false,
+  ) {
+    super(message);
+  }
+}
 
 /** Where the sim's discovery file for a kubeconfig lives: beside it, `<kubeconfig>.sim.json`. */
 export function simDiscoveryPath(kubeconfigPath: string): string {
@@ -85,14 +114,17 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     throw new SimStartError('--events-etcd needs etcd storage (--storage etcd, or an etcd binary on PATH with --storage auto)');
   }
 
+  // The pod lifecycle profile is checked before anything starts.
+  const podStages = await resolvePodStages(o);
+
   const cleanups: (() => Promise<void> | void)[] = [];
   // Every component's client: closed first at stop, so work queued behind a rate limiter
   // (thousands of bindings behind --scheduler-qps) ends at once instead of keeping the
   // process alive for minutes while it fails against closed storage.
   let api!: ApiServer;
   const clients: LocalClient[] = [];
-  const client = (component: string, limiter?: TokenBucket): LocalClient => {
-    const c = new LocalClient(api, component, limiter);
+  const client = (component: string, user: UserInfo, limiter?: TokenBucket): LocalClient => {
+    const c = new LocalClient(api, component, user, limiter);
     clients.push(c);
     return c;
   };
@@ -162,29 +194,32 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
       serverAddress: `${o.host}:${o.port}`,
       maxRequestsInflight: o.maxRequestsInflight,
       maxMutatingRequestsInflight: o.maxMutatingRequestsInflight,
+      enablePriorityAndFairness: o.enablePriorityAndFairness,
       watchHistoryWindowMs: o.watchHistoryWindowMs,
       watchHistoryMax: o.watchHistoryMax,
       bookmarkIntervalMs: o.bookmarkIntervalMs,
       minRequestTimeoutSeconds: o.minRequestTimeoutSeconds,
       tooLargeRvWaitMs: 3000,
+      seed: o.seed,
       // Components still finishing their work during shutdown find storage closed: not news.
       onInternalError: (e) => shuttingDown || log(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
     });
     cleanups.push(() => api.stop());
     await api.start();
-    await bootstrapNamespaces(client('kbench-sim-bootstrap'));
+    await bootstrapNamespaces(client('kbench-sim-bootstrap', APISERVER_LOOPBACK));
 
     const random = new Random(o.seed);
     const now = Date.now;
 
-    // kube-controller-manager: every controller has its own client and rate limiter.
+    // kube-controller-manager: every controller has its own client and rate limiter, and its
+    // own service account (--use-service-account-credentials, as kubeadm runs it).
     const controllerClient = (name: string): LocalClient =>
-      client(`kube-controller-manager/${name}`, new TokenBucket(o.controllerQps, o.controllerBurst));
+      client(`kube-controller-manager/${name}`, serviceAccountUser('kube-system', CONTROLLER_SERVICE_ACCOUNTS[name] ?? name), new TokenBucket(o.controllerQps, o.controllerBurst));
     const namespaceController = new NamespaceController(controllerClient('namespace'), api.registry);
     const gc = new GarbageCollector(controllerClient('garbage-collector'), api.registry);
     const rsController = new ReplicaSetController(controllerClient('replicaset'), o.concurrentReplicasetSyncs, componentLog);
     const deployController = new DeploymentController(controllerClient('deployment'), o.concurrentDeploymentSyncs, now, componentLog);
-    const kcmLease = new LeaderLease(client('kube-controller-manager'), 'kube-controller-manager', now);
+    const kcmLease = new LeaderLease(client('kube-controller-manager', KUBE_CONTROLLER_MANAGER), 'kube-controller-manager', now);
     cleanups.push(
       () => namespaceController.stop(),
       () => gc.stop(),
@@ -205,7 +240,8 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     ]);
 
     // Nodes and their kubelets.
-    const kubeletClient = client('kubelet');
+    // One engine for every kubelet; each node's requests carry that node's credentials.
+    const kubeletClient = client('kubelet', nodeUser(controlPlaneNodeName()));
     const nodeAgent = new NodeAgent(kubeletClient, {
       count: o.nodes,
       shape: { cpu: o.nodeCpu, memory: o.nodeMemory, pods: o.nodePods },
@@ -220,10 +256,7 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     for (let i = 0; i < o.nodes; i++) nodes.set(nodeName(i), { ip: nodeIp(i), podPrefix: podCidrBase(i) });
     const pods = new PodLifecycle(kubeletClient, {
       nodes,
-      startupDelayMs: o.podStartupDelayMs,
-      startupJitterMs: o.podStartupJitterMs,
-      terminationDelayMs: o.podTerminationDelayMs,
-      events: o.kubeletEvents,
+      stages: podStages,
       random: random.fork(),
       now,
       log: componentLog,
@@ -232,8 +265,8 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     await pods.start();
 
     // kube-scheduler.
-    const schedulerLease = new LeaderLease(client('kube-scheduler'), 'kube-scheduler', now);
-    const scheduler = new Scheduler(client('kube-scheduler', new TokenBucket(o.schedulerQps, o.schedulerBurst)), {
+    const schedulerLease = new LeaderLease(client('kube-scheduler', KUBE_SCHEDULER), 'kube-scheduler', now);
+    const scheduler = new Scheduler(client('kube-scheduler', KUBE_SCHEDULER, new TokenBucket(o.schedulerQps, o.schedulerBurst)), {
       instance: `default-scheduler-${schedulerLease.identity.split('_')[0]}`,
       random: random.fork(),
       now,
@@ -247,7 +280,7 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     cleanups.push(() => schedulerMetrics.close());
     // The scheduler as a static pod's mirror, reachable through the apiserver's pod proxy
     // (kube-system/kube-scheduler-<node>:10259), as collectors find it on kubeadm clusters.
-    const schedulerPod = await mirrorPod(client('kubelet'), `kube-scheduler-${controlPlaneNodeName()}`, 'kube-scheduler');
+    const schedulerPod = await mirrorPod(kubeletClient, `kube-scheduler-${controlPlaneNodeName()}`, 'kube-scheduler');
     api.setProxyTarget('kube-system', schedulerPod, 10259, {
       scheme: 'https',
       fetch: async (p) =>
@@ -366,4 +399,35 @@ async function bootstrapNamespaces(client: LocalClient): Promise<void> {
       if (!(e instanceof Error && 'code' in e && (e as { code: number }).code === 409)) throw e;
     }
   }
+}
+
+/** The profile the kubelets run: the given stages (or file), else the default profile from the settings. */
+async function resolvePodStages(o: ResolvedSimOptions): Promise<PodStageSpec[]> {
+  if (o.podStages === undefined) {
+    return defaultPodStages({
+      startupDelayMs: o.podStartupDelayMs,
+      startupJitterMs: o.podStartupJitterMs,
+      terminationDelayMs: o.podTerminationDelayMs,
+      kubeletEvents: o.kubeletEvents,
+    });
+  }
+  let stages: unknown = o.podStages;
+  let where = 'podStages';
+  if (typeof o.podStages === 'string') {
+    where = o.podStages;
+    let text: string;
+    try {
+      text = await readFile(o.podStages, 'utf8');
+    } catch (e) {
+      throw new SimStartError(`podStages: cannot read ${o.podStages}: ${(e as Error).message}`, true);
+    }
+    try {
+      stages = parseYaml(text);
+    } catch (e) {
+      throw new SimStartError(`podStages: ${o.podStages} is not YAML or JSON: ${(e as Error).message}`, true);
+    }
+  }
+  const errors = podStageErrors(stages);
+  if (errors.length > 0) throw new SimStartError(`invalid pod stages in ${where}: ${errors.join('; ')}`, true);
+  return stages as PodStageSpec[];
 }
