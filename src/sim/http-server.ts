@@ -101,8 +101,9 @@ export class SimHttpServer {
     const q = raw.indexOf('?');
     const pathname = decodePath(q < 0 ? raw : raw.slice(0, q));
     const query = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
+    // The scheme is case-insensitive (RFC 7235): the real apiserver takes `bearer` too.
     const auth = req.headers.authorization ?? '';
-    const authenticated = auth === this.#expectedAuth;
+    const authenticated = auth === this.#expectedAuth || (auth.length === this.#expectedAuth.length && auth.slice(0, 7).toLowerCase() === 'bearer ' && auth.slice(7) === this.#expectedAuth.slice(7));
     if (!PUBLIC_PATHS.has(pathname) && !authenticated) {
       req.resume();
       const err = errors.unauthorized();

@@ -99,6 +99,34 @@ export function simDiscoveryPath(kubeconfigPath: string): string {
  * Starts the simulated control plane (storage, apiserver, controllers, scheduler, nodes and
  * kubelets) and resolves once it serves requests.
  */
+/**
+ * Internal errors (most often the storage gone) said once per kind of error, then counted:
+ * a dead etcd fails every request, and a stack trace per request buried the log.
+ */
+class InternalErrorLog {
+  readonly #seen = new Map<string, number>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly log: (line: string) => void) {}
+
+  report(e: unknown): void {
+    const message = (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 300);
+    const n = this.#seen.get(message);
+    if (n === undefined) {
+      this.log(`internal error: ${message} (further errors like it are counted)`);
+      this.#seen.set(message, 0);
+      this.#timer ??= setInterval(() => this.#flush(), 10_000).unref();
+    } else this.#seen.set(message, n + 1);
+  }
+
+  #flush(): void {
+    for (const [message, n] of this.#seen) if (n > 0) this.log(`internal error, ${n} more in the last 10 s: ${message}`);
+    this.#seen.clear();
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
 export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
   const o = resolveSimOptions(input);
   const log = o.log;
@@ -129,6 +157,7 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     return c;
   };
   let shuttingDown = false;
+  const internalErrors = new InternalErrorLog(log);
   // What components report while they are being stopped is the stop, not news.
   const componentLog = (line: string): void => {
     if (!shuttingDown) log(line);
@@ -202,7 +231,7 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
       tooLargeRvWaitMs: 3000,
       seed: o.seed,
       // Components still finishing their work during shutdown find storage closed: not news.
-      onInternalError: (e) => shuttingDown || log(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+      onInternalError: (e) => void (shuttingDown || internalErrors.report(e)),
     });
     cleanups.push(() => api.stop());
     await api.start();
@@ -325,6 +354,7 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     };
   } catch (e) {
     await cleanup();
+    if (e instanceof SimStartError) throw e;
     if (e instanceof Error) throw new SimStartError(e.message);
     throw e;
   }
@@ -341,6 +371,7 @@ async function refuseForeignKubeconfig(file: string): Promise<void> {
   if (!existing.includes('current-context: kbench-sim')) {
     throw new SimStartError(
       `refusing to overwrite ${file} (--kubeconfig-out): it exists and is not a kubeconfig written by kbench sim. Choose another path.`,
+      true,
     );
   }
 }

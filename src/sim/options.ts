@@ -9,15 +9,8 @@ import { simOptionDefaults, type SimSettingsOptions } from '../spec/sim-settings
 
 export type StorageMode = 'auto' | 'etcd' | 'memory';
 
-/** Settings of the sim not (yet) in src/spec/sim-settings.ts. */
+/** The type of a setting the table of src/spec/sim-settings.ts cannot say (the stage structure). */
 export interface SimOwnOptions {
-  /**
-   * kube-apiserver --enable-priority-and-fairness: API Priority and Fairness over the
-   * default FlowSchemas and PriorityLevelConfigurations, sharing max-requests-inflight +
-   * max-mutating-requests-inflight among priority levels; false: the legacy max-inflight
-   * limits. @default true
-   */
-  enablePriorityAndFairness?: boolean;
   /**
    * The pod lifecycle profile: a list of stages (kubelet/pod-stages.ts: selector, weight,
    * delay {duration, jitter}, next {state, status, events, delete}), or the path of a YAML or
@@ -38,7 +31,7 @@ type Optional = 'etcdBinary' | 'kubeconfigOut' | 'dataDir' | 'podStages';
 
 export type ResolvedSimOptions = Required<Omit<SimOptions, Optional>> & Pick<SimOptions, Optional>;
 
-export const SIM_DEFAULTS = { ...simOptionDefaults(), enablePriorityAndFairness: true } as Omit<ResolvedSimOptions, 'log' | Optional>;
+export const SIM_DEFAULTS = simOptionDefaults() as Omit<ResolvedSimOptions, 'log' | Optional>;
 
 export function resolveSimOptions(o: SimOptions): ResolvedSimOptions {
   return { ...SIM_DEFAULTS, log: () => undefined, ...stripUndefined(o) } as ResolvedSimOptions;

@@ -244,6 +244,25 @@ export class ApiServer implements ApiContext {
     return res;
   }
 
+  /**
+   * The storage check of /readyz and /healthz, as the real apiserver's etcd check: one
+   * cheap read of every backend, answered within 2 s.
+   */
+  async #storageAnswers(): Promise<boolean> {
+    const backends = [this.#backends.main, ...(this.#backends.events ? [this.#backends.events] : [])];
+    const check = Promise.all(backends.map((b) => b.currentRevision())).then(
+      () => true,
+      () => false,
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 2000)));
+    try {
+      return await Promise.race([check, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Non-resource paths (/metrics, discovery, health) go through flow control too; probes are exempt. */
   async #handleNonResource(req: ApiRequest, user: UserInfo): Promise<ApiResponse> {
     const outcome = this.#flowControl
@@ -254,7 +273,9 @@ export class ApiServer implements ApiContext {
       const res =
         req.path === '/metrics'
           ? { status: 200, headers: { 'Content-Type': this.metrics.registry.contentType }, body: this.metrics.registry.text() }
-          : nonResourceResponse(req, { registry: this.registry, serverAddress: this.options.serverAddress, ready: this.#ready });
+          : (req.path === '/readyz' || req.path === '/healthz') && this.#ready && !(await this.#storageAnswers())
+            ? { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: `[+]ping ok\n[-]etcd failed: reason withheld\n${req.path.slice(1)} check failed` }
+            : nonResourceResponse(req, { registry: this.registry, serverAddress: this.options.serverAddress, ready: this.#ready });
       if (outcome) Object.assign(res.headers, outcome.headers);
       return res;
     } finally {
