@@ -167,6 +167,7 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
       bookmarkIntervalMs: o.bookmarkIntervalMs,
       minRequestTimeoutSeconds: o.minRequestTimeoutSeconds,
       tooLargeRvWaitMs: 3000,
+      addedLatencyMs: o.apiLatencyMs,
       // Components still finishing their work during shutdown find storage closed: not news.
       onInternalError: (e) => shuttingDown || log(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
     });

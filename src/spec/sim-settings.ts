@@ -48,6 +48,7 @@ export const SIM_SETTINGS = {
   seed: { option: 'seed', schema: COUNT, default: 1, describe: 'Seed of every random choice of the sim (delays, tie-breaks)' },
   maxRequestsInflight: { option: 'maxRequestsInflight', schema: COUNT, default: 400, describe: 'Concurrent reads before 429 (0: no limit)', real: { component: 'kube-apiserver', flag: '--max-requests-inflight' } },
   maxMutatingRequestsInflight: { option: 'maxMutatingRequestsInflight', schema: COUNT, default: 200, describe: 'Concurrent writes before 429', real: { component: 'kube-apiserver', flag: '--max-mutating-requests-inflight' } },
+  apiLatency: { option: 'apiLatencyMs', schema: DURATION, default: '0s', describe: 'Added to every API request but watches, inside its inflight seat: a slower apiserver or storage (to inject a known regression)' },
   watchHistoryWindow: { option: 'watchHistoryWindowMs', schema: DURATION, default: '75s', describe: 'How long the watch cache keeps events for resuming watches (older: 410 Gone)' },
   watchHistoryMax: { option: 'watchHistoryMax', schema: POSITIVE, default: 102400, describe: 'At most this many events per resource in the watch cache', internal: true },
   minRequestTimeout: { option: 'minRequestTimeoutSeconds', schema: POSITIVE, default: 1800, describe: 'Watches without timeoutSeconds end after [t, 2t] s', real: { component: 'kube-apiserver', flag: '--min-request-timeout' } },
