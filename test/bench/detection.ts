@@ -160,7 +160,11 @@ function evaluate(): void {
   };
   for (const c of CONDITIONS) if (runs[c.key].length) console.log(`  pod_startup p50, ${c.key}: ${spread(ps(runs[c.key]))}`);
 
-  const methods = ['single run, default thresholds', "single run, npm run regression's thresholds", `series, ${SERIES_RUNS} runs against ${SERIES_RUNS}`, `history, ${HISTORY_RUNS} runs then ${SERIES_RUNS} new`] as const;
+  const SERIES = [
+    { label: `series, ${SERIES_RUNS} runs against ${SERIES_RUNS}, default thresholds`, nA: SERIES_RUNS, nB: SERIES_RUNS, settings: DEFAULT_SETTINGS },
+    { label: `series, 3 new runs against ${SERIES_RUNS}, npm run regression's thresholds`, nA: SERIES_RUNS, nB: 3, settings: REGRESSION_SETTINGS },
+  ];
+  const methods = ['single run, default thresholds', "single run, npm run regression's thresholds", ...SERIES.map((x) => x.label), `history, ${HISTORY_RUNS} runs then ${SERIES_RUNS} new`];
   const results = new Map<string, Map<Key, Outcome>>(methods.map((m) => [m, new Map()]));
   const rnd = new Random(1);
   const regressed = (rows: { id: string; verdict: string }[]): string[] => rows.filter((r) => r.verdict === 'regressed').map((r) => r.id);
@@ -193,18 +197,18 @@ function evaluate(): void {
       }
       results.get(methods[mi])!.set(c.key, o);
     }
-    // Series: n against n, disjoint in A/A.
-    const need = aa ? 2 * SERIES_RUNS : SERIES_RUNS;
-    if (base.length >= need && other.length >= SERIES_RUNS) {
+    // Series: nB runs against nA, disjoint in A/A.
+    for (const sm of SERIES) {
+      if (base.length < (aa ? sm.nA + sm.nB : sm.nA) || other.length < sm.nB) continue;
       const o = fresh();
       for (let t = 0; t < trials; t++) {
-        const a = pick(rnd, base, aa ? 2 * SERIES_RUNS : SERIES_RUNS);
-        const b = aa ? a.splice(SERIES_RUNS) : pick(rnd, other, SERIES_RUNS);
+        const a = pick(rnd, base, aa ? sm.nA + sm.nB : sm.nA);
+        const b = aa ? a.splice(sm.nA) : pick(rnd, other, sm.nB);
         const t0 = performance.now();
-        const rows = compareSeries(a.map(open), b.map(open), DEFAULT_SETTINGS);
+        const rows = compareSeries(a.map(open), b.map(open), sm.settings);
         note(o, regressed(rows), performance.now() - t0);
       }
-      results.get(methods[2])!.set(c.key, o);
+      results.get(sm.label)!.set(c.key, o);
     }
     // History: HISTORY_RUNS base runs, then SERIES_RUNS new runs; check's rule on every key measurement.
     if (base.length >= HISTORY_RUNS + (aa ? SERIES_RUNS : 0) && other.length >= SERIES_RUNS) {
@@ -228,11 +232,11 @@ function evaluate(): void {
         }
         note(o, alarms, performance.now() - t0);
       }
-      results.get(methods[3])!.set(c.key, o);
+      results.get(methods[methods.length - 1]!)!.set(c.key, o);
     }
   }
 
-  const runsPer = [1, 1, SERIES_RUNS, SERIES_RUNS];
+  const runsPer = [1, 1, ...SERIES.map((x) => x.nB), SERIES_RUNS];
   console.log(`\nAlarm rate (at least one measurement judged a regression). Mean wall time of one smoke run: ${wall.toFixed(0)} s.\n`);
   const header = ['method', ...CONDITIONS.map((c) => c.label), 'wall time a night'];
   console.log(`| ${header.join(' | ')} |`);
