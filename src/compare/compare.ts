@@ -171,19 +171,22 @@ function errorCandidates(a: ResultFolder, b: ResultFolder, out: Candidate[]): vo
 
 /** Pods that reached Running per second, from the first create sent (or first seen) to the last Running seen. */
 export function podsPerSecond(r: ResultFolder): number | undefined {
+  if (!r.has('pods.csv')) return undefined;
+  const sent = r.podColumn('create_sent');
+  const seen = r.podColumn('first_seen');
+  const running = r.podColumn('running_seen');
   let first = Infinity;
   let last = -Infinity;
-  let running = 0;
-  for (const row of r.podRows()) {
-    const start = Date.parse(row.create_sent || row.first_seen || '');
-    const run = Date.parse(row.running_seen ?? '');
-    if (Number.isFinite(start)) first = Math.min(first, start);
-    if (Number.isFinite(run)) {
-      last = Math.max(last, run);
-      running++;
+  let n = 0;
+  for (let i = 0; i < running.length; i++) {
+    const start = Number.isNaN(sent[i]!) ? seen[i]! : sent[i]!;
+    if (!Number.isNaN(start)) first = Math.min(first, start);
+    if (!Number.isNaN(running[i]!)) {
+      last = Math.max(last, running[i]!);
+      n++;
     }
   }
-  return running >= 2 && last > first ? (1000 * running) / (last - first) : undefined;
+  return n >= 2 && last > first ? (1000 * n) / (last - first) : undefined;
 }
 
 function throughputCandidates(a: ResultFolder, b: ResultFolder, out: Candidate[]): void {

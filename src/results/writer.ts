@@ -77,6 +77,34 @@ export class ResultWriter {
     await this.writeText(name, stringify(rows, { header: true, columns: [...columns] }));
   }
 
+  /**
+   * Writes a CSV from rows made one at a time, a chunk of rows per write, so a file of
+   * 150,000 rows never exists whole in memory; atomically, like every file here.
+   */
+  async writeCsvRows(name: string, columns: readonly string[], rows: Iterable<unknown[]>): Promise<void> {
+    const target = this.file(name);
+    await mkdir(path.dirname(target), { recursive: true });
+    const tmp = `${target}.tmp`;
+    const stream = createWriteStream(tmp);
+    const failed = new Promise<never>((_, reject) => stream.once('error', reject));
+    failed.catch(() => undefined);
+    const write = async (text: string): Promise<void> => {
+      if (!stream.write(text)) await Promise.race([new Promise<void>((r) => stream.once('drain', () => r())), failed]);
+    };
+    await write(stringify([[...columns]]));
+    let chunk: unknown[][] = [];
+    for (const row of rows) {
+      chunk.push(row);
+      if (chunk.length === 1000) {
+        await write(stringify(chunk));
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) await write(stringify(chunk));
+    await Promise.race([new Promise<void>((r) => stream.end(r)), failed]);
+    await rename(tmp, target);
+  }
+
   /** Appends one row to a CSV written as the run goes (the header comes with the first row). */
   appendRow(name: string, columns: readonly string[], row: unknown[]): void {
     let s = this.#streams.get(name);
