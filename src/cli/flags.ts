@@ -146,7 +146,7 @@ export function withSimFlags<T>(y: Argv<T>): Argv<T> {
   let out = y;
   for (const key of FLAG_SIM_KEYS) {
     const d = SIM_SETTINGS[key];
-    const schema: { type?: string; enum?: readonly string[] } = d.schema;
+    const schema: { type?: string; enum?: readonly string[] } = d.schema as { type?: string; enum?: readonly string[] };
     const real = 'real' in d ? ` (${d.real.component} ${d.real.flag})` : '';
     const def = 'default' in d ? ` [default: ${String(d.default)}]` : '';
     out = out.option(flagOf(key), {
