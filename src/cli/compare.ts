@@ -2,6 +2,7 @@ import { type CompareSettings, compareResults, DEFAULT_SETTINGS, type Group, GRO
 import { comparisonWarnings, workloadMismatch } from '../compare/compatibility.js';
 import { type Comparison, formatJson, formatMarkdown, formatTable } from '../compare/format.js';
 import { ResultFolder, ResultFolderError } from '../results/reader.js';
+import { intervalPossible } from '../compare/rank-test.js';
 import { compareSeries } from '../compare/series-compare.js';
 import { formatSeriesJson, formatSeriesMarkdown, formatSeriesTable, type SeriesComparison, type SeriesSide } from '../compare/series-format.js';
 import { openRunOrSeries, type RunOrSeries } from '../results/series.js';
@@ -92,7 +93,7 @@ export function compareSeriesFolders(a: RunOrSeries, b: RunOrSeries, dirs: { a: 
     for (const l of side.left) warnings.push(`${name}: left out ${l}`);
     const bottleneck = side.runs.filter((r) => r.summary.harness?.bottleneck).length;
     if (bottleneck) warnings.push(`${name}: kbench itself was the bottleneck in ${bottleneck} of its runs; their latencies measure kbench as much as the cluster`);
-    if (side.runs.length < 4) warnings.push(`${name} has ${side.runs.length} complete run${side.runs.length === 1 ? '' : 's'}: a verdict on runs needs at least 4 a side (or 3 and 5); \`kbench run --repeat 5\` makes a series`);
+    if (side.runs.length < 4 && !intervalPossible(sa.runs.length, sb.runs.length)) warnings.push(`${name} has ${side.runs.length} complete run${side.runs.length === 1 ? '' : 's'}: a verdict on runs needs at least 4 a side (or 3 and 5); \`kbench run --repeat 5\` makes a series`);
   }
   return { a: sa, b: sb, settings, rows: compareSeries(sa.runs, sb.runs, settings), warnings };
 }

@@ -76,13 +76,12 @@ export function shiftEstimate(a: readonly number[], b: readonly number[], confid
   d.sort();
   const shift = median(d);
   const alphaHalf = (1 - confidence) / 2;
-  let cut: number; // the largest k with P(U <= k-1) <= alpha/2
+  let cut: number;
   let level: number;
   let pValue: number;
   if (m <= EXACT_MAX && n <= EXACT_MAX) {
     const cdf = mannWhitneyCdf(m, n);
-    cut = 0;
-    while (cut < cdf.length && cdf[cut]! <= alphaHalf) cut++;
+    cut = intervalCut(m, n, alphaHalf, cdf);
     level = cut > 0 ? 1 - 2 * cdf[cut - 1]! : 0;
     // U is symmetric about mn/2: the lower tail at min(u, mn-u) is the one-sided p.
     const low = Math.floor(Math.min(u, m * n - u) + 1e-9);
@@ -90,8 +89,7 @@ export function shiftEstimate(a: readonly number[], b: readonly number[], confid
   } else {
     const mean = (m * n) / 2;
     const sd = Math.sqrt((m * n * (m + n + 1)) / 12);
-    const z = quantileNormal(1 - alphaHalf);
-    cut = Math.max(0, Math.floor(mean - z * sd));
+    cut = intervalCut(m, n, alphaHalf);
     level = cut > 0 ? 1 - 2 * normalCdf(cut - 0.5, mean, sd) : 0;
     pValue = Math.min(1, 2 * normalCdf(-Math.abs(u - mean) + 0.5, 0, sd));
   }
@@ -117,6 +115,28 @@ export function fewestRunsForInterval(confidence = 0.95): number {
     if (mannWhitneyCdf(r, r)[0]! <= (1 - confidence) / 2) return r;
   }
   return 10;
+}
+
+/**
+ * How many of the m·n sorted differences the interval leaves out at each end: the largest k
+ * with P(U <= k-1) <= alpha/2 (exact up to EXACT_MAX runs a side, else the normal
+ * approximation). 0: no interval at this confidence.
+ */
+function intervalCut(m: number, n: number, alphaHalf: number, cdf?: Float64Array): number {
+  if (m <= EXACT_MAX && n <= EXACT_MAX) {
+    const c = cdf ?? mannWhitneyCdf(m, n);
+    let cut = 0;
+    while (cut < c.length && c[cut]! <= alphaHalf) cut++;
+    return cut;
+  }
+  const mean = (m * n) / 2;
+  const sd = Math.sqrt((m * n * (m + n + 1)) / 12);
+  return Math.max(0, Math.floor(mean - quantileNormal(1 - alphaHalf) * sd));
+}
+
+/** Whether m runs against n can give a `confidence` interval of the shift at all (3 and 5 can, 3 and 3 cannot). */
+export function intervalPossible(m: number, n: number, confidence = 0.95): boolean {
+  return m >= 1 && n >= 1 && intervalCut(m, n, (1 - confidence) / 2) > 0;
 }
 
 /**

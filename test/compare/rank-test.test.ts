@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fewestRunsForInterval, mannWhitneyCdf, runsToDecide, shiftEstimate, standardDeviation } from '../../src/compare/rank-test.js';
+import { fewestRunsForInterval, intervalPossible, mannWhitneyCdf, runsToDecide, shiftEstimate, standardDeviation } from '../../src/compare/rank-test.js';
 
 describe('Mann-Whitney distribution', () => {
   it('counts the orderings of 5 and 5 values exactly (C(10,5) = 252 equally likely)', () => {
@@ -42,6 +42,21 @@ describe('shift of B against A', () => {
     expect(shiftEstimate([1], [10, 11, 12, 13, 14]).interval).toBeUndefined();
     expect(shiftEstimate([1, 2, 3, 4], [10, 11, 12, 13]).interval).toBeDefined();
     expect(fewestRunsForInterval()).toBe(4);
+  });
+
+  it('knows which run counts give an interval, as shiftEstimate finds (3 and 5 do: npm run regression\'s 3 runs against its 5-run baseline)', () => {
+    for (let m = 1; m <= 8; m++) {
+      for (let n = 1; n <= 8; n++) {
+        const a = Array.from({ length: m }, (_, i) => i);
+        const b = Array.from({ length: n }, (_, i) => 100 + i);
+        expect([m, n, intervalPossible(m, n)]).toEqual([m, n, shiftEstimate(a, b).interval !== undefined]);
+      }
+    }
+    expect(intervalPossible(3, 5)).toBe(true);
+    expect(intervalPossible(3, 3)).toBe(false);
+    // Beyond 40 runs a side, the normal approximation, as shiftEstimate uses it.
+    expect(intervalPossible(45, 50)).toBe(shiftEstimate(Array.from({ length: 45 }, (_, i) => i), Array.from({ length: 50 }, (_, i) => 100 + i)).interval !== undefined);
+    expect(intervalPossible(45, 50)).toBe(true);
   });
 
   it('is not moved by one far-off run', () => {
