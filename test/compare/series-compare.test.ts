@@ -5,6 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../src/compare/settings.js';
 import { compareSeries, type SeriesRow } from '../../src/compare/series-compare.js';
 import { ResultFolder } from '../../src/results/reader.js';
+import { compareSeriesFolders } from '../../src/cli/compare.js';
+import type { CompareFlags } from '../../src/cli/flags.js';
+import { openRunOrSeries } from '../../src/results/series.js';
 import { kbench } from '../helpers/cli.js';
 import { writeSyntheticResult } from '../helpers/synthetic-result.js';
 
@@ -26,6 +29,7 @@ const SLOWER = series('slower', 21, [1.3, 1.27, 1.33, 1.29, 1.31]);
 // Wide spread: the same +30% is not tellable from noise with 4 runs.
 const NOISY = series('noisy', 31, [0.7, 1.4, 1.0, 0.8]);
 const NOISY_SLOWER = series('noisy-slower', 41, [1.6, 0.9, 1.5, 1.2]);
+const THREE = series('three', 51, [1.0, 1.02, 0.98]);
 
 function open(dir: string, n: number): ResultFolder[] {
   return Array.from({ length: n }, (_, i) => ResultFolder.open(path.join(dir, `run-${i + 1}`)));
@@ -63,6 +67,16 @@ describe('series against series', () => {
     expect(p50.verdict).toBe('inconclusive');
     expect(p50.series.runsToDecide!).toBeGreaterThan(4);
     expect(p50.evidence).toMatch(new RegExp(`about ${p50.series.runsToDecide} runs a side would decide`));
+  });
+
+  it('warns of too few runs only when the two sides cannot give a 95% interval (3 against 5 can, as npm run regression compares; 3 against 3 cannot)', () => {
+    const flags: CompareFlags = { threshold: [], failOnRegression: false, noiseFloorMs: DEFAULT_SETTINGS.noiseFloorMs, noiseFloorPods: DEFAULT_SETTINGS.noiseFloorPods, minSamples: DEFAULT_SETTINGS.minSamples, force: false };
+    const fewWarning = /complete runs?: a verdict on runs needs at least 4 a side/;
+    const threeFive = compareSeriesFolders(openRunOrSeries(A), openRunOrSeries(THREE), { a: A, b: THREE }, flags);
+    expect(threeFive.warnings.filter((w) => fewWarning.test(w))).toEqual([]);
+    expect(row(threeFive.rows, 'pods.pod_startup.p50').test?.interval).toBeDefined();
+    const threeThree = compareSeriesFolders(openRunOrSeries(THREE), openRunOrSeries(THREE), { a: THREE, b: THREE }, flags);
+    expect(threeThree.warnings.filter((w) => fewWarning.test(w))).toHaveLength(2);
   });
 
   it('says inconclusive for one run against a series: no 95% interval exists for 1 against 5', () => {
