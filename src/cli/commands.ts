@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import {
+  type AbArgs,
   type CleanupArgs,
   type CollectCommandArgs,
   type CompareArgs,
@@ -13,6 +14,7 @@ import {
   withTargetOptions,
 } from './flags.js';
 import { COMMAND_LIST } from './command-list.js';
+import { UsageError } from './errors.js';
 import { historyCommands } from './history.js';
 
 /**
@@ -34,8 +36,28 @@ export const COMMANDS: ((y: Argv) => Argv)[] = [
         .option('out', { type: 'string', describe: 'Result folder (default: results/<workload>-<UTC timestamp>)' })
         .option('keep', { type: 'boolean', default: false, describe: "Keep the run's namespaces and objects (no cleanup)" })
         .option('set', { type: 'string', array: true, default: [], describe: 'Override a workload field: --set sim.storage=etcd --set phases[0].create.count=10' })
-        .option('seed', { type: 'string', describe: 'Seed of everything random (a whole number; overrides the workload seed)' }),
-    handler: async (a) => (await import('./run.js')).runHandler(a as unknown as RunArgs),
+        .option('seed', { type: 'string', describe: 'Seed of everything random (a whole number; overrides the workload seed)' })
+        .option('repeat', { type: 'number', describe: 'Run the workload N times into one series folder (<out>/run-1 ... run-N, series.json, series-summary.json); with --baseline, the runs are compared with the baseline run or series' })
+        .option('one-sim', { type: 'boolean', default: false, describe: 'With --repeat --sim: every run on one sim (default: a fresh sim for each run)' }),
+    handler: async (a) => {
+      const args = a as unknown as RunArgs;
+      if (args.oneSim && args.repeat === undefined) throw new UsageError('--one-sim runs the repeats of --repeat N on one sim: give --repeat');
+      if (args.repeat !== undefined) return (await import('./run-series.js')).runSeriesHandler({ ...args, repeat: args.repeat });
+      return (await import('./run.js')).runHandler(args);
+    },
+  }),
+  cmd({
+    ...COMMAND_LIST.ab,
+    builder: (y: Argv) =>
+      withTargetOptions(withCompareOptions(withCollectOptions(y, true)))
+        .positional('workload', { type: 'string', demandOption: true, describe: 'Workload YAML file' })
+        .option('a', { type: 'string', array: true, default: [], describe: "A's settings, as --set: --a sim.controllerQps=20 (repeatable)" })
+        .option('b', { type: 'string', array: true, default: [], describe: "B's settings: --b sim.controllerQps=400 (repeatable)" })
+        .option('repeat', { type: 'number', default: 5, describe: 'Runs of each side' })
+        .option('out', { type: 'string', describe: 'Folder of both series (default: results/ab-<workload>-<UTC timestamp>)' })
+        .option('set', { type: 'string', array: true, default: [], describe: 'Override a workload field for both sides' })
+        .option('seed', { type: 'string', describe: 'Seed of everything random (both sides)' }),
+    handler: async (a) => (await import('./ab.js')).abHandler(a as unknown as AbArgs),
   }),
   cmd({
     ...COMMAND_LIST.validate,

@@ -2,6 +2,10 @@ import { type CompareSettings, compareResults, DEFAULT_SETTINGS, type Group, GRO
 import { comparisonWarnings, workloadMismatch } from '../compare/compatibility.js';
 import { type Comparison, formatJson, formatMarkdown, formatTable } from '../compare/format.js';
 import { ResultFolder, ResultFolderError } from '../results/reader.js';
+import { intervalPossible } from '../compare/rank-test.js';
+import { compareSeries } from '../compare/series-compare.js';
+import { formatSeriesJson, formatSeriesMarkdown, formatSeriesTable, type SeriesComparison, type SeriesSide } from '../compare/series-format.js';
+import { openRunOrSeries, type RunOrSeries } from '../results/series.js';
 import { EXIT, UsageError } from './errors.js';
 import type { CompareArgs, CompareFlags } from './flags.js';
 
@@ -58,12 +62,57 @@ export function compareFolders(a: ResultFolder, b: ResultFolder, f: CompareFlags
   return { a, b, settings, rows: compareResults(a, b, settings), warnings };
 }
 
+export function openRunOrSeriesArg(dir: string, role: string): RunOrSeries {
+  try {
+    return openRunOrSeries(dir);
+  } catch (e) {
+    if (e instanceof ResultFolderError) throw new UsageError(`${role}: ${e.message}`);
+    throw e;
+  }
+}
+
+function sideOf(x: RunOrSeries, dir: string, role: string): SeriesSide {
+  if (x.kind === 'run') return { dir, kind: 'run', runs: x.run.summary.status === 'complete' ? [x.run] : [], left: x.run.summary.status === 'complete' ? [] : [`${x.run.name}: ${x.run.summary.status}`] };
+  const s = x.series;
+  const left = [...s.runs.filter((r) => r.summary.status !== 'complete').map((r) => `${r.name}: ${r.summary.status}`), ...s.unreadable.map((u) => `${u.folder}: ${u.why}`)];
+  const side: SeriesSide = { dir, kind: 'series', runs: s.complete, left };
+  if (side.runs.length === 0) throw new UsageError(`${role}: the series ${dir} has no complete run to compare${left.length ? ` (${left.join('; ')})` : ''}`);
+  return side;
+}
+
+/** Series against series (a single run on one side is a series of one): the between-run comparison. */
+export function compareSeriesFolders(a: RunOrSeries, b: RunOrSeries, dirs: { a: string; b: string }, f: CompareFlags): SeriesComparison {
+  const settings = settingsFrom(f);
+  const sa = sideOf(a, dirs.a, 'A');
+  const sb = sideOf(b, dirs.b, 'B');
+  if (sa.runs.length === 0 || sb.runs.length === 0) throw new UsageError(`${sa.runs.length === 0 ? 'A' : 'B'}: the run did not complete (${[...sa.left, ...sb.left].join('; ')}); compare complete runs`);
+  const warnings: string[] = [];
+  checkSameWorkload(sa.runs[0]!, sb.runs[0]!, f.force, warnings);
+  warnings.push(...comparisonWarnings(sa.runs[0]!, sb.runs[0]!).filter((w) => !/did not complete|bottleneck/.test(w)));
+  for (const [name, side] of [['A', sa], ['B', sb]] as const) {
+    for (const l of side.left) warnings.push(`${name}: left out ${l}`);
+    const bottleneck = side.runs.filter((r) => r.summary.harness?.bottleneck).length;
+    if (bottleneck) warnings.push(`${name}: kbench itself was the bottleneck in ${bottleneck} of its runs; their latencies measure kbench as much as the cluster`);
+    if (side.runs.length < 4 && !intervalPossible(sa.runs.length, sb.runs.length)) warnings.push(`${name} has ${side.runs.length} complete run${side.runs.length === 1 ? '' : 's'}: a verdict on runs needs at least 4 a side (or 3 and 5); \`kbench run --repeat 5\` makes a series`);
+  }
+  return { a: sa, b: sb, settings, rows: compareSeries(sa.runs, sb.runs, settings), warnings };
+}
+
 export async function compareHandler(args: CompareArgs): Promise<void> {
-  const a = openResult(args.a, 'A');
-  const b = openResult(args.b, 'B');
-  const c = compareFolders(a, b, args);
-  const text = args.format === 'json' ? formatJson(c) : args.format === 'markdown' ? formatMarkdown(c) : formatTable(c);
+  const a = openRunOrSeriesArg(args.a, 'A');
+  const b = openRunOrSeriesArg(args.b, 'B');
+  let text: string;
+  let regressed: boolean;
+  if (a.kind === 'run' && b.kind === 'run') {
+    const c = compareFolders(a.run, b.run, args);
+    text = args.format === 'json' ? formatJson(c) : args.format === 'markdown' ? formatMarkdown(c) : formatTable(c);
+    regressed = c.rows.some((r) => r.verdict === 'regressed');
+  } else {
+    const c = compareSeriesFolders(a, b, { a: args.a, b: args.b }, args);
+    text = args.format === 'json' ? formatSeriesJson(c) : args.format === 'markdown' ? formatSeriesMarkdown(c) : formatSeriesTable(c);
+    regressed = c.rows.some((r) => r.verdict === 'regressed');
+  }
   console.log(text);
-  if (args.failOnRegression && c.rows.some((r) => r.verdict === 'regressed')) process.exitCode = EXIT.sloViolated;
+  if (args.failOnRegression && regressed) process.exitCode = EXIT.sloViolated;
 }
 

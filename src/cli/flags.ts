@@ -39,9 +39,22 @@ export interface TargetArgs {
 
 export interface RunArgs extends CollectArgs, CompareFlags, TargetArgs {
   baseline?: string;
+  /** --repeat N: a series of N runs. */
+  repeat?: number;
+  oneSim: boolean;
   workload: string;
   out?: string;
   keep: boolean;
+  set: string[];
+  seed?: string;
+}
+
+export interface AbArgs extends CollectArgs, CompareFlags, TargetArgs {
+  workload: string;
+  a: string[];
+  b: string[];
+  repeat: number;
+  out?: string;
   set: string[];
   seed?: string;
 }

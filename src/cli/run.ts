@@ -6,6 +6,7 @@ import { apiErrorLine, apiErrorTotals } from '../results/api-errors.js';
 import { ResultFolder } from '../results/reader.js';
 import { checkOutDir, ResultFolderUnusable } from '../results/writer.js';
 import { runBenchmark, type RunOptions } from '../run/run-benchmark.js';
+import type { Manifest } from '../results/format.js';
 import type { ResolvedWorkload } from '../spec/resolve.js';
 import type { WorkloadSpec } from '../spec/schema.js';
 import { parseDuration } from '../util/duration.js';
@@ -73,6 +74,10 @@ export async function runOnTarget(o: {
   measureOnly?: RunOptions['measureOnly'];
   /** kbench run --baseline: compare the finished run with this result set. */
   baseline?: { folder: ResultFolder; flags: CompareFlags };
+  /** kbench run --repeat, kbench ab: this run's place in its series. */
+  series?: Manifest['series'];
+  /** A target the caller opened (and closes): --repeat --one-sim runs every repeat on one sim. */
+  opened?: OpenedTarget;
 }): Promise<void> {
   const w = o.workload;
   const cleanupWaitMs = durationFlag(o.target.cleanupWait, '--cleanup-wait');
@@ -107,7 +112,7 @@ export async function runOnTarget(o: {
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   try {
-    opened = await openTarget({
+    opened = o.opened ?? await openTarget({
       kubeconfig: o.target.kubeconfig,
       context: o.target.context,
       sim: o.target.sim,
@@ -137,6 +142,7 @@ export async function runOnTarget(o: {
         ...(metrics.config ? { collect: metrics.config } : {}),
         serverGraceMs,
         ...(o.measureOnly ? { measureOnly: o.measureOnly } : {}),
+        ...(o.series ? { series: o.series } : {}),
       });
     } finally {
       reporter.done();
@@ -144,7 +150,7 @@ export async function runOnTarget(o: {
     }
     await report(outcome, o.baseline);
   } finally {
-    await opened?.close();
+    if (!o.opened) await opened?.close();
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
   }

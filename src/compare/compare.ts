@@ -13,7 +13,7 @@ export type Unit = 'ms' | 'pods' | 'per_s' | 'pct';
  * component reported (recorded in the result set): a change within one bucket is the
  * histogram's resolution, not a finding. Unknown bounds give no floor.
  */
-function bucketWidthMs(boundsS: readonly number[] | undefined, valueMs: number): number | undefined {
+export function bucketWidthMs(boundsS: readonly number[] | undefined, valueMs: number): number | undefined {
   if (!boundsS || boundsS.length === 0) return undefined;
   const v = valueMs / 1000;
   for (let i = 0; i < boundsS.length; i++) if (v <= boundsS[i]!) return 1000 * (boundsS[i]! - (i === 0 ? 0 : boundsS[i - 1]!));
@@ -21,14 +21,14 @@ function bucketWidthMs(boundsS: readonly number[] | undefined, valueMs: number):
 }
 
 /** The wider of two result sets' bucket widths at a value (they may come from different components). */
-function widest(a: readonly number[] | undefined, b: readonly number[] | undefined, valueMs: number): number | undefined {
+export function widest(a: readonly number[] | undefined, b: readonly number[] | undefined, valueMs: number): number | undefined {
   const wa = bucketWidthMs(a, valueMs);
   const wb = bucketWidthMs(b, valueMs);
   return wa === undefined ? wb : wb === undefined ? wa : Math.max(wa, wb);
 }
 
 /** Noise floors of the units without a setting: a change this small is never a finding. */
-const FLOOR: Record<Exclude<Unit, 'ms' | 'pods'>, number> = { per_s: 0, pct: 0.1 };
+export const FLOOR: Record<Exclude<Unit, 'ms' | 'pods'>, number> = { per_s: 0, pct: 0.1 };
 
 /** One measurement of both runs, before and after it is judged. */
 interface Measurement {
@@ -49,7 +49,7 @@ export interface Row extends Measurement {
   /** Why: the interval, the sample counts, or the rule that decided. */
   evidence: string;
   test: {
-    method: 'bootstrap-quantile' | 'two-proportion-z' | 'threshold-only';
+    method: 'bootstrap-quantile' | 'two-proportion-z' | 'threshold-only' | 'runs-rank-sum';
     nA?: number;
     nB?: number;
     /** 95% interval of B - A. */
@@ -69,7 +69,7 @@ interface Candidate extends Measurement {
   pValue?: number;
 }
 
-const QUANTILES = [
+export const QUANTILES = [
   { q: 0.5, name: 'p50' },
   { q: 0.9, name: 'p90' },
   { q: 0.99, name: 'p99' },
@@ -170,7 +170,7 @@ function errorCandidates(a: ResultFolder, b: ResultFolder, out: Candidate[]): vo
 }
 
 /** Pods that reached Running per second, from the first create sent (or first seen) to the last Running seen. */
-function podsPerSecond(r: ResultFolder): number | undefined {
+export function podsPerSecond(r: ResultFolder): number | undefined {
   if (!r.has('pods.csv')) return undefined;
   const sent = r.podColumn('create_sent');
   const seen = r.podColumn('first_seen');
@@ -280,7 +280,7 @@ export function formatValue(v: number, unit: Unit): string {
   }
 }
 
-function signed(v: number, unit: Unit): string {
+export function signed(v: number, unit: Unit): string {
   return `${v > 0 ? '+' : v < 0 ? '-' : '±'}${formatValue(Math.abs(v), unit)}`;
 }
 

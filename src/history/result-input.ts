@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { known, type Manifest, type Summary } from '../results/format.js';
+import { known, type Manifest, SERIES_FORMAT_VERSION, type SeriesFile, type Summary } from '../results/format.js';
 import { ResultFolder, ResultFolderError } from '../results/reader.js';
 import { measurementsOf, type MeasurementSource } from './measurements.js';
 import type { HistoryInput, RunIdentity, RunRecord, SloRecord } from './records.js';
@@ -17,7 +17,7 @@ import { BadInputError } from '../util/errors.js';
 /** A folder that cannot be added: bad input (exit 2). */
 export class HistoryInputError extends BadInputError {}
 
-export const SERIES_FORMAT_VERSION = 1;
+export { SERIES_FORMAT_VERSION };
 
 export function readHistoryInput(dir: string): HistoryInput {
   const abs = path.resolve(dir);
@@ -27,14 +27,6 @@ export function readHistoryInput(dir: string): HistoryInput {
   // A run of a series added on its own still joins its series (the manifest names it).
   if (!series) return { source: abs, runs: [run] };
   return { source: abs, series: { id: series.id, workload: run.identity.workload, workloadSha256: run.identity.workloadSha256, size: series.of, whole: false }, runs: [{ ...run, seriesIndex: series.index }] };
-}
-
-interface SeriesFile {
-  formatVersion: number;
-  kind: string;
-  id?: string;
-  workload: { name: string; sha256: string };
-  runs: string[];
 }
 
 function readSeries(dir: string, abs: string): HistoryInput {

@@ -65,7 +65,7 @@ function comparisonRows(rows: readonly Row[]): string {
 }
 
 /** Findings first; the unchanged rows folded away, since they are most of a comparison. */
-function comparisonTable(c: Comparison): string {
+function comparisonTable(c: Pick<Comparison, 'rows'>): string {
   const head = '<thead><tr><th>metric</th><th class="num">A</th><th class="num">B</th><th class="num">change</th><th>verdict</th><th>evidence</th></tr></thead>';
   const order = ['regressed', 'improved', 'inconclusive'];
   const findings = c.rows.filter((r) => r.verdict !== 'unchanged').sort((x, y) => order.indexOf(x.verdict) - order.indexOf(y.verdict));
@@ -164,7 +164,10 @@ export interface ReportInput {
   run: ResultFolder;
   /** --compare: the run is B (after), this is A (before). */
   baseline?: ResultFolder;
-  comparison?: Comparison;
+  /** The comparison's rows (of two runs, or of two series' runs). */
+  comparison?: Pick<Comparison, 'rows' | 'warnings'>;
+  /** A series' report: its section (each run's values, which run the charts show), from report/series-section.ts. */
+  seriesSection?: string;
 }
 
 /** The whole report: one HTML file with its data, styles, chart library and script inline. */
@@ -192,6 +195,7 @@ export function renderReport(input: ReportInput): string {
 <header><h1>kbench ${input.comparison ? 'comparison' : 'report'}: ${esc(r.manifest.workload.name)}</h1><p>${esc(headline)}</p></header>
 <main>
 <section><div class="runs">${runs.map((x, i) => facts(x, input.baseline ? `${labels[i]} ${i === 0 ? '(before)' : '(after)'}` : undefined)).join('')}</div></section>
+${input.seriesSection ?? ''}
 ${input.comparison ? `<section><h2>Comparison</h2>${comparisonTable(input.comparison)}</section>` : ''}
 <section><h2>SLO verdicts</h2>${sloTable(runs)}</section>
 <section><h2>API errors and retries</h2>${apiErrorsTable(runs)}</section>

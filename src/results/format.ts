@@ -387,3 +387,66 @@ export interface CollectorsSummary {
   prometheus?: Record<string, Record<string, PrometheusQuerySummary>>;
   notes?: string[];
 }
+
+/** The series format (series.json, series-summary.json) this kbench writes and reads. */
+export const SERIES_FORMAT_VERSION = 1;
+
+/**
+ * series.json: a folder of runs of one workload, each a result set in its own subfolder
+ * (`kbench run --repeat N`: run-1 ... run-N; `kbench ab`: a/ and b/, each a series).
+ * It lists only runs that wrote a result set; it is rewritten after each run, so a series
+ * cut short still names what it holds.
+ */
+export interface SeriesFile {
+  /** 1. */
+  formatVersion: number;
+  kind: 'series';
+  /** Names the series in the history; every run's manifest carries it (series.id). */
+  id?: string;
+  workload: { name: string; sha256: string };
+  /** The runs' folders, relative to the series folder, in the order they ran. */
+  runs: string[];
+}
+
+/** series-summary.json: every measurement's value in each run of a series, and their spread. */
+export interface SeriesSummary {
+  /** 1. */
+  formatVersion: number;
+  kind: 'series-summary';
+  id: string;
+  workload: string;
+  runs: { folder: string; runId: string; status: RunStatus }[];
+  /** complete: every run planned ran and completed; otherwise why not. */
+  status: 'complete' | 'incomplete';
+  note?: string;
+  measurements: SeriesMeasurement[];
+}
+
+export interface SeriesMeasurement {
+  /** As in comparisons: pods.pod_startup.p50, api.POST pods resource.p99, ... */
+  id: string;
+  label: string;
+  unit: string;
+  better: 'lower' | 'higher';
+  /** One value per complete run, in the order of `runs` (null: that run did not measure it). */
+  values: (number | null)[];
+  median: number;
+  min: number;
+  max: number;
+  /** Between-run spread: standard deviation over mean, in percent (0 with one run). */
+  cvPct: number;
+}
+
+/** ab.json: the two series of `kbench ab` (a/ and b/ beside it), what each changed, and the order the runs ran in. */
+export interface AbFile {
+  /** 1. */
+  formatVersion: number;
+  kind: 'ab';
+  workload: { name: string; sha256: string };
+  /** The --set overrides of every run, then each side's own. */
+  set: string[];
+  a: { dir: string; set: string[] };
+  b: { dir: string; set: string[] };
+  /** Run folders (relative to this folder) in the order they ran: a/run-1, b/run-1, a/run-2, ... */
+  order: string[];
+}

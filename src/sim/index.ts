@@ -229,6 +229,7 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
       bookmarkIntervalMs: o.bookmarkIntervalMs,
       minRequestTimeoutSeconds: o.minRequestTimeoutSeconds,
       tooLargeRvWaitMs: 3000,
+      addedLatencyMs: o.apiLatencyMs,
       seed: o.seed,
       // Components still finishing their work during shutdown find storage closed: not news.
       onInternalError: (e) => void (shuttingDown || internalErrors.report(e)),

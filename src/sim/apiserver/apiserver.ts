@@ -47,6 +47,8 @@ export interface ApiServerOptions extends ApiCoreOptions {
   seed?: number;
   /** Called with unexpected errors (500s) for logging. */
   onInternalError?: (err: unknown) => void;
+  /** Added to every request but watches, holding its inflight seat (sim.apiLatency: a slower apiserver or storage). */
+  addedLatencyMs?: number;
 }
 
 // The sim's defaults (options.ts) are the one place these are set.
@@ -226,6 +228,7 @@ export class ApiServer implements ApiContext {
     let res: ApiResponse | null = null;
     try {
       if (req.readBody) req.body = await req.readBody();
+      if (!longRunning && this.options.addedLatencyMs) await new Promise((r) => setTimeout(r, this.options.addedLatencyMs));
       res = await this.#resource(req, info, stream);
       code = res?.status ?? 200;
     } catch (e) {
