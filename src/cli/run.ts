@@ -16,10 +16,11 @@ import { EXIT, RunError, UsageError } from './errors.js';
 import { type OpenedTarget, openTarget } from './open-target.js';
 import { ConsoleReporter } from './progress.js';
 import { writeReport } from './report.js';
+import { joinShard, type ShardArgs, type ShardSetup, shardSetup, withShardOptions } from './shard-options.js';
 import { loadOrThrow } from './validate.js';
 import { verdictTable } from './verdict-table.js';
 
-interface RunArgs extends CollectArgs, CompareFlags, TargetArgs {
+interface RunArgs extends CollectArgs, CompareFlags, TargetArgs, ShardArgs {
   baseline?: string;
   workload: string;
   out?: string;
@@ -68,14 +69,19 @@ async function handler(args: RunArgs): Promise<void> {
     if (mismatch) throw new UsageError(`--baseline ${args.baseline}: ${mismatch}. A baseline must be a run of the same workload; record one with \`kbench run ${args.workload} --out <dir>\`, or pass --force.`);
   }
   if (!baseline && args.failOnRegression) throw new UsageError('--fail-on-regression needs --baseline <result folder> to compare the run with');
+  const shard = shardSetup(args, w);
+  if (shard && baseline) throw new UsageError('--baseline with --shard: a shard measures only its share; merge the shards (`kbench merge`) and compare the merged result set');
+  const of = shard ? `-shard-${shard.plan.shard.index}` : '';
   await runOnTarget({
     ...(baseline ? { baseline: { folder: baseline, flags: args } } : {}),
-    workload: w,
+    workload: shard ? shard.plan.workload : w,
     resolvedSpec: w.loaded.workload.spec,
-    title: `kbench run ${w.name}`,
-    out: args.out ?? defaultOut(w.name),
+    title: `kbench run ${w.name}${shard ? ` (shard ${shard.plan.shard.index} of ${shard.plan.shard.count}, run ${shard.runId})` : ''}`,
+    out: args.out ?? defaultOut(`${w.name}${of}`),
     target: { ...args, ...(seed !== undefined ? { seed } : {}) },
-    collect: args,
+    // One shard scrapes the control plane; the others would only repeat it.
+    collect: shard && !shard.collector ? { ...args, collect: false } : args,
+    ...(shard ? { shard } : {}),
     // A sim kbench started is stopped at the end: deleting its contents first is wasted work.
     cleanup: (opened) => (args.keep ? 'keep' : opened.simDiscovery ? 'discard' : 'delete'),
   });
@@ -99,6 +105,8 @@ export async function runOnTarget(o: {
   measureOnly?: RunOptions['measureOnly'];
   /** kbench run --baseline: compare the finished run with this result set. */
   baseline?: { folder: ResultFolder; flags: CompareFlags };
+  /** kbench run --shard: join the run's other shards on the target before anything else. */
+  shard?: ShardSetup;
 }): Promise<void> {
   const w = o.workload;
   const cleanupWaitMs = durationFlag(o.target.cleanupWait, '--cleanup-wait');
@@ -116,6 +124,7 @@ export async function runOnTarget(o: {
   let interrupts = 0;
   let runId: string | undefined;
   let opened: OpenedTarget | undefined;
+  let joined: Awaited<ReturnType<typeof joinShard>>;
   const onSignal = (signal: string): void => {
     interrupts++;
     if (interrupts > 1) {
@@ -143,6 +152,15 @@ export async function runOnTarget(o: {
       signal: controller.signal,
     });
     if (controller.signal.aborted) throw new RunError('interrupted while the target was starting; nothing was run');
+    if (o.shard) {
+      reporter.info(`shard ${o.shard.plan.shard.index} of ${o.shard.plan.shard.count}: joining run ${o.shard.runId} (namespace ${o.shard.namespace})`);
+      joined = await joinShard(o.shard, o.resolvedSpec, w, opened, controller.signal);
+      if (!joined) {
+        reporter.done();
+        console.log(`shard ${o.shard.plan.shard.index} of run ${o.shard.runId} was already run to completion by an earlier process: nothing to do`);
+        return;
+      }
+    }
     const metrics = bindCollectors(plan, opened, (l) => reporter.info(l));
     let outcome;
     try {
@@ -163,6 +181,7 @@ export async function runOnTarget(o: {
         ...(metrics.config ? { collect: metrics.config } : {}),
         serverGraceMs,
         ...(o.measureOnly ? { measureOnly: o.measureOnly } : {}),
+        ...(joined ? { shard: joined.run } : {}),
       });
     } finally {
       reporter.done();
@@ -170,6 +189,7 @@ export async function runOnTarget(o: {
     }
     await report(outcome, o.baseline);
   } finally {
+    await joined?.close();
     await opened?.close();
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
@@ -237,7 +257,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run <workload>',
   describe: 'Run a workload against a cluster (or the embedded sim) and write a result set',
   builder: (y: Argv) =>
-    withTargetOptions(withCompareOptions(withCollectOptions(y, true)))
+    withShardOptions(withTargetOptions(withCompareOptions(withCollectOptions(y, true))))
       .option('baseline', { type: 'string', describe: 'Result folder to compare the run with (writes comparison.md and comparison.json; exit 3 on a regression with --fail-on-regression)' })
       .positional('workload', { type: 'string', demandOption: true, describe: 'Workload YAML file' })
       .option('out', { type: 'string', describe: 'Result folder (default: results/<workload>-<UTC timestamp>)' })
