@@ -5,6 +5,7 @@ import { EXIT, RunError, UsageError } from './errors.js';
 import { cleanupCommand } from './cleanup.js';
 import { collectCommand } from './collect.js';
 import { compareCommand } from './compare.js';
+import { mergeCommand } from './merge.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { schemaCommand } from './schema.js';
@@ -19,6 +20,7 @@ async function main(argv: string[]): Promise<number> {
     .command(validateCommand)
     .command(collectCommand)
     .command(compareCommand)
+    .command(mergeCommand)
     .command(reportCommand)
     .command(cleanupCommand)
     .command(simCommand)

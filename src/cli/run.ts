@@ -154,7 +154,7 @@ export async function runOnTarget(o: {
     if (controller.signal.aborted) throw new RunError('interrupted while the target was starting; nothing was run');
     if (o.shard) {
       reporter.info(`shard ${o.shard.plan.shard.index} of ${o.shard.plan.shard.count}: joining run ${o.shard.runId} (namespace ${o.shard.namespace})`);
-      joined = await joinShard(o.shard, o.resolvedSpec, w, opened, controller.signal);
+      joined = await joinShard(o.shard, o.resolvedSpec, w, opened, controller.signal, (l) => reporter.info(l));
       if (!joined) {
         reporter.done();
         console.log(`shard ${o.shard.plan.shard.index} of run ${o.shard.runId} was already run to completion by an earlier process: nothing to do`);

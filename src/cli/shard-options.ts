@@ -100,7 +100,14 @@ export function holderIdentity(env: NodeJS.ProcessEnv = process.env): string {
  * exit codes: another workload or a live holder of the shard is bad input (2); a run that
  * went on without this shard is a failure (1).
  */
-export async function joinShard(setup: ShardSetup, spec: WorkloadSpec, w: ResolvedWorkload, opened: OpenedTarget, signal: AbortSignal): Promise<{ run: ShardRun; close(): Promise<void> } | undefined> {
+export async function joinShard(
+  setup: ShardSetup,
+  spec: WorkloadSpec,
+  w: ResolvedWorkload,
+  opened: OpenedTarget,
+  signal: AbortSignal,
+  info: (line: string) => void,
+): Promise<{ run: ShardRun; close(): Promise<void> } | undefined> {
   const client = new KubeClient(opened.connection, { timeoutMs: 10_000, maxRetries: 2 });
   const coordinator = new ShardCoordinator({
     client,
@@ -114,12 +121,16 @@ export async function joinShard(setup: ShardSetup, spec: WorkloadSpec, w: Resolv
   });
   try {
     await coordinator.join(signal);
+    await coordinator.awaitJoined(signal, (missing) => info(`waiting for shard${missing.length === 1 ? '' : 's'} ${missing.join(', ')} of ${setup.plan.shard.count} to join (--join-timeout ${setup.joinTimeoutMs / 1000} s)`));
   } catch (e) {
+    // The others learn at once that this one will not take part.
+    if (!(e instanceof ShardAlreadyDone) && !(e instanceof CoordinationConflict)) await coordinator.finish(signal.aborted ? 'interrupted' : 'failed', false, (e as Error).message).catch(() => undefined);
     await coordinator.stop();
     await client.close();
     if (e instanceof ShardAlreadyDone) return undefined;
     if (e instanceof CoordinationConflict) throw new UsageError(e.message);
     if (e instanceof CoordinationError) throw new RunError(e.message);
+    if (signal.aborted) throw new RunError(`interrupted while shard ${setup.plan.shard.index} waited for the others to join; nothing was run`);
     throw new RunError(`shard ${setup.plan.shard.index} of run ${setup.runId} could not join (${coordinator.where}): ${(e as Error).message}`);
   }
   return {

@@ -321,6 +321,36 @@ export class ShardCoordinator {
   }
 
   /**
+   * Waits until every shard has joined (its Lease exists), so that nothing is created
+   * before the whole run is there; `progress` hears who is still awaited every 10 s.
+   * Throws CoordinationError after the join timeout, naming the shards that did not come.
+   */
+  async awaitJoined(signal: AbortSignal, progress: (missing: number[]) => void): Promise<void> {
+    this.#fast++;
+    let told = performance.now();
+    try {
+      for (;;) {
+        signal.throwIfAborted();
+        await this.#observe();
+        this.#failIfLost();
+        const missing = this.#present().filter((i) => i !== this.index && !this.#peers.has(i));
+        if (missing.length === 0) return;
+        const now = performance.now();
+        if (now - this.#joinedAt > this.#o.joinTimeoutMs) {
+          throw new CoordinationError(`shard${missing.length === 1 ? '' : 's'} ${missing.join(', ')} of ${this.#o.identity.shards} did not join run ${this.#o.identity.runId} within ${Math.round(this.#o.joinTimeoutMs / 1000)} s (--join-timeout; ${this.where})`);
+        }
+        if (now - told >= 10_000) {
+          told = now;
+          progress(missing);
+        }
+        await sleep(200, signal);
+      }
+    } finally {
+      this.#fast--;
+    }
+  }
+
+  /**
    * Waits until every shard still in the run is ready for `step` (a phase index), then
    * returns; the lowest shard present records the step's start in the run's ConfigMap.
    * Throws CoordinationError when a shard is lost and the run must not go on without it,
@@ -383,7 +413,7 @@ export class ShardCoordinator {
       for (;;) {
         await this.#observe();
         // Ended = stopped measuring: its results are written (cleanup no longer pending).
-        const running = this.#present().filter((i) => i !== this.index && (this.#peers.get(i)?.cleanup ?? 'pending') === 'pending');
+        const running = this.#present().filter((i) => i !== this.index && this.#peers.has(i) && this.#peers.get(i)!.cleanup === 'pending');
         if (running.length === 0 || performance.now() > deadline || signal?.aborted) return running;
         await sleep(200, signal);
       }
