@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { BadInputError } from '../util/errors.js';
 import { EXIT, RunError, UsageError } from './errors.js';
 import { cleanupCommand } from './cleanup.js';
 import { collectCommand } from './collect.js';
@@ -36,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     await cli.parseAsync();
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof BadInputError) {
       console.error(`kbench: ${e.message}`);
       return EXIT.badInput;
     }

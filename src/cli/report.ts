@@ -1,10 +1,11 @@
 import path from 'node:path';
-import { writeFile, rename } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
 import type { ResultFolder } from '../results/reader.js';
 import type { Comparison } from '../compare/format.js';
 import { renderReport } from '../report/html.js';
 import { type CompareFlags, compareFolders, openResult, withCompareOptions } from './compare.js';
+import { UsageError } from './errors.js';
 
 interface ReportArgs extends Omit<CompareFlags, 'failOnRegression'> {
   dir: string;
@@ -16,8 +17,12 @@ interface ReportArgs extends Omit<CompareFlags, 'failOnRegression'> {
 export async function writeReport(run: ResultFolder, out: string, baseline?: ResultFolder, comparison?: Comparison): Promise<string> {
   const html = renderReport({ run, ...(baseline ? { baseline } : {}), ...(comparison ? { comparison } : {}) });
   const tmp = `${out}.tmp`;
-  await writeFile(tmp, html);
-  await rename(tmp, out);
+  try {
+    await writeFile(tmp, html);
+    await rename(tmp, out);
+  } finally {
+    await rm(tmp, { force: true });
+  }
   return out;
 }
 
@@ -26,7 +31,13 @@ async function handler(args: ReportArgs): Promise<void> {
   const baseline = args.compare ? openResult(args.compare, '--compare') : undefined;
   const comparison = baseline ? compareFolders(baseline, run, { ...args, failOnRegression: false }) : undefined;
   const out = path.resolve(args.out ?? run.file('report.html'));
-  await writeReport(run, out, baseline, comparison);
+  try {
+    await writeReport(run, out, baseline, comparison);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code) throw new UsageError(`cannot write the report to ${args.out ?? out}: ${code} (${code === 'ENOENT' ? 'its folder does not exist' : code === 'EACCES' || code === 'EROFS' ? 'not writable' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message})`);
+    throw e;
+  }
   console.log(`report: ${path.relative(process.cwd(), out) || out}`);
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { workloadMismatch } from '../compare/compatibility.js';
 import { formatJson, formatMarkdown, formatTable } from '../compare/format.js';
+import { apiErrorLine, apiErrorTotals } from '../results/api-errors.js';
 import { ResultFolder } from '../results/reader.js';
 import { checkOutDir, ResultFolderUnusable } from '../results/writer.js';
 import { runBenchmark, type RunOptions } from '../run/run-benchmark.js';
@@ -199,6 +200,8 @@ export async function runOnTarget(o: {
 async function report(outcome: Awaited<ReturnType<typeof runBenchmark>>, baseline: { folder: ResultFolder; flags: CompareFlags } | undefined): Promise<void> {
   console.log(`\nSLO verdicts (${outcome.podCount} pods tracked; result set ${path.relative(process.cwd(), outcome.dir) || outcome.dir})\n`);
   console.log(verdictTable(outcome.verdicts));
+  // Throttling and failures are not SLOs, but a run that had them must not look clean.
+  if (outcome.api) console.log(`\n${apiErrorLine(apiErrorTotals(outcome.api))}`);
   for (const warning of outcome.warnings) console.log(`\nwarning: ${warning}`);
   console.log(`\ncleanup: ${outcome.cleanup.message}`);
   let regressed = 0;

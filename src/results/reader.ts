@@ -4,12 +4,13 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { parse } from 'csv-parse/sync';
 import { type Distribution, fromHistogramUs, fromSamples } from '../compare/distribution.js';
 import { decodeHistogram } from '../measure/stats.js';
+import { BadInputError } from '../util/errors.js';
 import { FORMAT_VERSION, type Manifest, type Summary } from './format.js';
 import schema from './result-set.schema.json' with { type: 'json' };
 import { upgradeManifest, upgradeSummary } from './upgrade.js';
 
 /** A folder that is not a readable result set. Bad input: exit 2, one line, no stack. */
-export class ResultFolderError extends Error {}
+export class ResultFolderError extends BadInputError {}
 
 const ajv = new Ajv({ allErrors: false, strict: false });
 ajv.addSchema(schema, 'result-set');
@@ -19,9 +20,9 @@ const validateSummary = ajv.getSchema('result-set#/definitions/Summary')!;
 function firstError(errors: ErrorObject[] | null | undefined): string {
   const e = errors?.[0];
   if (!e) return 'it does not match the result-set format';
-  const where = e.instancePath || '(the top level)';
-  const extra = e.keyword === 'additionalProperties' ? ` "${String(e.params.additionalProperty)}"` : e.keyword === 'required' ? ` "${String(e.params.missingProperty)}"` : '';
-  return `${where}: ${e.message ?? e.keyword}${extra}`;
+  const where = JSON.stringify(e.instancePath || '/').slice(1, -1);
+  const extra = e.keyword === 'additionalProperties' ? ` ${JSON.stringify(String(e.params.additionalProperty))}` : e.keyword === 'required' ? ` ${JSON.stringify(String(e.params.missingProperty))}` : '';
+  return `${where}: ${e.message ?? e.keyword}${extra}`.slice(0, 300);
 }
 
 function readJson(file: string, dir: string): unknown {
@@ -34,7 +35,9 @@ function readJson(file: string, dir: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new ResultFolderError(`${dir}: ${path.basename(file)} is not valid JSON (${(e as Error).message}); the result set is damaged`);
+    // The parser quotes the text around the error: one line of it at most.
+    const why = (e as Error).message.replace(/\s+/g, ' ').slice(0, 160);
+    throw new ResultFolderError(`${dir}: ${path.basename(file)} is not valid JSON (${why}); the result set is damaged`);
   }
 }
 
@@ -156,10 +159,10 @@ export class ResultFolder {
   /** Every histogram histograms/index.json names: its file, request key (API latency) and what it measures (call, last-attempt, limiter-wait). */
   histogramEntries(): { file: string; key?: string; of: string }[] {
     if (!this.has('histograms/index.json')) return [];
-    const index = readJson(this.file('histograms/index.json'), this.dir) as { histograms?: { file?: unknown; key?: unknown; of?: unknown }[] };
-    if (!Array.isArray(index.histograms)) throw new ResultFolderError(`${this.dir}: histograms/index.json has no histograms list; the result set is damaged`);
+    const index = readJson(this.file('histograms/index.json'), this.dir) as { histograms?: { file?: unknown; key?: unknown; of?: unknown }[] } | null;
+    if (typeof index !== 'object' || index === null || !Array.isArray(index.histograms)) throw new ResultFolderError(`${this.dir}: histograms/index.json has no histograms list; the result set is damaged`);
     return index.histograms
-      .filter((h) => typeof h.file === 'string')
+      .filter((h) => typeof h === 'object' && h !== null && typeof h.file === 'string')
       .map((h) => ({ file: h.file as string, ...(typeof h.key === 'string' ? { key: h.key } : {}), of: typeof h.of === 'string' ? h.of : 'call' }));
   }
 

@@ -8,7 +8,7 @@ import { RUN_LABEL } from '../load/labels.js';
 import { runPhases } from '../load/run-phases.js';
 import type { Measurement, MeasureContext, SummaryPart } from '../measure/measurement.js';
 import { clientNow } from '../measure/pod-tracker.js';
-import { type CleanupReport, FORMAT_VERSION, type HealthSummary, type Manifest, type NamespaceCleanup, type PhaseResult, type RunStatus, type SloVerdict, type Summary, type TargetInfo } from '../results/format.js';
+import { type ApiKeySummary, type CleanupReport, FORMAT_VERSION, type HealthSummary, type Manifest, type NamespaceCleanup, type PhaseResult, type RunStatus, type SloVerdict, type Summary, type TargetInfo } from '../results/format.js';
 import { writeJunit } from '../results/junit.js';
 import { ResultWriter } from '../results/writer.js';
 import type { ResolvedWorkload } from '../spec/resolve.js';
@@ -63,6 +63,8 @@ export interface RunOutcome {
   warnings: string[];
   podCount: number;
   cleanup: CleanupReport;
+  /** The run's API calls by key (when the api measurement was on). */
+  api?: ApiKeySummary[];
 }
 
 export function newRunId(now = new Date()): string {
@@ -154,7 +156,19 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
   client.addObserver(health);
   const stop = new AbortController();
   const timeout = setTimeout(() => stop.abort(new RunStop(`the run timed out after ${w.timeoutMs / 1000} s (timeout: in the workload)`)), w.timeoutMs);
+  // Its own client: the probe is not one of the run's calls.
+  const probe = new KubeClient(o.connection, { timeoutMs: 5000, maxRetries: 0 });
+  let probing = false;
+  let ticks = 0;
   const healthTimer = setInterval(() => {
+    if (++ticks % 3 === 0 && !probing) {
+      probing = true;
+      void probe
+        .call('GET', '/readyz', { accept: 'text/plain', retry: false })
+        .then((r) => health.onReadyz(r.status, r.status === 200 ? '' : r.body.split('\n').filter((l) => l.startsWith('[-]')).join(' ') || r.body))
+        .catch((e: Error) => health.onReadyz(undefined, e.message))
+        .finally(() => (probing = false));
+    }
     const why = health.check();
     if (why && !stop.signal.aborted) {
       info(why);
@@ -332,11 +346,12 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
     cleanup = cleanupReport(o.cleanup, fates, runId, waitMs);
   }
   await client.close();
+  await probe.close();
   try {
     await out.writeJson('manifest.json', { ...manifest, ...(o.shard ? { shard: shardManifest(o.shard) } : {}), status, endedAt, ...(error ? { error } : {}), cleanup } satisfies Manifest);
   } catch (e) {
     error = `${error ? `${error}; ` : ''}manifest.json could not be written (${(e as Error).message}): the folder still says the run is running`;
     status = 'failed';
   }
-  return { status, dir: out.dir, runId, verdicts, phases, ...(part.harness ? { harness: part.harness } : {}), ...(error ? { error } : {}), warnings, podCount, cleanup };
+  return { status, dir: out.dir, runId, verdicts, phases, ...(part.harness ? { harness: part.harness } : {}), ...(error ? { error } : {}), warnings, podCount, cleanup, ...(part.api ? { api: part.api } : {}) };
 }

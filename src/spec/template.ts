@@ -46,13 +46,10 @@ export function renderTemplate(text: string, vars: Readonly<Record<string, strin
   const rendered = substitute(text, vars);
   let value: unknown;
   try {
-    value = parseYaml(rendered);
+    value = parseYaml(rendered, { maxAliasCount: 100 });
   } catch (e) {
-    if (e instanceof YAMLParseError) {
-      const pos = e.linePos?.[0];
-      throw new TemplateError(pos?.line ?? 1, pos?.col ?? 1, e.message.split('\n')[0]!);
-    }
-    throw e;
+    const pos = e instanceof YAMLParseError ? e.linePos?.[0] : undefined;
+    throw new TemplateError(pos?.line ?? 1, pos?.col ?? 1, (e as Error).message.split('\n')[0]!);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TemplateError(1, 1, 'a template must be one YAML mapping (a Kubernetes object)');
@@ -99,7 +96,12 @@ export function compileTemplate(text: string, fixed: Readonly<Record<string, str
       if (node.type === 'PLAIN' && typeof node.value === 'string' && /^__kbench_(index|name|namespace|random)__$/.test(node.value)) node.value = PLAIN + node.value;
     },
   });
-  const tree = doc.toJS() as unknown;
+  let tree: unknown;
+  try {
+    tree = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (e) {
+    throw new TemplateError(1, 1, (e as Error).message.split('\n')[0]!);
+  }
   if (typeof tree !== 'object' || tree === null || Array.isArray(tree)) throw new TemplateError(1, 1, 'a template must be one YAML mapping (a Kubernetes object)');
   const typed = (v: string | number): unknown => (typeof v === 'number' ? v : (parseYaml(v) as unknown));
   const fill = (v: unknown, vars: ObjectVars): unknown => {

@@ -56,21 +56,31 @@ describe('deleting the run namespaces', () => {
 describe('noticing a dead API server', () => {
   const outcome = (status: number, totalMs = 1) => ({ key: { verb: 'POST', resource: 'pods', subresource: '', scope: 'resource' as const }, status, latencyMs: totalMs, totalMs, attempts: 1, failures: status === 0 ? ['network'] : [] });
 
-  it('stops only when calls and the pod watch have both failed for longer than the grace', () => {
+  it('stops when every call has failed for longer than the grace, saying since when and why', () => {
     let now = 1_000_000;
-    let watch: { failingSince?: number; lastError?: string } = {};
-    const h = new ServerHealth('https://127.0.0.1:6443', 30_000, () => watch, () => now);
+    const h = new ServerHealth('https://127.0.0.1:6443', 30_000, () => ({}), () => now);
     h.onCall(outcome(201));
     now += 5_000;
     h.onCall(outcome(0));
-    watch = { failingSince: now, lastError: 'watch pods: ECONNREFUSED' };
     now += 29_000;
     expect(h.check()).toBeUndefined();
     now += 2_000;
-    expect(h.check()).toBe(`the API server at https://127.0.0.1:6443 has not answered since ${new Date(1_000_000).toISOString()} (more than 30 s; network; watch pods: ECONNREFUSED)`);
+    expect(h.check()).toBe(`the API server at https://127.0.0.1:6443 has not answered since ${new Date(1_000_000).toISOString()} (more than 30 s; network)`);
     // One answer and it is alive again.
     h.onCall(outcome(200));
     expect(h.check()).toBeUndefined();
+  });
+
+  it('stops when the pod watch has not connected for longer than the grace, even in a phase without calls', () => {
+    let now = 0;
+    let watch: { failingSince?: number; lastError?: string } = {};
+    const h = new ServerHealth('https://x', 10_000, () => watch, () => now);
+    now = 1000;
+    watch = { failingSince: 1000, lastError: 'watch pods: connect ECONNREFUSED' };
+    now = 10_500;
+    expect(h.check()).toBeUndefined();
+    now = 11_500;
+    expect(h.check()).toMatch(/has not answered since .* watch pods: connect ECONNREFUSED/);
   });
 
   it('a quiet phase (no calls) with a working watch is not a dead server', () => {
@@ -86,5 +96,22 @@ describe('noticing a dead API server', () => {
     h.onCall(outcome(503));
     now += 2000;
     expect(h.check()).toMatch(/has not answered since .* HTTP 503/);
+  });
+});
+
+describe('a server that is up but not ready', () => {
+  it('stops when /readyz has failed for longer than the grace, and ignores a /readyz the user may not read', () => {
+    let now = 0;
+    const h = new ServerHealth('https://x', 5000, () => ({}), () => now);
+    h.onReadyz(403, 'forbidden');
+    now = 10_000;
+    expect(h.check()).toBeUndefined();
+    h.onReadyz(500, '[-]etcd failed: reason withheld');
+    now = 14_000;
+    expect(h.check()).toBeUndefined();
+    now = 16_000;
+    expect(h.check()).toBe(`the API server at https://x has not answered as ready since ${new Date(10_000).toISOString()} (more than 5 s; /readyz answered 500: [-]etcd failed: reason withheld)`);
+    h.onReadyz(200, '');
+    expect(h.check()).toBeUndefined();
   });
 });
