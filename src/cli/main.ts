@@ -6,6 +6,7 @@ import { EXIT, RunError, UsageError } from './errors.js';
 import { cleanupCommand } from './cleanup.js';
 import { collectCommand } from './collect.js';
 import { compareCommand } from './compare.js';
+import { jobCommand } from './job.js';
 import { mergeCommand } from './merge.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
@@ -22,6 +23,7 @@ async function main(argv: string[]): Promise<number> {
     .command(collectCommand)
     .command(compareCommand)
     .command(mergeCommand)
+    .command(jobCommand)
     .command(reportCommand)
     .command(cleanupCommand)
     .command(simCommand)

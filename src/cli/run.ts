@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
@@ -17,7 +18,7 @@ import { EXIT, RunError, UsageError } from './errors.js';
 import { type OpenedTarget, openTarget } from './open-target.js';
 import { ConsoleReporter } from './progress.js';
 import { writeReport } from './report.js';
-import { joinShard, type ShardArgs, type ShardSetup, shardSetup, withShardOptions } from './shard-options.js';
+import { joinShard, type ShardArgs, type ShardSetup, shardSetup, uploadShardResults, withShardOptions } from './shard-options.js';
 import { loadOrThrow } from './validate.js';
 import { verdictTable } from './verdict-table.js';
 
@@ -190,6 +191,14 @@ export async function runOnTarget(o: {
     }
     await report(outcome, o.baseline);
   } finally {
+    if (o.shard?.upload && opened && existsSync(path.join(o.out, 'manifest.json'))) {
+      try {
+        await uploadShardResults(o.shard, opened, o.out, (l) => console.log(l));
+      } catch (e) {
+        console.error(`kbench: the result set could not be uploaded: ${(e as Error).message}; it is still in ${o.out}`);
+        process.exitCode = EXIT.failed;
+      }
+    }
     await joined?.close();
     await opened?.close();
     process.off('SIGINT', onInt);

@@ -10,6 +10,7 @@ import type { WorkloadSpec } from '../spec/schema.js';
 import { parseShard, type ShardPlan, shardProblems, shardWorkload } from '../spec/shard.js';
 import { parseDuration } from '../util/duration.js';
 import { RunError, UsageError } from './errors.js';
+import { uploadResults } from '../job/results-store.js';
 import type { OpenedTarget } from './open-target.js';
 
 export interface ShardArgs {
@@ -20,6 +21,7 @@ export interface ShardArgs {
   shardTimeout: string;
   joinTimeout: string;
   collectorShard: string;
+  uploadResults: boolean;
 }
 
 export function withShardOptions<T>(y: Argv<T>): Argv<T & ShardArgs> {
@@ -30,7 +32,8 @@ export function withShardOptions<T>(y: Argv<T>): Argv<T & ShardArgs> {
     .option('on-shard-loss', { type: 'string', default: 'fail', choices: ['fail', 'continue'], describe: 'When a shard is lost: stop the run (fail) or go on without it (continue)' })
     .option('shard-timeout', { type: 'string', default: '10s', describe: 'A shard whose Lease is not renewed for this long is lost' })
     .option('join-timeout', { type: 'string', default: '10m', describe: 'How long the first phase waits for every shard to join' })
-    .option('collector-shard', { type: 'string', default: '0', describe: "The shard that scrapes the control plane's metrics (`none`: no shard does)" }) as unknown as Argv<T & ShardArgs>;
+    .option('collector-shard', { type: 'string', default: '0', describe: "The shard that scrapes the control plane's metrics (`none`: no shard does)" })
+    .option('upload-results', { type: 'boolean', default: false, describe: "When the shard ends, keep its result set in the cluster (ConfigMaps in --coordination-namespace) for `kbench job results`; what `kbench job` runs" }) as unknown as Argv<T & ShardArgs>;
 }
 
 function duration(value: string, flag: string): number {
@@ -50,10 +53,12 @@ export interface ShardSetup {
   namespace: string;
   deadAfterMs: number;
   joinTimeoutMs: number;
+  upload: boolean;
 }
 
 export function shardSetup(args: ShardArgs & { sim: boolean }, w: ResolvedWorkload): ShardSetup | undefined {
   if (args.shard === undefined) {
+    if (args.uploadResults) throw new UsageError('--upload-results is for the shards of a sharded run (--shard i/N)');
     if (args.runId !== undefined) throw new UsageError('--run-id is for sharded runs: give --shard i/N too (a single run makes its own id)');
     return undefined;
   }
@@ -77,6 +82,7 @@ export function shardSetup(args: ShardArgs & { sim: boolean }, w: ResolvedWorklo
     namespace: args.coordinationNamespace,
     deadAfterMs,
     joinTimeoutMs: duration(args.joinTimeout, '--join-timeout'),
+    upload: args.uploadResults,
   };
 }
 
@@ -140,4 +146,18 @@ export async function joinShard(
       await client.close();
     },
   };
+}
+
+/**
+ * `--upload-results`: the shard's result folder into the cluster, whatever the run's
+ * outcome (a failed or interrupted run's partial result set is worth keeping too).
+ */
+export async function uploadShardResults(setup: ShardSetup, opened: OpenedTarget, dir: string, info: (line: string) => void): Promise<void> {
+  const client = new KubeClient(opened.connection, { timeoutMs: 30_000 });
+  try {
+    const idx = await uploadResults(client, { namespace: setup.namespace, runId: setup.runId, shard: setup.plan.shard.index, holder: holderIdentity(), dir });
+    info(`result set uploaded: ${idx.files} files, ${Math.round(idx.bytes / 1024)} KiB gzipped in ${idx.parts + 1} ConfigMaps of namespace ${setup.namespace} (attempt ${idx.attempt}); \`kbench job results ${setup.runId} -n ${setup.namespace}\` fetches it`);
+  } finally {
+    await client.close();
+  }
 }
