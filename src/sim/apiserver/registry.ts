@@ -1,4 +1,5 @@
 import type { ResourceDef } from './resource-def.js';
+import { clusterrolebindings, clusterroles, jobs, rolebindings, roles } from './resources/batch-rbac.js';
 import { namespaces, nodes } from './resources/cluster.js';
 import { events, eventsV1 } from './resources/events.js';
 import { configmaps, leases, secrets, services, serviceaccounts } from './resources/misc.js';
@@ -22,6 +23,11 @@ export const RESOURCES: readonly ResourceDef[] = [
   replicasets,
   leases,
   eventsV1,
+  jobs,
+  clusterroles,
+  clusterrolebindings,
+  roles,
+  rolebindings,
 ];
 
 export class Registry {
