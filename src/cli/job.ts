@@ -1,47 +1,20 @@
 import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import type { Argv, CommandModule } from 'yargs';
 import { KubeClient } from '../cluster/kube-client.js';
 import { chooseTarget, connect, TargetError } from '../cluster/target.js';
-import { RUN_ID_PATTERN } from '../load/labels.js';
 import { jobManifests, jobNames, JobSpecError } from '../job/manifests.js';
 import { downloadResults, type StoredResult } from '../job/results-store.js';
-import { newRunId } from '../run/run-benchmark.js';
+import { newRunId, RUN_ID_PATTERN } from '../load/labels.js';
 import { runConfigMapName } from '../run/coordination.js';
 import { MAX_SHARDS, shardProblems } from '../spec/shard.js';
 import { RunError, UsageError } from './errors.js';
+import type { JobArgs, JobResultsArgs, KubeconfigArgs } from './flags.js';
 import { mergeFolders, reportMerged } from './merge.js';
-import { seedFlag } from './run.js';
-import { loadOrThrow } from './validate.js';
+import { loadOrThrow, seedFlag } from './validate.js';
 
-interface JobArgs {
-  workload?: string;
-  shards: number;
-  image: string;
-  namespace: string;
-  runId?: string;
-  apply: boolean;
-  out?: string;
-  set: string[];
-  seed?: string;
-  onShardLoss: string;
-  collectorShard: string;
-  cpu: string;
-  memory: string;
-  kubeconfig?: string;
-  context?: string;
-}
 
-interface ResultsArgs {
-  runId: string;
-  namespace: string;
-  out: string;
-  kubeconfig?: string;
-  context?: string;
-}
-
-async function client(args: { kubeconfig?: string; context?: string }): Promise<KubeClient> {
+async function client(args: KubeconfigArgs): Promise<KubeClient> {
   try {
     const choice = chooseTarget({ kubeconfig: args.kubeconfig, context: args.context });
     if (choice.kind === 'none') throw new UsageError('no kubeconfig found (--kubeconfig, KUBECONFIG, ~/.kube/config): kbench job needs the cluster the Job runs on');
@@ -58,7 +31,7 @@ function apiPath(o: { apiVersion: string; kind: string; metadata: { namespace?: 
   return `${base}${o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : ''}/${plural[o.kind]!}`;
 }
 
-async function handler(args: JobArgs): Promise<void> {
+export async function jobHandler(args: JobArgs): Promise<void> {
   if (!args.workload) throw new UsageError('kbench job needs a workload: kbench job <workload> --shards N --image IMAGE (or kbench job results <run id>)');
   if (args.shards === undefined) throw new UsageError('kbench job needs --shards N');
   if (!args.image) throw new UsageError('kbench job needs --image IMAGE (build it from the Dockerfile in the repository: docs/shards.md)');
@@ -123,7 +96,7 @@ function chooseAttempts(results: StoredResult[]): Map<number, StoredResult> {
   return chosen;
 }
 
-async function resultsHandler(args: ResultsArgs): Promise<void> {
+export async function jobResultsHandler(args: JobResultsArgs): Promise<void> {
   if (!RUN_ID_PATTERN.test(args.runId)) throw new UsageError(`${args.runId}: not a run id (kbench job printed it: 20261201t101500-a1b2c3)`);
   const out = path.resolve(args.out);
   const existing = await readdir(out).catch(() => []);
@@ -169,41 +142,3 @@ async function resultsHandler(args: ResultsArgs): Promise<void> {
   );
   await reportMerged(merged);
 }
-
-const resultsCommand: CommandModule<object, ResultsArgs> = {
-  command: 'results <run-id>',
-  describe: "Fetch every shard's uploaded result set of a Job's run (all attempts) and merge them",
-  builder: (y: Argv) =>
-    y
-      .positional('run-id', { type: 'string', demandOption: true, describe: 'The run id kbench job printed' })
-      .option('namespace', { alias: 'n', type: 'string', default: 'default', describe: "The Job's namespace" })
-      .option('out', { type: 'string', demandOption: true, describe: 'Folder for shards/shard-<i> and merged/ (must not exist or be empty)' })
-      .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, then ~/.kube/config)' })
-      .option('context', { type: 'string', describe: 'kubeconfig context (default: the current one)' }) as unknown as Argv<ResultsArgs>,
-  handler: resultsHandler,
-};
-
-export const jobCommand: CommandModule<object, JobArgs> = {
-  command: 'job [workload]',
-  describe: 'Write (or --apply) a sharded run as a Kubernetes Indexed Job with its ServiceAccount and least RBAC; `kbench job results` fetches its results',
-  builder: (y: Argv) =>
-    y
-      .command(resultsCommand as unknown as CommandModule)
-      // Checked in the handler: demanded here, they would be demanded of `job results` too.
-      .positional('workload', { type: 'string', describe: 'Workload YAML file (it and its templates go into a ConfigMap)' })
-      .option('shards', { type: 'number', describe: 'Number of shards: pods of the Job, each `kbench run --shard i/N` (required)' })
-      .option('image', { type: 'string', describe: 'kbench image (Dockerfile in the repository; required)' })
-      .option('namespace', { alias: 'n', type: 'string', default: 'default', describe: "Namespace of the Job, its ServiceAccount, coordination and results (must exist)" })
-      .option('run-id', { type: 'string', describe: 'Run id (default: a new one)' })
-      .option('apply', { type: 'boolean', default: false, describe: 'Create the objects on the cluster (default: print them as YAML)' })
-      .option('out', { type: 'string', describe: 'Write the YAML to this file instead of stdout' })
-      .option('set', { type: 'string', array: true, default: [], describe: 'Override a workload field, passed to every shard' })
-      .option('seed', { type: 'string', describe: 'Seed, passed to every shard' })
-      .option('on-shard-loss', { type: 'string', default: 'fail', choices: ['fail', 'continue'], describe: 'When a shard is lost: stop the run, or go on without it' })
-      .option('collector-shard', { type: 'string', default: '0', describe: "The shard that scrapes the control plane's metrics (`none`: no shard, and no RBAC for it)" })
-      .option('cpu', { type: 'string', default: '1', describe: "Each shard pod's CPU request" })
-      .option('memory', { type: 'string', default: '1Gi', describe: "Each shard pod's memory request and limit" })
-      .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (with --apply)' })
-      .option('context', { type: 'string', describe: 'kubeconfig context (with --apply)' }) as unknown as Argv<JobArgs>,
-  handler,
-};

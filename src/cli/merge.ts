@@ -1,17 +1,11 @@
 import path from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
 import { type MergeOutcome, MergeRefused, mergeShards, openShard, planMerge } from '../results/merge.js';
 import { ResultFolder } from '../results/reader.js';
 import { checkOutDir, ResultFolderUnusable } from '../results/writer.js';
 import { EXIT, RunError, UsageError } from './errors.js';
+import type { MergeArgs } from './flags.js';
 import { writeReport } from './report.js';
 import { verdictTable } from './verdict-table.js';
-
-interface MergeArgs {
-  dirs: string[];
-  out: string;
-  allowMissing: boolean;
-}
 
 /** Merges shard result sets into `out`; bad input is a UsageError, nothing written. */
 export async function mergeFolders(dirs: readonly string[], out: string, o: { allowMissing: boolean; args: string[] }): Promise<MergeOutcome> {
@@ -56,16 +50,7 @@ export async function reportMerged(m: MergeOutcome): Promise<void> {
   if (failed > 0) process.exitCode = EXIT.sloViolated;
 }
 
-export const mergeCommand: CommandModule<object, MergeArgs> = {
-  command: 'merge <dirs..>',
-  describe: 'Merge the result sets of the shards of one run into one result set',
-  builder: (y: Argv) =>
-    y
-      .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'Result folders of the shards (kbench run --shard i/N)' })
-      .option('out', { type: 'string', demandOption: true, describe: 'The merged result folder (must not exist or be empty)' })
-      .option('allow-missing', { type: 'boolean', default: false, describe: "Merge even when some shards' result sets are missing (the result set is then marked failed and names them)" }) as unknown as Argv<MergeArgs>,
-  handler: async (args) => {
-    const merged = await mergeFolders(args.dirs, args.out, { allowMissing: args.allowMissing, args: process.argv.slice(2) });
-    await reportMerged(merged);
-  },
-};
+export async function mergeHandler(args: MergeArgs): Promise<void> {
+  const merged = await mergeFolders(args.dirs, args.out, { allowMissing: args.allowMissing, args: process.argv.slice(2) });
+  await reportMerged(merged);
+}

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
-import type { Argv } from 'yargs';
 import { KubeClient } from '../cluster/kube-client.js';
 import { RUN_ID_PATTERN } from '../load/labels.js';
 import { CoordinationConflict, CoordinationError, type OnShardLoss, ShardAlreadyDone, ShardCoordinator } from '../run/coordination.js';
@@ -10,31 +9,9 @@ import type { WorkloadSpec } from '../spec/schema.js';
 import { parseShard, type ShardPlan, shardProblems, shardWorkload } from '../spec/shard.js';
 import { parseDuration } from '../util/duration.js';
 import { RunError, UsageError } from './errors.js';
+import type { ShardArgs } from './flags.js';
 import { uploadResults } from '../job/results-store.js';
 import type { OpenedTarget } from './open-target.js';
-
-export interface ShardArgs {
-  shard?: string;
-  runId?: string;
-  coordinationNamespace: string;
-  onShardLoss: string;
-  shardTimeout: string;
-  joinTimeout: string;
-  collectorShard: string;
-  uploadResults: boolean;
-}
-
-export function withShardOptions<T>(y: Argv<T>): Argv<T & ShardArgs> {
-  return y
-    .option('shard', { type: 'string', describe: 'Run shard i of N (i from 0) of a sharded run: its share of every phase (docs/shards.md); needs --run-id' })
-    .option('run-id', { type: 'string', describe: 'The run id every shard of a sharded run shares (`kbench validate W --shards N` prints a fresh one)' })
-    .option('coordination-namespace', { type: 'string', default: 'default', describe: "Namespace of the run's coordination ConfigMap and Leases" })
-    .option('on-shard-loss', { type: 'string', default: 'fail', choices: ['fail', 'continue'], describe: 'When a shard is lost: stop the run (fail) or go on without it (continue)' })
-    .option('shard-timeout', { type: 'string', default: '10s', describe: 'A shard whose Lease is not renewed for this long is lost' })
-    .option('join-timeout', { type: 'string', default: '10m', describe: 'How long the first phase waits for every shard to join' })
-    .option('collector-shard', { type: 'string', default: '0', describe: "The shard that scrapes the control plane's metrics (`none`: no shard does)" })
-    .option('upload-results', { type: 'boolean', default: false, describe: "When the shard ends, keep its result set in the cluster (ConfigMaps in --coordination-namespace) for `kbench job results`; what `kbench job` runs" }) as unknown as Argv<T & ShardArgs>;
-}
 
 function duration(value: string, flag: string): number {
   try {

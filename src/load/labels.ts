@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /** The labels on everything kbench creates: cleanup deletes only what carries its run's. */
 export const RUN_LABEL = 'kbench.io/run';
 export const WORKLOAD_LABEL = 'kbench.io/workload';
@@ -7,3 +9,8 @@ export const SHARD_LABEL = 'kbench.io/shard';
 
 /** A run id as kbench makes them: `20261122t043000-a1b2c3` (UTC time, then 3 random bytes). */
 export const RUN_ID_PATTERN = /^\d{8}t\d{6}-[0-9a-f]{6}$/;
+
+export function newRunId(now = new Date()): string {
+  const t = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', 't').toLowerCase();
+  return `${t}-${randomBytes(3).toString('hex')}`;
+}

@@ -130,28 +130,36 @@ function shardInfos(plan: MergePlan): ShardInfo[] {
   return out;
 }
 
-function podsOf(folders: readonly ResultFolder[]): { rows: string[][]; summary?: PodsSummary } {
-  const rows: string[][] = [];
+/**
+ * The shards' pods: pods.csv files to concatenate (read through the reader's typed
+ * columns, which also checks every row), each phase's samples of all pods, and the counts
+ * the shards' summaries keep (clamped values, where each pod's clock started) summed.
+ */
+function podsOf(folders: readonly ResultFolder[]): { files: string[]; count: number; summary?: PodsSummary } {
   const samples = Object.fromEntries(POD_PHASE_NAMES.map((n) => [n, [] as number[]])) as Record<PodPhaseName, number[]>;
   const clamped = Object.fromEntries(POD_PHASE_NAMES.map((n) => [n, 0])) as Record<PodPhaseName, number>;
   const starts: Partial<Record<PodStart, number>> = {};
+  const files: string[] = [];
+  let count = 0;
   const withPods = folders.filter((f) => f.summary.pods);
   for (const f of withPods) {
-    for (const row of f.podRows()) {
-      rows.push(POD_COLUMNS.map((c) => row[c] ?? ''));
-      for (const n of POD_PHASE_NAMES) {
-        const v = row[`${n}_ms`];
-        if (v !== undefined && v !== '') samples[n].push(Number(v));
-      }
-      for (const n of (row.clamped ?? '').split(';')) if (n in clamped) clamped[n as PodPhaseName]++;
-      const start = row.start as PodStart | undefined;
-      if (start) starts[start] = (starts[start] ?? 0) + 1;
+    const header = f.podHeader();
+    if (header.length === 0) continue;
+    if (header.join(',') !== POD_COLUMNS.join(',')) {
+      throw new MergeRefused(`${f.dir}: pods.csv has the columns ${header.join(',')}, this kbench writes ${POD_COLUMNS.join(',')}: merge the shards with the kbench version that ran them`);
     }
+    files.push(f.file('pods.csv'));
+    count += f.podColumn('create_sent').length;
+    for (const n of POD_PHASE_NAMES) for (const v of f.podSamples(n)) samples[n].push(v);
+    const p = f.summary.pods!;
+    for (const n of POD_PHASE_NAMES) clamped[n] += p.phases[n]?.clamped ?? 0;
+    for (const [k, v] of Object.entries(p.starts) as [PodStart, number][]) starts[k] = (starts[k] ?? 0) + v;
   }
-  if (withPods.length === 0) return { rows };
+  if (withPods.length === 0) return { files, count };
   const sum = (k: 'expected' | 'seen' | 'scheduled' | 'running' | 'ready' | 'deleted'): number => withPods.reduce((n, f) => n + f.summary.pods![k], 0);
   return {
-    rows,
+    files,
+    count,
     summary: {
       expected: sum('expected'),
       seen: sum('seen'),
@@ -314,7 +322,7 @@ async function write(plan: MergePlan, out: ResultWriter, args: string[]): Promis
   const collector = shards.find((s) => s.f.manifest.shard!.collector);
 
   const pods = podsOf(folders);
-  if (pods.summary) await out.writeCsv('pods.csv', POD_COLUMNS, pods.rows);
+  if (pods.summary) await out.writeCsvConcat('pods.csv', POD_COLUMNS, pods.files);
   const { records, limiterWait } = apiOf(folders);
   const api = records.map(keySummary);
   const anyApi = folders.some((f) => f.summary.api);
@@ -414,5 +422,5 @@ async function write(plan: MergePlan, out: ResultWriter, args: string[]): Promis
   };
   await out.writeJson('manifest.json', manifest);
   await out.close();
-  return { dir: out.dir, status, ...(error ? { error } : {}), verdicts, warnings, podCount: pods.rows.length, shards: infos };
+  return { dir: out.dir, status, ...(error ? { error } : {}), verdicts, warnings, podCount: pods.count, shards: infos };
 }

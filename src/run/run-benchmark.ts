@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { CollectConfig } from '../collect/config.js';
 import { KubeClient } from '../cluster/kube-client.js';
 import type { Connection } from '../cluster/target.js';
 import type { RunContext } from '../load/actions/index.js';
-import { RUN_LABEL } from '../load/labels.js';
+import { newRunId, RUN_LABEL, SHARD_LABEL } from '../load/labels.js';
 import { runPhases } from '../load/run-phases.js';
 import type { Measurement, MeasureContext, SummaryPart } from '../measure/measurement.js';
 import { clientNow } from '../measure/pod-tracker.js';
@@ -22,7 +21,6 @@ import { NAMESPACE_READY_DEFAULTS, waitForDefaultServiceAccounts } from './names
 import { createRunNamespaces } from './namespaces.js';
 import { ServerHealth } from './server-health.js';
 import { TimeseriesRecorder } from '../measure/timeseries.js';
-import { SHARD_LABEL } from '../load/labels.js';
 import { adoptLostNamespaces, type ShardRun, shardCleanup, shardManifest } from './shard-run.js';
 
 export interface RunOptions {
@@ -65,11 +63,6 @@ export interface RunOutcome {
   cleanup: CleanupReport;
   /** The run's API calls by key (when the api measurement was on). */
   api?: ApiKeySummary[];
-}
-
-export function newRunId(now = new Date()): string {
-  const t = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', 't').toLowerCase();
-  return `${t}-${randomBytes(3).toString('hex')}`;
 }
 
 /** Why a run stops before its phases are done (a dead server, the workload's timeout). */

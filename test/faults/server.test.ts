@@ -88,7 +88,7 @@ describe('a dead etcd under the sim', () => {
     expect(manifest?.status).toBe('failed');
     // The deletes failed (etcd is gone): never reported as done.
     expect(manifest?.cleanup?.namespaces.some((n) => n.result === 'deleted')).toBe(false);
-    expect(run.lines.map((l) => l.text).join('\n')).toMatch(/has not answered since .*HTTP 500/);
+    expect(run.lines.map((l) => l.text).join('\n')).toMatch(/has not answered (as ready )?since .*(HTTP 500|readyz answered 500)/);
     process.kill(-s.p.child.pid!, 'SIGTERM');
     await s.p.exited;
   }, 240_000);
@@ -98,7 +98,7 @@ describe('a server that throttles', () => {
   it('every create is accounted for, and the run shows the 429s and that latencies include them', async () => {
     requireEtcd();
     // etcd storage: each write waits on etcd, so concurrent writes really overlap the limit of 1.
-    const s = await sim('throttle', ['--storage', 'etcd', '--nodes', '0', '--max-mutating-requests-inflight', '1']);
+    const s = await sim('throttle', ['--storage', 'etcd', '--nodes', '0', '--max-mutating-requests-inflight', '1', '--no-enable-priority-and-fairness']);
     const out = path.join(dir, 'throttle');
     const run = start(['run', path.join(ROOT, 'test/fixtures/retries.yaml'), '--kubeconfig', s.kubeconfig, '--out', out]);
     const exit = await run.exited;
@@ -158,5 +158,42 @@ describe('the sim leaves nothing bound', () => {
     await s.p.exited;
     expect(await portBound(port)).toBe(false);
     expect(existsSync(`/proc/${etcd[0]}`)).toBe(false);
+  }, 120_000);
+});
+
+describe('the sim, killed', () => {
+  it('takes its etcd with it (SIGKILL of the sim process alone)', async () => {
+    requireEtcd();
+    const s = await sim('killed', ['--storage', 'etcd', '--nodes', '1']);
+    const etcd = etcdOf(s.p.child.pid!);
+    expect(etcd).toHaveLength(1);
+    s.p.child.kill('SIGKILL');
+    await s.p.exited;
+    const deadline = performance.now() + 10_000;
+    while (existsSync(`/proc/${etcd[0]}`) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(`/proc/${etcd[0]}`)).toBe(false);
+  }, 120_000);
+});
+
+describe('a dead etcd in the sim\'s own log', () => {
+  it('is said once and counted, not a stack trace per failed request', async () => {
+    requireEtcd();
+    const s = await sim('quiet-log', ['--storage', 'etcd', '--nodes', '1']);
+    const etcd = etcdOf(s.p.child.pid!);
+    process.kill(etcd[0]!, 'SIGKILL');
+    const { KubeClient } = await import('../../src/cluster/kube-client.js');
+    const { connect } = await import('../../src/cluster/target.js');
+    const c = new KubeClient(await connect({ kind: 'kubeconfig', file: s.kubeconfig, source: 'flag' }), { maxRetries: 0 });
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => c.call('POST', '/api/v1/namespaces/default/configmaps', { body: { metadata: { name: `c${i}` } }, retry: false })));
+    const ready = await c.call('GET', '/readyz', { accept: 'text/plain', retry: false });
+    await c.close();
+    expect(answers.every((a) => a.status >= 500)).toBe(true);
+    expect(ready.status).toBe(500);
+    expect(ready.body).toMatch(/\[-\]etcd failed/);
+    const lines = s.p.lines.map((l) => l.text);
+    expect(lines.filter((l) => /internal error/.test(l)).length).toBeLessThanOrEqual(3);
+    expect(lines.some((l) => /^\s+at /.test(l))).toBe(false);
+    process.kill(-s.p.child.pid!, 'SIGTERM');
+    await s.p.exited;
   }, 120_000);
 });

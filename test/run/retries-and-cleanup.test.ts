@@ -16,7 +16,8 @@ describe('429 from the apiserver are retried and counted', () => {
 
   beforeAll(async () => {
     // etcd storage: each write waits on etcd, so concurrent writes really overlap.
-    const t = await startTestSim({ storage: 'etcd', nodes: 0, maxMutatingRequestsInflight: 1, maxRequestsInflight: 2 });
+    // The legacy max-inflight filter refuses at once (API Priority and Fairness would queue first).
+    const t = await startTestSim({ storage: 'etcd', nodes: 0, maxMutatingRequestsInflight: 1, maxRequestsInflight: 2, enablePriorityAndFairness: false });
     stop = t.stop;
     sim = t.sim;
     dir = mkdtempSync(path.join(os.tmpdir(), 'kbench-429-'));
