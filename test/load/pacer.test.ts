@@ -85,8 +85,10 @@ describe('runPaced', () => {
     const pacing: Pacing = { mode: 'open', workers: 1, arrivalRate: 100_000, maxInFlight: 1000, qps: 0, burst: 1, repeat: 1, batch: { size: 2, intervalMs: 50 } };
     await runPaced(2, pacing, async () => void starts.push(performance.now() - t0), { random: new Random(3), signal: new AbortController().signal }, [0, 1, 0, 1]);
     // One pause before the first operation (an empty batch), two more before the second.
+    // Open loop keeps a schedule from its start: both bounds are from t0 (taken before it),
+    // so a loaded machine that starts the first operation late cannot shrink them.
     expect(starts[0]).toBeGreaterThanOrEqual(50);
-    expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(99);
+    expect(starts[1]).toBeGreaterThanOrEqual(150);
   });
 
   it('stops starting operations once aborted', async () => {
