@@ -16,6 +16,7 @@ import {
   withSimFlags,
   withTargetOptions,
 } from './flags.js';
+import { COMMAND_LIST } from './command-list.js';
 import { historyCommands } from './history.js';
 
 /**
@@ -43,8 +44,7 @@ const addJobResults = cmd({
 
 export const COMMANDS: ((y: Argv) => Argv)[] = [
   cmd({
-    command: 'run <workload>',
-    describe: 'Run a workload against a cluster (or the embedded sim) and write a result set',
+    ...COMMAND_LIST.run,
     builder: (y: Argv) =>
       withShardOptions(withTargetOptions(withCompareOptions(withCollectOptions(y, true))))
         .option('baseline', { type: 'string', describe: 'Result folder to compare the run with (writes comparison.md and comparison.json; exit 3 on a regression with --fail-on-regression)' })
@@ -56,8 +56,7 @@ export const COMMANDS: ((y: Argv) => Argv)[] = [
     handler: async (a) => (await import('./run.js')).runHandler(a as unknown as RunArgs),
   }),
   cmd({
-    command: 'validate <workload>',
-    describe: 'Check a workload spec and its templates; print the resolved plan',
+    ...COMMAND_LIST.validate,
     builder: (y: Argv) =>
       y
         .positional('workload', { type: 'string', demandOption: true, describe: 'Workload YAML file' })
@@ -67,8 +66,7 @@ export const COMMANDS: ((y: Argv) => Argv)[] = [
     handler: async (a) => (await import('./validate.js')).validateHandler(a as unknown as ValidateArgs),
   }),
   cmd({
-    command: 'collect',
-    describe: 'Measure only: watch a cluster someone else loads (pods, API, control-plane metrics) and write a result set',
+    ...COMMAND_LIST.collect,
     builder: (y: Argv) =>
       withTargetOptions(withCollectOptions(y, false))
         .option('duration', { type: 'string', default: '60s', describe: 'How long to watch (60s, 10m, 1h)' })
@@ -79,8 +77,7 @@ export const COMMANDS: ((y: Argv) => Argv)[] = [
     handler: async (a) => (await import('./collect.js')).collectHandler(a as unknown as CollectCommandArgs),
   }),
   cmd({
-    command: 'compare <a> <b>',
-    describe: 'Compare two result sets (A before, B after): every shared measurement with a verdict',
+    ...COMMAND_LIST.compare,
     builder: (y: Argv) =>
       withCompareOptions(y)
         .positional('a', { type: 'string', demandOption: true, describe: 'Result folder A (the baseline, "before")' })
@@ -89,8 +86,7 @@ export const COMMANDS: ((y: Argv) => Argv)[] = [
     handler: async (a) => (await import('./compare.js')).compareHandler(a as unknown as CompareArgs),
   }),
   cmd({
-    command: 'merge <dirs..>',
-    describe: 'Merge the result sets of the shards of one run (kbench run --shard) into one result set',
+    ...COMMAND_LIST.merge,
     builder: (y: Argv) =>
       y
         .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'Result folders of the shards (kbench run --shard i/N)' })
@@ -99,8 +95,7 @@ export const COMMANDS: ((y: Argv) => Argv)[] = [
     handler: async (a) => (await import('./merge.js')).mergeHandler(a as unknown as MergeArgs),
   }),
   cmd({
-    command: 'job [workload]',
-    describe: 'Write (or --apply) a sharded run as a Kubernetes Indexed Job with its ServiceAccount and least RBAC; `kbench job results` fetches its results',
+    ...COMMAND_LIST.job,
     builder: (y: Argv) =>
       addJobResults(y)
         // Checked in the handler: demanded here, they would be demanded of `job results` too.
@@ -122,8 +117,7 @@ export const COMMANDS: ((y: Argv) => Argv)[] = [
     handler: async (a) => (await import('./job.js')).jobHandler(a as unknown as JobArgs),
   }),
   cmd({
-    command: 'report <dir>',
-    describe: 'Write a self-contained HTML report of a result set (with --compare: overlaid on another)',
+    ...COMMAND_LIST.report,
     builder: (y: Argv) =>
       withCompareOptions(y, false)
         .positional('dir', { type: 'string', demandOption: true, describe: 'Result folder (B when comparing)' })
@@ -132,8 +126,7 @@ export const COMMANDS: ((y: Argv) => Argv)[] = [
     handler: async (a) => (await import('./report.js')).reportHandler(a as unknown as ReportArgs),
   }),
   cmd({
-    command: 'cleanup',
-    describe: 'Remove what earlier runs left behind (--keep, a killed run, a failed cleanup): only namespaces labelled with a kbench run id',
+    ...COMMAND_LIST.cleanup,
     builder: (y: Argv) =>
       y
         .option('run', { type: 'string', describe: 'Remove the leftovers of this run id' })
@@ -146,8 +139,7 @@ export const COMMANDS: ((y: Argv) => Argv)[] = [
     handler: async (a) => (await import('./cleanup.js')).cleanupHandler(a as unknown as CleanupArgs),
   }),
   cmd({
-    command: 'sim',
-    describe: 'Run the embedded simulated control plane (API server, storage, scheduler, controllers, nodes) until interrupted',
+    ...COMMAND_LIST.sim,
     builder: (y: Argv) =>
       withSimFlags(y)
         .option('json', { type: 'boolean', default: false, describe: 'Print one JSON line with the endpoints when ready' })
@@ -155,14 +147,12 @@ export const COMMANDS: ((y: Argv) => Argv)[] = [
     handler: async (a) => (await import('./sim.js')).simHandler(a as unknown as SimArgs),
   }),
   cmd({
-    command: 'history <command>',
-    describe: 'Run history in a database: add, list, show, trend, check (change points), ack',
+    ...COMMAND_LIST.history,
     builder: historyCommands,
     handler: () => undefined,
   }),
   cmd({
-    command: 'schema',
-    describe: 'Print the workload JSON Schema (for editors; workloads/schema.json is this)',
+    ...COMMAND_LIST.schema,
     handler: async () => (await import('./schema.js')).schemaHandler(),
   }),
 ];

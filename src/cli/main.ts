@@ -10,6 +10,13 @@ async function main(argv: string[]): Promise<number> {
     console.log(KBENCH_VERSION);
     return EXIT.ok;
   }
+  // So does the list of commands.
+  if (argv.length === 0 || (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h'))) {
+    const { topLevelHelp } = await import('./command-list.js');
+    (argv.length === 0 ? console.error : console.log)(topLevelHelp(process.stdout.columns || 100));
+    if (argv.length === 0) console.error('\nName a command: kbench <command> --help');
+    return argv.length === 0 ? EXIT.badInput : EXIT.ok;
+  }
   const [{ default: yargs }, { COMMANDS }] = await Promise.all([import('yargs'), import('./commands.js')]);
   let cli = yargs(argv).scriptName('kbench').version(KBENCH_VERSION);
   for (const add of COMMANDS) cli = add(cli);
