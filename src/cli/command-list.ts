@@ -9,6 +9,8 @@ export const COMMAND_LIST = {
   validate: { command: 'validate <workload>', describe: 'Check a workload spec and its templates; print the resolved plan' },
   collect: { command: 'collect', describe: 'Measure only: watch a cluster someone else loads (pods, API, control-plane metrics) and write a result set' },
   compare: { command: 'compare <a> <b>', describe: 'Compare two result sets (A before, B after): every shared measurement with a verdict' },
+  merge: { command: 'merge <dirs..>', describe: 'Merge the result sets of the shards of one run (kbench run --shard) into one result set' },
+  job: { command: 'job [workload]', describe: 'Write (or --apply) a sharded run as a Kubernetes Indexed Job with its ServiceAccount and least RBAC; `kbench job results` fetches its results' },
   report: { command: 'report <dir>', describe: 'Write a self-contained HTML report of a result set (with --compare: overlaid on another)' },
   cleanup: { command: 'cleanup', describe: 'Remove what earlier runs left behind (--keep, a killed run, a failed cleanup): only namespaces labelled with a kbench run id' },
   sim: { command: 'sim', describe: 'Run the embedded simulated control plane (API server, storage, scheduler, controllers, nodes) until interrupted' },

@@ -4,12 +4,16 @@ import {
   type CleanupArgs,
   type CollectCommandArgs,
   type CompareArgs,
+  type JobArgs,
+  type JobResultsArgs,
+  type MergeArgs,
   type ReportArgs,
   type RunArgs,
   type SimArgs,
   type ValidateArgs,
   withCollectOptions,
   withCompareOptions,
+  withShardOptions,
   withSimFlags,
   withTargetOptions,
 } from './flags.js';
@@ -26,11 +30,25 @@ function cmd<U>(c: CommandModule<object, U>): (y: Argv) => Argv {
   return (y) => y.command(c);
 }
 
+/** `kbench job results <run-id>`: a subcommand of `job`. */
+const addJobResults = cmd({
+  command: 'results <run-id>',
+  describe: "Fetch every shard's uploaded result set of a Job's run (all attempts) and merge them",
+  builder: (y: Argv) =>
+    y
+      .positional('run-id', { type: 'string', demandOption: true, describe: 'The run id kbench job printed' })
+      .option('namespace', { alias: 'n', type: 'string', default: 'default', describe: "The Job's namespace" })
+      .option('out', { type: 'string', demandOption: true, describe: 'Folder for shards/shard-<i> and merged/ (must not exist or be empty)' })
+      .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, then ~/.kube/config)' })
+      .option('context', { type: 'string', describe: 'kubeconfig context (default: the current one)' }),
+  handler: async (a) => (await import('./job.js')).jobResultsHandler(a as unknown as JobResultsArgs),
+});
+
 export const COMMANDS: ((y: Argv) => Argv)[] = [
   cmd({
     ...COMMAND_LIST.run,
     builder: (y: Argv) =>
-      withTargetOptions(withCompareOptions(withCollectOptions(y, true)))
+      withShardOptions(withTargetOptions(withCompareOptions(withCollectOptions(y, true))))
         .option('baseline', { type: 'string', describe: 'Result folder to compare the run with (writes comparison.md and comparison.json; exit 3 on a regression with --fail-on-regression)' })
         .positional('workload', { type: 'string', demandOption: true, describe: 'Workload YAML file' })
         .option('out', { type: 'string', describe: 'Result folder (default: results/<workload>-<UTC timestamp>)' })
@@ -65,7 +83,8 @@ export const COMMANDS: ((y: Argv) => Argv)[] = [
       y
         .positional('workload', { type: 'string', demandOption: true, describe: 'Workload YAML file' })
         .option('set', { type: 'string', array: true, default: [], describe: 'Override a field: --set phases[0].create.count=10' })
-        .option('seed', { type: 'string', describe: 'Seed (overrides the workload seed)' }),
+        .option('seed', { type: 'string', describe: 'Seed (overrides the workload seed)' })
+        .option('shards', { type: 'number', describe: "Also print each shard's share of a run in N shards (docs/shards.md)" }),
     handler: async (a) => (await import('./validate.js')).validateHandler(a as unknown as ValidateArgs),
   }),
   cmd({
@@ -87,6 +106,37 @@ export const COMMANDS: ((y: Argv) => Argv)[] = [
         .positional('b', { type: 'string', demandOption: true, describe: 'Result folder B (the change, "after")' })
         .option('format', { choices: ['table', 'markdown', 'json'] as const, default: 'table' as const, describe: 'Output format' }),
     handler: async (a) => (await import('./compare.js')).compareHandler(a as unknown as CompareArgs),
+  }),
+  cmd({
+    ...COMMAND_LIST.merge,
+    builder: (y: Argv) =>
+      y
+        .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'Result folders of the shards (kbench run --shard i/N)' })
+        .option('out', { type: 'string', demandOption: true, describe: 'The merged result folder (must not exist or be empty)' })
+        .option('allow-missing', { type: 'boolean', default: false, describe: "Merge even when some shards' result sets are missing (the result set is then marked failed and names them)" }),
+    handler: async (a) => (await import('./merge.js')).mergeHandler(a as unknown as MergeArgs),
+  }),
+  cmd({
+    ...COMMAND_LIST.job,
+    builder: (y: Argv) =>
+      addJobResults(y)
+        // Checked in the handler: demanded here, they would be demanded of `job results` too.
+        .positional('workload', { type: 'string', describe: 'Workload YAML file (it and its templates go into a ConfigMap)' })
+        .option('shards', { type: 'number', describe: 'Number of shards: pods of the Job, each `kbench run --shard i/N` (required)' })
+        .option('image', { type: 'string', describe: 'kbench image (Dockerfile in the repository; required)' })
+        .option('namespace', { alias: 'n', type: 'string', default: 'default', describe: 'Namespace of the Job, its ServiceAccount, coordination and results (must exist)' })
+        .option('run-id', { type: 'string', describe: 'Run id (default: a new one)' })
+        .option('apply', { type: 'boolean', default: false, describe: 'Create the objects on the cluster (default: print them as YAML)' })
+        .option('out', { type: 'string', describe: 'Write the YAML to this file instead of stdout' })
+        .option('set', { type: 'string', array: true, default: [], describe: 'Override a workload field, passed to every shard' })
+        .option('seed', { type: 'string', describe: 'Seed, passed to every shard' })
+        .option('on-shard-loss', { type: 'string', default: 'fail', choices: ['fail', 'continue'], describe: 'When a shard is lost: stop the run, or go on without it' })
+        .option('collector-shard', { type: 'string', default: '0', describe: "The shard that scrapes the control plane's metrics (`none`: no shard, and no RBAC for it)" })
+        .option('cpu', { type: 'string', default: '1', describe: "Each shard pod's CPU request" })
+        .option('memory', { type: 'string', default: '1Gi', describe: "Each shard pod's memory request and limit" })
+        .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (with --apply)' })
+        .option('context', { type: 'string', describe: 'kubeconfig context (with --apply)' }),
+    handler: async (a) => (await import('./job.js')).jobHandler(a as unknown as JobArgs),
   }),
   cmd({
     ...COMMAND_LIST.report,

@@ -37,7 +37,19 @@ export interface TargetArgs {
   serverGrace: string;
 }
 
-export interface RunArgs extends CollectArgs, CompareFlags, TargetArgs {
+/** `kbench run --shard i/N` and the flags of a sharded run (docs/shards.md). */
+export interface ShardArgs {
+  shard?: string;
+  runId?: string;
+  coordinationNamespace: string;
+  onShardLoss: string;
+  shardTimeout: string;
+  joinTimeout: string;
+  collectorShard: string;
+  uploadResults: boolean;
+}
+
+export interface RunArgs extends CollectArgs, CompareFlags, TargetArgs, ShardArgs {
   baseline?: string;
   /** --repeat N: a series of N runs. */
   repeat?: number;
@@ -83,6 +95,41 @@ export interface ValidateArgs {
   workload: string;
   set: string[];
   seed?: string;
+  shards?: number;
+}
+
+export interface MergeArgs {
+  dirs: string[];
+  out: string;
+  allowMissing: boolean;
+}
+
+/** The cluster `kbench job --apply` and `kbench job results` talk to. */
+export interface KubeconfigArgs {
+  kubeconfig?: string;
+  context?: string;
+}
+
+export interface JobArgs extends KubeconfigArgs {
+  workload?: string;
+  shards?: number;
+  image?: string;
+  namespace: string;
+  runId?: string;
+  apply: boolean;
+  out?: string;
+  set: string[];
+  seed?: string;
+  onShardLoss: string;
+  collectorShard: string;
+  cpu: string;
+  memory: string;
+}
+
+export interface JobResultsArgs extends KubeconfigArgs {
+  runId: string;
+  namespace: string;
+  out: string;
 }
 
 export interface CleanupArgs {
@@ -139,6 +186,19 @@ export function withTargetOptions<T>(y: Argv<T>): Argv<T & TargetArgs> {
     .option('sim', { type: 'boolean', default: false, describe: "Run on the embedded sim, started with the workload's sim: block" })
     .option('cleanup-wait', { type: 'string', default: '30s', describe: "How long the cleanup waits for the run's namespaces to be gone before it says they are still terminating" })
     .option('server-grace', { type: 'string', default: '30s', describe: 'Stop the run when the API server has answered nothing (or not been ready) for this long' }) as unknown as Argv<T & TargetArgs>;
+}
+
+/** The flags of a sharded run, for `run`. */
+export function withShardOptions<T>(y: Argv<T>): Argv<T & ShardArgs> {
+  return y
+    .option('shard', { type: 'string', describe: 'Run shard i of N (i from 0) of a sharded run: its share of every phase (docs/shards.md); needs --run-id' })
+    .option('run-id', { type: 'string', describe: 'The run id every shard of a sharded run shares (`kbench validate W --shards N` prints a fresh one)' })
+    .option('coordination-namespace', { type: 'string', default: 'default', describe: "Namespace of the run's coordination ConfigMap and Leases" })
+    .option('on-shard-loss', { type: 'string', default: 'fail', choices: ['fail', 'continue'], describe: 'When a shard is lost: stop the run (fail) or go on without it (continue)' })
+    .option('shard-timeout', { type: 'string', default: '10s', describe: 'A shard whose Lease is not renewed for this long is lost' })
+    .option('join-timeout', { type: 'string', default: '10m', describe: 'How long the first phase waits for every shard to join' })
+    .option('collector-shard', { type: 'string', default: '0', describe: "The shard that scrapes the control plane's metrics (`none`: no shard does)" })
+    .option('upload-results', { type: 'boolean', default: false, describe: "When the shard ends, keep its result set in the cluster (ConfigMaps in --coordination-namespace) for `kbench job results`; what `kbench job` runs" }) as unknown as Argv<T & ShardArgs>;
 }
 
 /** `kbench sim`'s flags, one per setting of src/spec/sim-settings.ts (the key in kebab-case). */

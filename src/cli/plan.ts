@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { ResolvedPhase, ResolvedWorkload } from '../spec/resolve.js';
+import { shardWorkload } from '../spec/shard.js';
 import { SLO_DEFS, SLO_NAMES } from '../spec/slos.js';
 import { formatDuration } from '../util/duration.js';
 
@@ -49,5 +50,29 @@ export function formatPlan(w: ResolvedWorkload): string {
   const sim = Object.entries(w.sim);
   lines.push(sim.length ? `sim (when the target is kbench sim): ${sim.map(([k, v]) => `${k}=${String(v)}`).join(', ')}` : 'sim: defaults');
   lines.push(`slo: ${SLO_NAMES.map((k) => `${SLO_DEFS[k].text} ${SLO_DEFS[k].kind === 'count' ? `< ${w.slo[k]}` : `<= ${formatDuration(w.slo[k])}`}`).join('; ')}`);
+  return lines.join('\n');
+}
+
+function shardPacing(p: ResolvedPhase): string {
+  const parts: string[] = [];
+  if (p.pacing.mode === 'open') parts.push(`${+p.pacing.arrivalRate!.toFixed(3)}/s, max ${p.pacing.maxInFlight} in flight`);
+  else parts.push(`${p.pacing.workers} worker${p.pacing.workers === 1 ? '' : 's'}`);
+  if (p.pacing.qps > 0) parts.push(`qps ${+p.pacing.qps.toFixed(3)}, burst ${p.pacing.burst}`);
+  return parts.join(', ');
+}
+
+/** Each shard's share of the workload in `count` shards, as `kbench validate --shards` prints it. */
+export function formatShares(w: ResolvedWorkload, count: number): string {
+  const lines: string[] = [`in ${count} shard${count === 1 ? '' : 's'} (operation k of a phase is shard k mod ${count}'s; namespace n is made by shard n mod ${count}; rates divided by ${count}):`];
+  const width = Math.max(...w.phases.map((p) => p.name.length));
+  for (let s = 0; s < count; s++) {
+    const plan = shardWorkload(w, { index: s, count });
+    const ns = plan.namespaces;
+    lines.push(`  shard ${s}: ${plan.workload.expectedPods} pods; namespaces ${ns.length === 0 ? 'none' : ns.length <= 6 ? ns.join(', ') : `${ns.slice(0, 3).join(', ')}, ... ${ns[ns.length - 1]} (${ns.length})`}`);
+    for (const p of plan.workload.phases) {
+      if (p.operations === 0 && w.phases[p.index]!.operations === 0) continue;
+      lines.push(`    ${p.name.padEnd(width)}  ${p.operations} of ${w.phases[p.index]!.operations} operations  [${shardPacing(p)}]`);
+    }
+  }
   return lines.join('\n');
 }

@@ -7,7 +7,7 @@ import { ResultFolder, ResultFolderError } from '../results/reader.js';
 import { SeriesFolder, type RunOrSeries } from '../results/series.js';
 import { SeriesWriter } from '../results/series-writer.js';
 import { checkOutDir, ResultFolderUnusable } from '../results/writer.js';
-import { newRunId } from '../run/run-benchmark.js';
+import { newRunId } from '../load/labels.js';
 import { compareSeriesFolders, openRunOrSeriesArg } from './compare.js';
 import { EXIT, RunError, UsageError } from './errors.js';
 import type { CollectArgs, CompareFlags, RunArgs, TargetArgs } from './flags.js';

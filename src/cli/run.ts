@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { workloadMismatch } from '../compare/compatibility.js';
@@ -17,6 +18,7 @@ import { EXIT, RunError, UsageError } from './errors.js';
 import { type OpenedTarget, openTarget } from './open-target.js';
 import { ConsoleReporter } from './progress.js';
 import { writeReport } from './report.js';
+import { joinShard, type ShardSetup, shardSetup, uploadShardResults } from './shard-options.js';
 import { loadOrThrow, seedFlag } from './validate.js';
 import { verdictTable } from './verdict-table.js';
 
@@ -43,14 +45,19 @@ export async function runHandler(args: RunArgs): Promise<void> {
     if (mismatch) throw new UsageError(`--baseline ${args.baseline}: ${mismatch}. A baseline must be a run of the same workload; record one with \`kbench run ${args.workload} --out <dir>\`, or pass --force.`);
   }
   if (!baseline && args.failOnRegression) throw new UsageError('--fail-on-regression needs --baseline <result folder> to compare the run with');
+  const shard = shardSetup(args, w);
+  if (shard && baseline) throw new UsageError('--baseline with --shard: a shard measures only its share; merge the shards (`kbench merge`) and compare the merged result set');
+  const of = shard ? `-shard-${shard.plan.shard.index}` : '';
   await runOnTarget({
     ...(baseline ? { baseline: { folder: baseline, flags: args } } : {}),
-    workload: w,
+    workload: shard ? shard.plan.workload : w,
     resolvedSpec: w.loaded.workload.spec,
-    title: `kbench run ${w.name}`,
-    out: args.out ?? defaultOut(w.name),
+    title: `kbench run ${w.name}${shard ? ` (shard ${shard.plan.shard.index} of ${shard.plan.shard.count}, run ${shard.runId})` : ''}`,
+    out: args.out ?? defaultOut(`${w.name}${of}`),
     target: { kubeconfig: args.kubeconfig, context: args.context, sim: args.sim, cleanupWait: args.cleanupWait, serverGrace: args.serverGrace, ...(seed !== undefined ? { seed } : {}) },
-    collect: args,
+    // One shard scrapes the control plane; the others would only repeat it.
+    collect: shard && !shard.collector ? { ...args, collect: false } : args,
+    ...(shard ? { shard } : {}),
     // A sim kbench started is stopped at the end: deleting its contents first is wasted work.
     cleanup: (opened) => (args.keep ? 'keep' : opened.simDiscovery ? 'discard' : 'delete'),
   });
@@ -78,6 +85,8 @@ export async function runOnTarget(o: {
   series?: Manifest['series'];
   /** A target the caller opened (and closes): --repeat --one-sim runs every repeat on one sim. */
   opened?: OpenedTarget;
+  /** kbench run --shard: join the run's other shards on the target before anything else. */
+  shard?: ShardSetup;
 }): Promise<void> {
   const w = o.workload;
   const cleanupWaitMs = durationFlag(o.target.cleanupWait, '--cleanup-wait');
@@ -95,6 +104,7 @@ export async function runOnTarget(o: {
   let interrupts = 0;
   let runId: string | undefined;
   let opened: OpenedTarget | undefined;
+  let joined: Awaited<ReturnType<typeof joinShard>>;
   const onSignal = (signal: string): void => {
     interrupts++;
     if (interrupts > 1) {
@@ -122,6 +132,15 @@ export async function runOnTarget(o: {
       signal: controller.signal,
     });
     if (controller.signal.aborted) throw new RunError('interrupted while the target was starting; nothing was run');
+    if (o.shard) {
+      reporter.info(`shard ${o.shard.plan.shard.index} of ${o.shard.plan.shard.count}: joining run ${o.shard.runId} (namespace ${o.shard.namespace})`);
+      joined = await joinShard(o.shard, o.resolvedSpec, w, opened, controller.signal, (l) => reporter.info(l));
+      if (!joined) {
+        reporter.done();
+        console.log(`shard ${o.shard.plan.shard.index} of run ${o.shard.runId} was already run to completion by an earlier process: nothing to do`);
+        return;
+      }
+    }
     const metrics = bindCollectors(plan, opened, (l) => reporter.info(l));
     let outcome;
     try {
@@ -143,6 +162,7 @@ export async function runOnTarget(o: {
         serverGraceMs,
         ...(o.measureOnly ? { measureOnly: o.measureOnly } : {}),
         ...(o.series ? { series: o.series } : {}),
+        ...(joined ? { shard: joined.run } : {}),
       });
     } finally {
       reporter.done();
@@ -150,6 +170,15 @@ export async function runOnTarget(o: {
     }
     await report(outcome, o.baseline);
   } finally {
+    if (o.shard?.upload && opened && existsSync(path.join(o.out, 'manifest.json'))) {
+      try {
+        await uploadShardResults(o.shard, opened, o.out, (l) => console.log(l));
+      } catch (e) {
+        console.error(`kbench: the result set could not be uploaded: ${(e as Error).message}; it is still in ${o.out}`);
+        process.exitCode = EXIT.failed;
+      }
+    }
+    await joined?.close();
     if (!o.opened) await opened?.close();
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);

@@ -22,14 +22,17 @@ export async function runPaced(
   pacing: Pacing,
   op: (index: number) => Promise<void>,
   deps: { random: Random; signal: AbortSignal },
+  /** A shard's part of each batch (src/spec/shard.ts); default: batches of pacing.batch.size. */
+  batchLengths?: readonly number[],
 ): Promise<PacerResult> {
   const result: PacerResult = { started: 0, skipped: 0, intendedLatencyMs: [] };
   if (total === 0) return result;
-  if (pacing.mode === 'open') return runOpen(total, pacing, op, deps, result);
+  const lengths = batchLengths ?? batchesOf(total, pacing.batch?.size ?? total);
+  if (pacing.mode === 'open') return runOpen(total, pacing, op, deps, result, lengths);
   const limit = pLimit(pacing.workers);
-  const batchSize = pacing.batch?.size ?? total;
-  for (let from = 0; from < total && !deps.signal.aborted; from += batchSize) {
-    const to = Math.min(total, from + batchSize);
+  let from = 0;
+  for (let b = 0; b < lengths.length && !deps.signal.aborted; b++) {
+    const to = Math.min(total, from + lengths[b]!);
     const tasks: Promise<void>[] = [];
     for (let i = from; i < to; i++) {
       tasks.push(
@@ -41,9 +44,17 @@ export async function runPaced(
       );
     }
     await Promise.all(tasks);
-    if (pacing.batch && to < total) await sleep(pacing.batch.intervalMs, deps.signal);
+    from = to;
+    if (pacing.batch && b < lengths.length - 1) await sleep(pacing.batch.intervalMs, deps.signal);
   }
   return result;
+}
+
+/** Batch lengths of `total` operations in batches of `size`. */
+function batchesOf(total: number, size: number): number[] {
+  const out: number[] = [];
+  for (let from = 0; from < total; from += size) out.push(Math.min(size, total - from));
+  return out;
 }
 
 async function runOpen(
@@ -52,15 +63,23 @@ async function runOpen(
   op: (index: number) => Promise<void>,
   deps: { random: Random; signal: AbortSignal },
   result: PacerResult,
+  lengths: readonly number[],
 ): Promise<PacerResult> {
   const rate = pacing.arrivalRate!;
   const t0 = performance.now();
   let due = 0;
   let inFlight = 0;
   const running: Promise<void>[] = [];
-  const batchSize = pacing.batch?.size ?? total;
+  // The operation that starts each batch after the first, and the pauses before it (a
+  // shard's empty batches still pause, as the single run's batches would).
+  const pauseBefore = new Map<number, number>();
+  let end = 0;
+  for (let b = 0; b < lengths.length - 1; b++) {
+    end += lengths[b]!;
+    pauseBefore.set(end, (pauseBefore.get(end) ?? 0) + 1);
+  }
   for (let i = 0; i < total && !deps.signal.aborted; i++) {
-    if (i > 0 && i % batchSize === 0 && pacing.batch) due += pacing.batch.intervalMs;
+    if (pacing.batch) due += (pauseBefore.get(i) ?? 0) * pacing.batch.intervalMs;
     // Exponential gaps: a Poisson process with mean rate `rate`, from the run seed.
     due += (-Math.log(1 - deps.random.next()) / rate) * 1000;
     const wait = t0 + due - performance.now();

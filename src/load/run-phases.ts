@@ -52,13 +52,15 @@ export async function runPhases(
         let failed = 0;
         let firstError: string | undefined;
         const total = phase.operations;
+        // A shard does the operations of its share, under their single-run indices.
+        const indices = phase.share?.indices;
         const paced = await runPaced(
           total,
           phase.pacing,
-          async (i) => {
+          async (j) => {
             let r: true | string;
             try {
-              r = await op(i);
+              r = await op(indices ? indices[j]! : j, j);
             } catch (e) {
               r = (e as Error).message;
             }
@@ -70,6 +72,7 @@ export async function runPhases(
             hooks.onProgress?.(phase, succeeded + failed, total);
           },
           { random: ctx.random, signal },
+          phase.share?.batchLengths,
         );
         result.operations = { planned: total, started: paced.started, succeeded, failed, skipped: paced.skipped, ...(firstError ? { firstError } : {}) };
         const late = exactStats(paced.intendedLatencyMs);

@@ -100,26 +100,29 @@ export class ApiLatency implements CallObserver {
 
   summary(): ApiKeySummary[] {
     return this.records()
-      .map((r) => {
-        const s: ApiKeySummary = {
-          key: keyString(r.key),
-          verb: r.key.verb,
-          resource: r.key.resource,
-          subresource: r.key.subresource,
-          scope: r.key.scope,
-          count: r.count,
-          errors: r.errors,
-          failed: r.failed,
-          retries: r.retries,
-          slowCount: r.slowCount,
-          thresholdMs: r.thresholdMs,
-        };
-        const stats = histogramStatsMs(r.histogram);
-        if (stats) s.latencyMs = { ...stats, unit: 'ms' };
-        const last = histogramStatsMs(r.lastAttempt);
-        if (last && r.retries > 0) s.lastAttemptMs = { ...last, unit: 'ms' };
-        return s;
-      })
+      .map(keySummary)
       .sort((a, b) => (a.key < b.key ? -1 : 1));
   }
+}
+
+/** One key's summary from its record (also how kbench merge recomputes it from merged histograms). */
+export function keySummary(r: KeyRecord): ApiKeySummary {
+  const s: ApiKeySummary = {
+    key: keyString(r.key),
+    verb: r.key.verb,
+    resource: r.key.resource,
+    subresource: r.key.subresource,
+    scope: r.key.scope,
+    count: r.count,
+    errors: r.errors,
+    failed: r.failed,
+    retries: r.retries,
+    slowCount: r.slowCount,
+    thresholdMs: r.thresholdMs,
+  };
+  const stats = histogramStatsMs(r.histogram);
+  if (stats) s.latencyMs = { ...stats, unit: 'ms' };
+  const last = histogramStatsMs(r.lastAttempt);
+  if (last && r.retries > 0) s.lastAttemptMs = { ...last, unit: 'ms' };
+  return s;
 }

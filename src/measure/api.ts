@@ -1,13 +1,15 @@
 import { keyString } from '../cluster/request-key.js';
 import type { ApiKeySummary, SloVerdict } from '../results/format.js';
 import { isMutatingVerb, judge } from '../spec/slos.js';
-import { ApiLatency } from './api-latency.js';
+import type * as hdr from 'hdr-histogram-js';
+import type { ResultWriter } from '../results/writer.js';
+import { ApiLatency, type KeyRecord } from './api-latency.js';
 import type { Measurement, MeasureContext, MeasurementResult, SeriesColumns } from './measurement.js';
 import { encodeHistogram, histogramStatsMs } from './stats.js';
 
 export const API_COLUMNS = ['key', 'verb', 'resource', 'subresource', 'scope', 'count', 'min_ms', 'p50_ms', 'p90_ms', 'p99_ms', 'max_ms', 'mean_ms', 'slow_count', 'threshold_ms', 'retries', 'errors', 'failed'] as const;
 
-const PERCENTILES = "HDR histograms, 1 us resolution, 3 significant digits (0.1% precision); a call's latency runs from its first attempt to its final answer (retries and their waits included) and excludes the wait on kbench's own rate limiter";
+export const PERCENTILES = "HDR histograms, 1 us resolution, 3 significant digits (0.1% precision); a call's latency runs from its first attempt to its final answer (retries and their waits included) and excludes the wait on kbench's own rate limiter";
 
 function round(v: number | undefined): string {
   return v === undefined ? '' : String(Math.round(v * 1000) / 1000);
@@ -78,48 +80,64 @@ export class ApiMeasurement implements Measurement {
   async finish(): Promise<MeasurementResult> {
     const { out, workload: w } = this.ctx;
     const api = this.latency.summary();
-    await out.writeCsv(
-      'api.csv',
-      API_COLUMNS,
-      api.map((k) => [k.key, k.verb, k.resource, k.subresource, k.scope, k.count, round(k.latencyMs?.min), round(k.latencyMs?.p50), round(k.latencyMs?.p90), round(k.latencyMs?.p99), round(k.latencyMs?.max), round(k.latencyMs?.mean), k.slowCount, k.thresholdMs, k.retries, codes(k.errors), codes(k.failed)]),
-    );
-    const index: { file: string; unit: string; key?: string; of?: string }[] = [];
-    for (const r of this.latency.records()) {
-      const key = keyString(r.key);
-      const file = histogramFile(key);
-      await out.writeText(`histograms/${file}`, encodeHistogram(r.histogram) + '\n');
-      index.push({ file, unit: 'us', key, of: 'call' });
-      if (r.retries > 0) {
-        const last = histogramFile(key, '-last-attempt');
-        await out.writeText(`histograms/${last}`, encodeHistogram(r.lastAttempt) + '\n');
-        index.push({ file: last, unit: 'us', key, of: 'last-attempt' });
-      }
-    }
-    if (this.latency.limiterWait.totalCount > 0) {
-      await out.writeText('histograms/limiter-wait.hdr', encodeHistogram(this.latency.limiterWait) + '\n');
-      index.push({ file: 'limiter-wait.hdr', unit: 'us', of: 'limiter-wait' });
-    }
-    await out.writeJson('histograms/index.json', { format: 'HdrHistogram V2, compressed, base64 (hdr-histogram-js encodeIntoCompressedBase64)', histograms: index });
-    await out.writeJson(`APIResponsiveness_${w.name}_${this.ctx.stamp}.json`, {
-      version: 'v1',
-      dataItems: api
-        .filter((k) => k.latencyMs)
-        .map((k) => ({
-          data: { Perc50: k.latencyMs!.p50, Perc90: k.latencyMs!.p90, Perc99: k.latencyMs!.p99 },
-          unit: 'ms',
-          labels: { Count: String(k.count), Resource: k.resource, Scope: k.scope, Subresource: k.subresource, Verb: k.verb, SlowCount: String(k.slowCount) },
-        })),
-    });
+    await out.writeCsv('api.csv', API_COLUMNS, apiCsvRows(api));
+    await writeApiHistograms(out, this.latency.records(), this.latency.limiterWait);
+    await out.writeJson(`APIResponsiveness_${w.name}_${this.ctx.stamp}.json`, apiPerfdata(api));
     const wait = histogramStatsMs(this.latency.limiterWait);
-    const warnings: string[] = [];
-    const failed = api.reduce((n, k) => n + Object.values(k.failed).reduce((a, b) => a + b, 0), 0);
-    const throttled = api.reduce((n, k) => n + (k.errors['429'] ?? 0), 0);
-    if (failed > 0) warnings.push(`${failed} API call${failed === 1 ? '' : 's'} failed after retries (api.csv, column failed)`);
-    if (throttled > 0) warnings.push(`the API server answered 429 (too many requests) ${throttled} time${throttled === 1 ? '' : 's'}; those calls' latencies include their retries`);
     return {
       summary: { api, apiPercentiles: PERCENTILES, limiterWaitMs: wait ? { ...wait, unit: 'ms' } : { count: 0, unit: 'ms' } },
       verdicts: apiVerdicts(api),
-      warnings,
+      warnings: apiWarnings(api),
     };
   }
+}
+
+/** api.csv's rows, one per request key. */
+export function apiCsvRows(api: readonly ApiKeySummary[]): unknown[][] {
+  return api.map((k) => [k.key, k.verb, k.resource, k.subresource, k.scope, k.count, round(k.latencyMs?.min), round(k.latencyMs?.p50), round(k.latencyMs?.p90), round(k.latencyMs?.p99), round(k.latencyMs?.max), round(k.latencyMs?.mean), k.slowCount, k.thresholdMs, k.retries, codes(k.errors), codes(k.failed)]);
+}
+
+/** clusterloader2's APIResponsiveness perfdata of the client-side latencies. */
+export function apiPerfdata(api: readonly ApiKeySummary[]): unknown {
+  return {
+    version: 'v1',
+    dataItems: api
+      .filter((k) => k.latencyMs)
+      .map((k) => ({
+        data: { Perc50: k.latencyMs!.p50, Perc90: k.latencyMs!.p90, Perc99: k.latencyMs!.p99 },
+        unit: 'ms',
+        labels: { Count: String(k.count), Resource: k.resource, Scope: k.scope, Subresource: k.subresource, Verb: k.verb, SlowCount: String(k.slowCount) },
+      })),
+  };
+}
+
+/** What the API calls' answers say a reader should know (failures, 429s). */
+export function apiWarnings(api: readonly ApiKeySummary[]): string[] {
+  const warnings: string[] = [];
+  const failed = api.reduce((n, k) => n + Object.values(k.failed).reduce((a, b) => a + b, 0), 0);
+  const throttled = api.reduce((n, k) => n + (k.errors['429'] ?? 0), 0);
+  if (failed > 0) warnings.push(`${failed} API call${failed === 1 ? '' : 's'} failed after retries (api.csv, column failed)`);
+  if (throttled > 0) warnings.push(`the API server answered 429 (too many requests) ${throttled} time${throttled === 1 ? '' : 's'}; those calls' latencies include their retries`);
+  return warnings;
+}
+
+/** histograms/: every key's call (and, with retries, last-attempt) histogram, the limiter wait, and index.json naming them. */
+export async function writeApiHistograms(out: ResultWriter, records: readonly KeyRecord[], limiterWait: hdr.Histogram): Promise<void> {
+  const index: { file: string; unit: string; key?: string; of?: string }[] = [];
+  for (const r of records) {
+    const key = keyString(r.key);
+    const file = histogramFile(key);
+    await out.writeText(`histograms/${file}`, encodeHistogram(r.histogram) + '\n');
+    index.push({ file, unit: 'us', key, of: 'call' });
+    if (r.retries > 0) {
+      const last = histogramFile(key, '-last-attempt');
+      await out.writeText(`histograms/${last}`, encodeHistogram(r.lastAttempt) + '\n');
+      index.push({ file: last, unit: 'us', key, of: 'last-attempt' });
+    }
+  }
+  if (limiterWait.totalCount > 0) {
+    await out.writeText('histograms/limiter-wait.hdr', encodeHistogram(limiterWait) + '\n');
+    index.push({ file: 'limiter-wait.hdr', unit: 'us', of: 'limiter-wait' });
+  }
+  await out.writeJson('histograms/index.json', { format: 'HdrHistogram V2, compressed, base64 (hdr-histogram-js encodeIntoCompressedBase64)', histograms: index });
 }

@@ -103,6 +103,15 @@ export function phaseSummaries(pods: Iterable<PodRecord>): Pick<PodsSummary, 'ph
     }
     for (const n of ph.clamped) clamped[n]++;
   }
+  return summarizePhases(samples, clamped, starts);
+}
+
+/** The phases' summaries from every pod's values (also how kbench merge recomputes them from pods.csv). */
+export function summarizePhases(
+  samples: Record<PodPhaseName, number[]>,
+  clamped: Record<PodPhaseName, number>,
+  starts: Partial<Record<PodStart, number>>,
+): Pick<PodsSummary, 'phases' | 'starts'> {
   const phases: Partial<Record<PodPhaseName, PodPhaseSummary>> = {};
   for (const n of POD_PHASE_NAMES) {
     const st = exactStats(samples[n]);

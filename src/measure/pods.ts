@@ -1,4 +1,4 @@
-import { POD_PHASE_NAMES, type PodsSummary } from '../results/format.js';
+import { POD_PHASE_NAMES, type PodsSummary, type SloVerdict } from '../results/format.js';
 import { judge } from '../spec/slos.js';
 import type { Measurement, MeasureContext, MeasurementResult, SeriesColumns } from './measurement.js';
 import { LATE_READY, LATE_RUNNING, LATE_SCHEDULED, phaseSummaries, podPhases, type PodRecord } from './pod-phases.js';
@@ -115,23 +115,32 @@ export class PodsMeasurement implements Measurement {
       starts,
       percentiles: PERCENTILES,
     };
-    await out.writeJson(`PodStartupLatency_${w.name}_${this.ctx.stamp}.json`, {
-      version: 'v1',
-      dataItems: POD_PHASE_NAMES.flatMap((n) => {
-        const s = phases[n];
-        return s && s.count > 0 ? [{ data: { Perc50: s.p50, Perc90: s.p90, Perc99: s.p99 }, unit: 'ms', labels: { Metric: n } }] : [];
-      }),
-    });
-    const verdict = judge({
-      id: 'pod_startup_p99',
-      description: 'Pod startup p99 (creation to Running observed by watch)',
-      side: 'client',
-      threshold: w.slo.podStartupP99,
-      unit: 'ms',
-      comparison: '<=',
-      ...(phases.pod_startup?.count ? { value: phases.pod_startup.p99 } : {}),
-      unavailable: 'no pod reached Running',
-    });
-    return { summary: { pods }, verdicts: [verdict], warnings: [] };
+    await out.writeJson(`PodStartupLatency_${w.name}_${this.ctx.stamp}.json`, podStartupPerfdata(phases));
+    return { summary: { pods }, verdicts: [podStartupVerdict(phases, w.slo.podStartupP99)], warnings: [] };
   }
+}
+
+/** clusterloader2's PodStartupLatency perfdata of the pod phases. */
+export function podStartupPerfdata(phases: PodsSummary['phases']): unknown {
+  return {
+    version: 'v1',
+    dataItems: POD_PHASE_NAMES.flatMap((n) => {
+      const s = phases[n];
+      return s && s.count > 0 ? [{ data: { Perc50: s.p50, Perc90: s.p90, Perc99: s.p99 }, unit: 'ms', labels: { Metric: n } }] : [];
+    }),
+  };
+}
+
+/** The pod startup SLO's verdict. */
+export function podStartupVerdict(phases: PodsSummary['phases'], thresholdMs: number): SloVerdict {
+  return judge({
+    id: 'pod_startup_p99',
+    description: 'Pod startup p99 (creation to Running observed by watch)',
+    side: 'client',
+    threshold: thresholdMs,
+    unit: 'ms',
+    comparison: '<=',
+    ...(phases.pod_startup?.count ? { value: phases.pod_startup.p99 } : {}),
+    unavailable: 'no pod reached Running',
+  });
 }

@@ -43,6 +43,8 @@ export interface Manifest {
   measurements: string[];
   /** What became of the objects the run created; written when the run ends. */
   cleanup?: CleanupReport;
+  /** Present when this run is one shard of a sharded run (kbench run --shard i/N). */
+  shard?: ShardOfRun;
   /** Present when this result set was merged from shards (kbench merge). */
   shards?: ShardInfo[];
   /** Present when this run is one of a series (kbench run --repeat). */
@@ -84,9 +86,40 @@ export interface ShardInfo {
   /** i of `i/N`, from 0. */
   index: number;
   runId: string;
+  /** How the shard's own run ended; `running` for a shard killed before it wrote its summary. */
   status: RunStatus;
-  /** The shard's own result folder (base name) as merged. */
+  /** The shard's own result folder (base name) as merged; empty when there was none. */
   from: string;
+  /** Why this shard's share is not (or not wholly) in the merged result set. */
+  missing?: string;
+  /** The shard process's own health (each shard is a process of its own). */
+  harness?: HealthSummary;
+  /** The host it ran on. */
+  hostname?: string;
+}
+
+/** One shard of a sharded run, as its own result set says. */
+export interface ShardOfRun {
+  /** i of `i/N`, from 0. */
+  index: number;
+  count: number;
+  /** Where the shards met: `configmap <namespace>/<name>`. */
+  coordination: string;
+  /** What the run did when a shard was lost: stop (fail) or go on without it (continue, --on-shard-loss continue). */
+  onLoss: 'fail' | 'continue';
+  /** The shards this one saw lost, in order. */
+  lost: LostShard[];
+  /** Whether this shard collected the control plane's metrics (one shard does). */
+  collector: boolean;
+}
+
+export interface LostShard {
+  index: number;
+  reason: string;
+  /** When this shard noticed, ISO 8601. */
+  at: string;
+  /** The phase (or step) this shard was in when it noticed. */
+  during: string;
 }
 
 /** Where a namespace of the run stands after the cleanup. */

@@ -55,6 +55,20 @@ function versionOf(doc: unknown, file: string, dir: string): number {
 export type CsvRow = Record<string, string>;
 
 /**
+ * A result folder's manifest alone, checked against the format: what a killed run left
+ * (manifest.json saying `running`, no summary) can still say whose it was.
+ */
+export function readManifest(dir: string): Manifest {
+  const abs = path.resolve(dir);
+  const file = path.join(abs, 'manifest.json');
+  if (!existsSync(file)) throw new ResultFolderError(`${dir} is not a kbench result set: it has no manifest.json`);
+  const raw = readJson(file, dir);
+  if (versionOf(raw, 'manifest.json', dir) < FORMAT_VERSION) throw new ResultFolderError(`${dir}: manifest.json is of an older format, from before sharded runs`);
+  if (!validateManifest(raw)) throw new ResultFolderError(`${dir}: manifest.json does not match the result-set format (${firstError(validateManifest.errors)})`);
+  return raw as Manifest;
+}
+
+/**
  * A result set read back from its folder, for compare, report, merge and history: the
  * manifest and summary checked against the format (src/results/format.ts) and upgraded
  * from the previous format, the CSVs and histograms read when asked. Anything damaged is
@@ -63,6 +77,7 @@ export type CsvRow = Record<string, string>;
 export class ResultFolder {
   #pods?: CsvRow[];
   #podColumns?: Map<string, Float64Array>;
+  #podHeader: readonly string[] = [];
   #histograms?: Map<string, string>;
 
   private constructor(
@@ -130,6 +145,12 @@ export class ResultFolder {
    * empty; times as ms since the epoch), read in one streaming pass that keeps no row: 8
    * bytes a pod a column, where row objects took kilobytes a pod.
    */
+  /** pods.csv's column names (read in the same pass as podColumn()); [] without pods.csv. */
+  podHeader(): readonly string[] {
+    if (!this.#podColumns) this.#podColumns = this.#readPodColumns();
+    return this.#podHeader;
+  }
+
   podColumn(name: string): Float64Array {
     if (!this.#podColumns) this.#podColumns = this.#readPodColumns();
     const c = this.#podColumns.get(name);
@@ -175,6 +196,7 @@ export class ResultFolder {
     header?.forEach((c, i) => {
       if (kinds[i] !== 'skip') out.set(c, Float64Array.from(values[i]!));
     });
+    this.#podHeader = header ?? [];
     return out;
   }
 
@@ -196,17 +218,21 @@ export class ResultFolder {
     return fromSamples(this.podSamples(phase));
   }
 
+  /** Every histogram histograms/index.json names: its file, request key (API latency) and what it measures (call, last-attempt, limiter-wait). */
+  histogramEntries(): { file: string; key?: string; of: string }[] {
+    if (!this.has('histograms/index.json')) return [];
+    const index = readJson(this.file('histograms/index.json'), this.dir) as { histograms?: { file?: unknown; key?: unknown; of?: unknown }[] } | null;
+    if (typeof index !== 'object' || index === null || !Array.isArray(index.histograms)) throw new ResultFolderError(`${this.dir}: histograms/index.json has no histograms list; the result set is damaged`);
+    return index.histograms
+      .filter((h) => typeof h === 'object' && h !== null && typeof h.file === 'string')
+      .map((h) => ({ file: h.file as string, ...(typeof h.key === 'string' ? { key: h.key } : {}), of: typeof h.of === 'string' ? h.of : 'call' }));
+  }
+
   /** The file of each histogram in histograms/index.json, by key (whole-call latency). */
   #histogramIndex(): Map<string, string> {
     if (this.#histograms) return this.#histograms;
     this.#histograms = new Map();
-    if (!this.has('histograms/index.json')) return this.#histograms;
-    const index = readJson(this.file('histograms/index.json'), this.dir) as { histograms?: { file?: unknown; key?: unknown; of?: unknown }[] } | null;
-    if (typeof index !== 'object' || index === null || !Array.isArray(index.histograms)) throw new ResultFolderError(`${this.dir}: histograms/index.json has no histograms list; the result set is damaged`);
-    for (const h of index.histograms) {
-      if (typeof h !== 'object' || h === null) continue;
-      if (typeof h.key === 'string' && typeof h.file === 'string' && (h.of === undefined || h.of === 'call')) this.#histograms.set(h.key, h.file);
-    }
+    for (const h of this.histogramEntries()) if (h.key !== undefined && h.of === 'call') this.#histograms.set(h.key, h.file);
     return this.#histograms;
   }
 

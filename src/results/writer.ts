@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
@@ -102,6 +102,45 @@ export class ResultWriter {
     }
     if (chunk.length > 0) await write(stringify(chunk));
     await Promise.race([new Promise<void>((r) => stream.end(r)), failed]);
+    await rename(tmp, target);
+  }
+
+  /**
+   * Writes a CSV that is other CSV files one after the other (the shards' pods.csv of a
+   * merge): `columns` as the header, then each file's rows after its own header line,
+   * streamed as bytes, so rows are copied exactly and no file is ever whole in memory. The
+   * caller checks the files have these columns.
+   */
+  async writeCsvConcat(name: string, columns: readonly string[], files: readonly string[]): Promise<void> {
+    const target = this.file(name);
+    await mkdir(path.dirname(target), { recursive: true });
+    const tmp = `${target}.tmp`;
+    const out = createWriteStream(tmp);
+    const failed = new Promise<never>((_, reject) => out.once('error', reject));
+    failed.catch(() => undefined);
+    const write = async (chunk: string | Buffer): Promise<void> => {
+      if (!out.write(chunk)) await Promise.race([new Promise<void>((r) => out.once('drain', () => r())), failed]);
+    };
+    await write(stringify([[...columns]]));
+    for (const file of files) {
+      // Column names hold no quotes or line breaks: the header ends at the first newline.
+      let inHeader = true;
+      let last = 0x0a;
+      for await (const piece of createReadStream(file)) {
+        let chunk = piece as Buffer;
+        if (inHeader) {
+          const nl = chunk.indexOf(0x0a);
+          if (nl < 0) continue;
+          inHeader = false;
+          chunk = chunk.subarray(nl + 1);
+        }
+        if (chunk.length === 0) continue;
+        last = chunk[chunk.length - 1]!;
+        await write(chunk);
+      }
+      if (last !== 0x0a) await write('\n');
+    }
+    await Promise.race([new Promise<void>((r) => out.end(r)), failed]);
     await rename(tmp, target);
   }
 

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { CollectConfig } from '../collect/config.js';
 import { KubeClient } from '../cluster/kube-client.js';
 import type { Connection } from '../cluster/target.js';
 import type { RunContext } from '../load/actions/index.js';
-import { RUN_LABEL } from '../load/labels.js';
+import { newRunId, RUN_LABEL, SHARD_LABEL } from '../load/labels.js';
 import { runPhases } from '../load/run-phases.js';
 import type { Measurement, MeasureContext, SummaryPart } from '../measure/measurement.js';
 import { clientNow } from '../measure/pod-tracker.js';
@@ -22,6 +21,7 @@ import { NAMESPACE_READY_DEFAULTS, waitForDefaultServiceAccounts } from './names
 import { createRunNamespaces } from './namespaces.js';
 import { ServerHealth } from './server-health.js';
 import { TimeseriesRecorder } from '../measure/timeseries.js';
+import { adoptLostNamespaces, type ShardRun, shardCleanup, shardManifest } from './shard-run.js';
 
 export interface RunOptions {
   workload: ResolvedWorkload;
@@ -46,6 +46,8 @@ export interface RunOptions {
   serverGraceMs: number;
   /** This run's place in a series (kbench run --repeat). */
   series?: Manifest['series'];
+  /** One shard of a sharded run (kbench run --shard i/N): `workload` is already its share. */
+  shard?: ShardRun;
 }
 
 export interface RunOutcome {
@@ -61,11 +63,6 @@ export interface RunOutcome {
   cleanup: CleanupReport;
   /** The run's API calls by key (when the api measurement was on). */
   api?: ApiKeySummary[];
-}
-
-export function newRunId(now = new Date()): string {
-  const t = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', 't').toLowerCase();
-  return `${t}-${randomBytes(3).toString('hex')}`;
 }
 
 /** Why a run stops before its phases are done (a dead server, the workload's timeout). */
@@ -93,7 +90,7 @@ function mergeParts(parts: SummaryPart[]): SummaryPart {
  */
 export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
   const w = o.workload;
-  const runId = newRunId();
+  const runId = o.shard?.runId ?? newRunId();
   const startedAt = new Date().toISOString();
   const stamp = startedAt.replace(/[-:]/g, '').replace(/\..*$/, 'Z');
   const info = (line: string): void => o.listener({ type: 'info', line });
@@ -106,7 +103,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
     client,
     out,
     info,
-    podSelector: o.measureOnly ? o.measureOnly.podSelector : `${RUN_LABEL}=${runId}`,
+    podSelector: o.measureOnly ? o.measureOnly.podSelector : `${RUN_LABEL}=${runId}${o.shard ? `,${SHARD_LABEL}=${o.shard.ref.index}` : ''}`,
     ignoreExistingPods: !!o.measureOnly,
     stamp,
   };
@@ -128,11 +125,14 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
     host: { node: process.version, platform: `${process.platform}/${process.arch}`, cpus: os.cpus().length, hostname: os.hostname() },
     measurements: ms.names,
     ...(o.series ? { series: o.series } : {}),
+    ...(o.shard ? { shard: shardManifest(o.shard) } : {}),
   };
   await out.writeJson('manifest.json', manifest);
   o.listener({ type: 'run-start', runId, dir: out.dir });
 
   const namespaces = o.measureOnly ? [] : Array.from({ length: w.namespaceCount }, (_, i) => `${w.namespacePrefix}-${runId}-${i}`);
+  // A shard creates (and deletes) namespace n when n mod N is its index; objects go where a single run puts them.
+  const ownNamespaces = o.shard ? namespaces.filter((_, n) => n % o.shard!.ref.count === o.shard!.ref.index) : namespaces;
   const runCtx: RunContext = {
     client,
     runId,
@@ -142,6 +142,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
     objects: new Map(),
     onLimiterWait: (ms_) => ms.api?.latency.recordLimiterWait(ms_),
     onCreateSent: (ns, name) => ms.pods?.tracker.noteCreateSent(ns, name, clientNow()),
+    ...(o.shard ? { labels: { [SHARD_LABEL]: String(o.shard.ref.index) } } : {}),
   };
 
   const health = new ServerHealth(o.target.server, o.serverGraceMs, () => ms.pods?.tracker.health());
@@ -168,6 +169,12 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
     }
   }, 1000);
   const signal = AbortSignal.any([o.signal, stop.signal]);
+  const coordinator = o.shard?.coordinator;
+  coordinator?.onLost((l) => {
+    if (o.shard!.onLoss === 'fail') {
+      if (!stop.signal.aborted) stop.abort(new RunStop(`${l.reason}; the run stops (--on-shard-loss fail)`));
+    } else info(`${l.reason}; going on without it (--on-shard-loss continue)`);
+  });
   const series = new TimeseriesRecorder(out, ms.all.flatMap((m) => (m.series ? [m.series] : [])));
 
   let status: RunStatus = 'complete';
@@ -183,9 +190,9 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
       started.push(m);
     }
     series.start();
-    if (namespaces.length > 0) {
-      await createRunNamespaces(client, namespaces, runId, w.name);
-      const ready = await waitForDefaultServiceAccounts(client, namespaces, { ...NAMESPACE_READY_DEFAULTS, signal });
+    if (ownNamespaces.length > 0) {
+      await createRunNamespaces(client, ownNamespaces, runId, w.name);
+      const ready = await waitForDefaultServiceAccounts(client, ownNamespaces, { ...NAMESPACE_READY_DEFAULTS, signal });
       if (ready.warning) warnings.push(ready.warning);
     }
     let lastDone = 0;
@@ -197,6 +204,13 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
       ms.pods?.tracker,
       {
         onPhaseStart: async (phase) => {
+          // Every shard starts the phase together; a barrier that fails stops the run, and the phase says why.
+          await coordinator
+            ?.barrier(phase.index, phase.name, signal)
+            .then(() => (phase.index === 0 ? adoptLostNamespaces(o.shard!, client, namespaces, runId, w.name) : undefined))
+            .catch((e: Error) => {
+              if (!stop.signal.aborted && !o.signal.aborted) stop.abort(new RunStop(e.message));
+            });
           lastDone = 0;
           lastAt = performance.now();
           rate = 0;
@@ -251,6 +265,7 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
   }
   clearTimeout(timeout);
   clearInterval(healthTimer);
+  await coordinator?.finish(status, status === 'complete' && phases.length === w.phases.length, error);
   series.stop();
   for (const m of started) {
     try {
@@ -278,6 +293,9 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
   const part = mergeParts(parts);
   for (const p of phases) {
     if (p.operations?.failed) warnings.push(`phase ${p.name}: ${p.operations.failed} of ${p.operations.planned} operations failed (the first: ${p.operations.firstError ?? 'no answer'})`);
+  }
+  for (const l of coordinator?.lost() ?? []) {
+    warnings.push(`${l.reason} (noticed during ${l.during}); ${o.shard!.onLoss === 'continue' ? `the run went on without it (--on-shard-loss continue): shard ${l.index}'s share of the workload is not in this run` : 'the run stopped'}`);
   }
   const endedAt = new Date().toISOString();
   const durationS = (performance.now() - t0) / 1000;
@@ -312,13 +330,18 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
 
   // Cleanup: only this run's namespaces (and with them everything the run created).
   const waitMs = o.cleanup === 'delete' ? o.cleanupWaitMs : 0;
-  const fates: NamespaceCleanup[] =
-    o.cleanup === 'delete' ? await deleteNamespaces(client, namespaces, { waitMs }) : o.cleanup === 'keep' ? namespaces.map((name) => ({ name, result: 'kept' })) : [];
-  const cleanup = cleanupReport(o.cleanup, fates, runId, waitMs);
+  let cleanup: CleanupReport;
+  if (o.shard) {
+    cleanup = await shardCleanup(o.shard, { client, namespaces, status, action: o.cleanup, waitMs, info });
+  } else {
+    const fates: NamespaceCleanup[] =
+      o.cleanup === 'delete' ? await deleteNamespaces(client, namespaces, { waitMs }) : o.cleanup === 'keep' ? namespaces.map((name) => ({ name, result: 'kept' })) : [];
+    cleanup = cleanupReport(o.cleanup, fates, runId, waitMs);
+  }
   await client.close();
   await probe.close();
   try {
-    await out.writeJson('manifest.json', { ...manifest, status, endedAt, ...(error ? { error } : {}), cleanup } satisfies Manifest);
+    await out.writeJson('manifest.json', { ...manifest, ...(o.shard ? { shard: shardManifest(o.shard) } : {}), status, endedAt, ...(error ? { error } : {}), cleanup } satisfies Manifest);
   } catch (e) {
     error = `${error ? `${error}; ` : ''}manifest.json could not be written (${(e as Error).message}): the folder still says the run is running`;
     status = 'failed';

@@ -3,6 +3,7 @@ import { parseDuration } from '../util/duration.js';
 import { actionOf, type LoadedTemplate, type LoadedWorkload } from './load.js';
 import type { ActionName, CollectSpec, MeasurementsSpec, PhaseSpec, SimSpec } from './schema.js';
 import { type ResolvedSlo, SLO_DEFS, SLO_NAMES, type SloName } from './slos.js';
+import type { PhaseShare } from './shard.js';
 import { renderTemplate } from './template.js';
 
 export type { ResolvedSlo } from './slos.js';
@@ -49,6 +50,8 @@ export interface ResolvedPhase {
   operations: number;
   /** Pods this phase is expected to bring into existence. */
   expectedPods: number;
+  /** A sharded run (src/spec/shard.ts): the operations this shard does; `operations` is their count. */
+  share?: PhaseShare;
 }
 
 export interface ResolvedWorkload {

@@ -60,6 +60,37 @@ describe('runPaced', () => {
     expect(Math.min(...r.intendedLatencyMs)).toBeGreaterThanOrEqual(0);
   });
 
+  it("a shard's batch lengths: its part of each batch, and a pause after every batch but the last, even an empty one", async () => {
+    const events: string[] = [];
+    const t0 = performance.now();
+    const r = await runPaced(
+      3,
+      closed(10, { size: 5, intervalMs: 40 }),
+      async (j) => {
+        events.push(`op ${j} at ${Math.floor((performance.now() - t0) / 40)}`);
+      },
+      { random: new Random(1), signal: new AbortController().signal },
+      [1, 0, 2],
+    );
+    expect(r.started).toBe(3);
+    // op 0 in the first batch; the empty second batch still pauses; ops 1 and 2 after two pauses.
+    expect(events[0]).toBe('op 0 at 0');
+    expect(events.slice(1).map((e) => Number(e.split(' at ')[1]))).toEqual([expect.any(Number), expect.any(Number)]);
+    expect(Math.min(...events.slice(1).map((e) => Number(e.split(' at ')[1])))).toBeGreaterThanOrEqual(2);
+  });
+
+  it('open loop with batch lengths: pauses before each later batch, including leading empty ones', async () => {
+    const starts: number[] = [];
+    const t0 = performance.now();
+    const pacing: Pacing = { mode: 'open', workers: 1, arrivalRate: 100_000, maxInFlight: 1000, qps: 0, burst: 1, repeat: 1, batch: { size: 2, intervalMs: 50 } };
+    await runPaced(2, pacing, async () => void starts.push(performance.now() - t0), { random: new Random(3), signal: new AbortController().signal }, [0, 1, 0, 1]);
+    // One pause before the first operation (an empty batch), two more before the second.
+    // Open loop keeps a schedule from its start: both bounds are from t0 (taken before it),
+    // so a loaded machine that starts the first operation late cannot shrink them.
+    expect(starts[0]).toBeGreaterThanOrEqual(50);
+    expect(starts[1]).toBeGreaterThanOrEqual(150);
+  });
+
   it('stops starting operations once aborted', async () => {
     const ac = new AbortController();
     let started = 0;

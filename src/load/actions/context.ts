@@ -19,6 +19,8 @@ export interface RunContext {
   random: Random;
   /** Objects each create phase made, for the phases that act on them. */
   objects: Map<string, CreatedObject[]>;
+  /** Labels besides the run's on every object (a shard's `kbench.io/shard`). */
+  labels?: Record<string, string>;
   onLimiterWait(ms: number): void;
   onCreateSent(namespace: string, name: string): void;
 }
@@ -36,8 +38,13 @@ export class LimitedApi {
   }
 }
 
-/** One operation of a phase: index i; resolves true, or why it failed (the API's answer). */
-export type Operation = (i: number) => Promise<true | string>;
+/**
+ * One operation of a phase: index i (as in a single run: names, namespaces, `{{index}}`)
+ * and j, its place among this process's operations of the phase (absent or i unless the run is
+ * sharded: a shard acts on earlier objects by j, among the objects it made itself);
+ * resolves true, or why it failed (the API's answer).
+ */
+export type Operation = (i: number, j?: number) => Promise<true | string>;
 
 /** Builds a phase's operation once, before its first call (templates compiled, paths chosen). */
 export type ActionFactory = (phase: ResolvedPhase, ctx: RunContext, api: LimitedApi) => Operation;

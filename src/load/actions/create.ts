@@ -22,7 +22,7 @@ export const create: ActionFactory = (phase, ctx, api) => {
   const c = phase.create!;
   const made: CreatedObject[] = [];
   ctx.objects.set(phase.name, made);
-  const labels = { [RUN_LABEL]: ctx.runId, [WORKLOAD_LABEL]: ctx.workload, [PHASE_LABEL]: phase.name };
+  const labels = { [RUN_LABEL]: ctx.runId, [WORKLOAD_LABEL]: ctx.workload, [PHASE_LABEL]: phase.name, ...ctx.labels };
   const render = compileTemplate(c.template.text, { runId: ctx.runId, workload: ctx.workload, phase: phase.name, ...c.vars });
   const path = ctx.namespaces.map((ns) => collectionPath(c.type, ns));
   return async (i) => {

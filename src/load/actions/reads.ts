@@ -4,10 +4,10 @@ import { type ActionFactory, objectsOf, outcome } from './context.js';
 /** get: one object of an earlier create phase per operation, round robin. */
 export const get: ActionFactory = (phase, ctx, api) => {
   const from = phase.spec.get!.from;
-  return async (i) => {
+  return async (i, j = i) => {
     const objs = objectsOf(ctx, from);
     if (objs.length === 0) return `no objects of phase ${from} to get`;
-    const o = objs[i % objs.length]!;
+    const o = objs[j % objs.length]!;
     return outcome(await api.call('GET', objectPath(o.type, o.namespace, o.name)), `get ${o.namespace}/${o.name}`);
   };
 };

@@ -9,10 +9,10 @@ export const patch: ActionFactory = (phase, ctx, api) => {
   const { from, type = 'merge', body } = phase.spec.patch!;
   const contentType = PATCH_TYPES[type];
   const bodyText = JSON.stringify(body);
-  return async (i) => {
+  return async (i, j = i) => {
     const objs = objectsOf(ctx, from);
     if (objs.length === 0) return `no objects of phase ${from} to patch`;
-    const o = objs[i % objs.length]!;
+    const o = objs[j % objs.length]!;
     const rendered = substitute(bodyText, { index: i, name: o.name, namespace: o.namespace, runId: ctx.runId, workload: ctx.workload, phase: phase.name });
     return outcome(await api.call('PATCH', objectPath(o.type, o.namespace, o.name), { body: rendered, contentType }), `patch ${o.namespace}/${o.name}`);
   };
@@ -21,10 +21,10 @@ export const patch: ActionFactory = (phase, ctx, api) => {
 /** update: read-modify-write (GET, then PUT); a conflict with a controller's write is retried, as clients do. */
 export const update: ActionFactory = (phase, ctx, api) => {
   const u = phase.spec.update!;
-  return async (i) => {
+  return async (i, j = i) => {
     const objs = objectsOf(ctx, u.from);
     if (objs.length === 0) return `no objects of phase ${u.from} to update`;
-    const o = objs[i % objs.length]!;
+    const o = objs[j % objs.length]!;
     const path = objectPath(o.type, o.namespace, o.name);
     for (let attempt = 0; attempt < 5; attempt++) {
       const got = await api.call('GET', path);
@@ -42,10 +42,10 @@ export const update: ActionFactory = (phase, ctx, api) => {
 /** scale: the scale subresource of one Deployment or ReplicaSet per operation. */
 export const scale: ActionFactory = (phase, ctx, api) => {
   const s = phase.spec.scale!;
-  return async (i) => {
+  return async (i, j = i) => {
     const objs = objectsOf(ctx, s.from);
     if (objs.length === 0) return `no objects of phase ${s.from} to scale`;
-    const o = objs[i % objs.length]!;
+    const o = objs[j % objs.length]!;
     const res = await api.call('PATCH', objectPath(o.type, o.namespace, o.name, 'scale'), { body: { spec: { replicas: s.replicas } }, contentType: 'application/merge-patch+json' });
     return outcome(res, `scale ${o.namespace}/${o.name}`);
   };
@@ -56,10 +56,10 @@ export const del: ActionFactory = (phase, ctx, api) => {
   const d = phase.spec.delete!;
   const options: Record<string, unknown> = { propagationPolicy: d.propagationPolicy ?? 'Background' };
   if (d.gracePeriodSeconds !== undefined) options.gracePeriodSeconds = d.gracePeriodSeconds;
-  return async (i) => {
+  return async (i, j = i) => {
     const objs = objectsOf(ctx, d.from);
-    if (i >= objs.length) return `phase ${d.from} made no object ${i} to delete`;
-    const o = objs[i]!;
+    if (j >= objs.length) return `phase ${d.from} made no object ${i} to delete`;
+    const o = objs[j]!;
     const res = await api.call('DELETE', objectPath(o.type, o.namespace, o.name), { body: options });
     return res.status === 404 ? true : outcome(res, `delete ${o.namespace}/${o.name}`);
   };

@@ -1,5 +1,6 @@
 import type { ResourceDef } from './resource-def.js';
 import { storagePrefix } from './storage-keys.js';
+import { clusterrolebindings, clusterroles, jobs, rolebindings, roles } from './resources/batch-rbac.js';
 import { namespaces, nodes } from './resources/cluster.js';
 import { events, eventsV1 } from './resources/events.js';
 import { flowschemas, prioritylevelconfigurations } from './resources/flowcontrol.js';
@@ -26,6 +27,11 @@ export const RESOURCES: readonly ResourceDef[] = [
   eventsV1,
   flowschemas,
   prioritylevelconfigurations,
+  jobs,
+  clusterroles,
+  clusterrolebindings,
+  roles,
+  rolebindings,
 ];
 
 export class Registry {
