@@ -17,6 +17,7 @@ interface CollectCommandArgs extends CollectArgs {
   kubeconfig?: string;
   context?: string;
   sim: boolean;
+  localCluster: boolean;
   out?: string;
   set: string[];
 }
@@ -75,6 +76,7 @@ export const collectCommand: CommandModule<object, CollectCommandArgs> = {
       .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, then ~/.kube/config)' })
       .option('context', { type: 'string', describe: 'kubeconfig context (default: the current one)' })
       .option('sim', { type: 'boolean', default: false, describe: 'Start the embedded sim and watch it (idle unless something else loads it)' })
+      .option('local-cluster', { type: 'boolean', default: false, describe: 'Start a real control plane on this machine and watch it (idle unless something else loads it)' })
       .option('out', { type: 'string', describe: 'Result folder (default: results/collect-<UTC timestamp>)' })
       .option('set', { type: 'string', array: true, default: [], describe: 'Override a field of --workload' }) as unknown as Argv<CollectCommandArgs>,
   handler,

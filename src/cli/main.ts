@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, RunError, UsageError } from './errors.js';
 import { cleanupCommand } from './cleanup.js';
+import { clusterCommand } from './cluster.js';
 import { collectCommand } from './collect.js';
 import { compareCommand } from './compare.js';
 import { reportCommand } from './report.js';
@@ -22,6 +23,7 @@ async function main(argv: string[]): Promise<number> {
     .command(reportCommand)
     .command(cleanupCommand)
     .command(simCommand)
+    .command(clusterCommand)
     .command(schemaCommand)
     .demandCommand(1, 'Name a command: kbench <command> --help')
     .strict()

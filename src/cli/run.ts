@@ -22,6 +22,7 @@ interface RunArgs extends CollectArgs, CompareFlags {
   kubeconfig?: string;
   context?: string;
   sim: boolean;
+  localCluster: boolean;
   out?: string;
   keep: boolean;
   set: string[];
@@ -51,7 +52,7 @@ async function handler(args: RunArgs): Promise<void> {
     target: args,
     collect: args,
     // A sim kbench started is stopped at the end: deleting its contents first is wasted work.
-    cleanup: (opened) => (args.keep ? 'keep' : opened.simDiscovery ? 'discard' : 'delete'),
+    cleanup: (opened) => (args.keep ? 'keep' : opened.simDiscovery || opened.localCluster ? 'discard' : 'delete'),
   });
 }
 
@@ -64,7 +65,7 @@ export async function runOnTarget(o: {
   resolvedSpec: WorkloadSpec;
   title: string;
   out: string;
-  target: { kubeconfig?: string | undefined; context?: string | undefined; sim: boolean; seed?: number | undefined };
+  target: { kubeconfig?: string | undefined; context?: string | undefined; sim: boolean; localCluster?: boolean; seed?: number | undefined };
   collect: CollectArgs;
   cleanup: (opened: OpenedTarget) => RunOptions['cleanup'];
   measureOnly?: RunOptions['measureOnly'];
@@ -78,6 +79,7 @@ export async function runOnTarget(o: {
     kubeconfig: o.target.kubeconfig,
     context: o.target.context,
     sim: o.target.sim,
+    localCluster: o.target.localCluster ?? false,
     simSpec: w.sim,
     seed: o.target.seed ?? w.seed,
     info: (l) => reporter.info(l),
@@ -170,6 +172,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, then ~/.kube/config)' })
       .option('context', { type: 'string', describe: 'kubeconfig context (default: the current one)' })
       .option('sim', { type: 'boolean', default: false, describe: "Run on the embedded sim, started with the workload's sim: block" })
+      .option('local-cluster', { type: 'boolean', default: false, describe: "Run on a real control plane started on this machine for the run (kbench cluster build first), with the workload's sim: block mapped to real flags" })
       .option('out', { type: 'string', describe: 'Result folder (default: results/<workload>-<UTC timestamp>)' })
       .option('keep', { type: 'boolean', default: false, describe: "Keep the run's namespaces and objects (no cleanup)" })
       .option('set', { type: 'string', array: true, default: [], describe: 'Override a workload field: --set sim.storage=etcd --set phases[0].create.count=10' })

@@ -31,6 +31,8 @@ export interface TargetInfo {
   serverVersion?: string;
   nodes?: number;
   sim?: Record<string, unknown>;
+  /** A real control plane on this machine (kbench cluster): versions, settings, endpoints. */
+  localCluster?: Record<string, unknown>;
   /** Why kbench is on the sim ("--sim", "no kubeconfig found"). */
   note?: string;
 }
