@@ -1,6 +1,7 @@
 import type { ResultSet } from '../results/result-set.js';
 import type { SloVerdict } from '../results/slo.js';
 import type { ResolvedSlo } from '../spec/resolve.js';
+import { apfJson, apfPeriod, type ApfPeriod, ApfRecorder } from './apf.js';
 import type { CollectConfig } from './config.js';
 import { FAMILIES, type Pending, pendingOf, periodJson, readingJson, serverPeriod, type ServerPeriod } from './period.js';
 import { evaluateQueries, type QueryOutcome, type Window } from './prometheus.js';
@@ -74,7 +75,8 @@ export class MetricsCollector implements RunCollectors {
   #phase = '';
   #startSet: Scrape[] = [];
   #phaseStarts = new Map<string, Scrape[]>();
-  #phases: Record<string, { durationS: number; period: ServerPeriod }> = {};
+  #phases: Record<string, { durationS: number; period: ServerPeriod; apf: Reading<ApfPeriod> }> = {};
+  readonly #apf: ApfRecorder;
   #windows: Window[] = [];
   #pending: Logged<Pending>[] = [];
   #dbSize: Logged<number>[] = [];
@@ -88,6 +90,7 @@ export class MetricsCollector implements RunCollectors {
     private readonly info: (line: string) => void,
   ) {
     this.intervalMs = config.intervalMs;
+    this.#apf = new ApfRecorder(config.missing);
     for (const s of config.sources) this.#stats.set(s.name, { scrapes: 0, failures: 0 });
   }
 
@@ -118,6 +121,7 @@ export class MetricsCollector implements RunCollectors {
     );
     this.#pending.push({ phase: this.#phase, reading: pendingOf(set, this.config.missing) });
     this.#dbSize.push({ phase: this.#phase, reading: gaugeValue(set, 'etcd', FAMILIES.dbSize, this.config.missing, () => true, 'max') });
+    this.#apf.observe(set, this.#phase);
     return set;
   }
 
@@ -149,7 +153,11 @@ export class MetricsCollector implements RunCollectors {
     const t0 = Math.min(...start.map((s) => s.at), Number.POSITIVE_INFINITY);
     const t1 = Math.max(...end.map((s) => s.at), 0);
     const inside = { pending: this.#of(this.#pending, phase), dbSize: this.#of(this.#dbSize, phase) };
-    this.#phases[phase] = { durationS: Math.round((t1 - t0) / 100) / 10, period: serverPeriod(start, end, inside, this.config.missing, this.slo) };
+    this.#phases[phase] = {
+      durationS: Math.round((t1 - t0) / 100) / 10,
+      period: serverPeriod(start, end, inside, this.config.missing, this.slo),
+      apf: apfPeriod(start, end, this.#apf.maxima(phase), this.config.missing),
+    };
     this.#windows.push({ name: phase, start: t0, end: t1 });
     this.#phaseStarts.delete(phase);
   }
@@ -220,6 +228,7 @@ export class MetricsCollector implements RunCollectors {
       rates[5],
       cell(gauge('etcd', FAMILIES.dbSize)),
     ]);
+    this.#apf.appendRows(this.#rs!, prev, set, at, ((at - this.#t0) / 1000).toFixed(1), this.#phase);
   }
 
   async finish(): Promise<CollectorResult> {
@@ -227,6 +236,7 @@ export class MetricsCollector implements RunCollectors {
     await this.#saveRaw(end, 'end');
     this.#row(end);
     const run = serverPeriod(this.#startSet, end, { pending: this.#of(this.#pending), dbSize: this.#of(this.#dbSize) }, this.config.missing, this.slo);
+    const apfRun = apfPeriod(this.#startSet, end, this.#apf.maxima(), this.config.missing);
     const t1 = Math.max(...end.map((s) => s.at));
 
     const prometheus: Record<string, QueryOutcome[]> = {};
@@ -275,6 +285,8 @@ export class MetricsCollector implements RunCollectors {
       ...(Object.keys(this.config.missing).length > 0 ? { missing: this.config.missing } : {}),
       run: periodJson(run),
       phases: Object.fromEntries(Object.entries(this.#phases).map(([k, v]) => [k, { durationS: v.durationS, ...periodJson(v.period) }])),
+      // API Priority and Fairness per priority level; per interval in apf-timeseries.csv.
+      apf: { run: apfJson(apfRun), phases: Object.fromEntries(Object.entries(this.#phases).map(([k, v]) => [k, apfJson(v.apf)])) },
       ...(Object.keys(prometheus).length > 0
         ? {
             prometheus: Object.fromEntries(

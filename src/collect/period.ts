@@ -21,14 +21,18 @@ export const QUEUES = ['active', 'backoff', 'unschedulable', 'gated'] as const;
 export type Queue = (typeof QUEUES)[number];
 
 /**
- * Pods waiting in the scheduler; `total` is what the SLO counts: all but the gated ones
- * (held back on purpose). Schedulers before 1.26 have no gated queue.
+ * Pods waiting in the scheduler; `total` is what the SLO counts: every queue but the gated
+ * one (held back on purpose). Schedulers before 1.26 have no gated queue; newer ones add
+ * queues for pod groups (`incomplete`, `pending`), which wait like any other and are kept
+ * in `others`.
  */
 export interface Pending {
   active: number;
   backoff: number;
   unschedulable: number;
   gated?: number;
+  /** Queues beyond the four above, by their `queue` label (1.37: incomplete, pending). */
+  others?: Record<string, number>;
   total: number;
 }
 
@@ -78,6 +82,15 @@ export function pendingOf(set: readonly Scrape[], missing: MissingComponents): R
   const out: Pending = { active: active.value, backoff: backoff.value, unschedulable: unschedulable.value, total: 0 };
   if (gated.ok) out.gated = gated.value;
   out.total = out.active + out.backoff + out.unschedulable;
+  for (const s of set) {
+    if (s.component !== 'scheduler') continue;
+    for (const x of s.families?.get(FAMILIES.pending)?.samples ?? []) {
+      const q = x.labels.queue ?? '';
+      if ((QUEUES as readonly string[]).includes(q)) continue;
+      out.others = { ...out.others, [q]: (out.others?.[q] ?? 0) + x.value };
+      out.total += x.value;
+    }
+  }
   return { ok: true, value: out };
 }
 
@@ -92,6 +105,7 @@ export function maxPending(readings: readonly Reading<Pending>[]): Reading<Pendi
   for (const { value } of good) {
     for (const k of ['active', 'backoff', 'unschedulable', 'total'] as const) out[k] = Math.max(out[k], value[k]);
     if (value.gated !== undefined) out.gated = Math.max(out.gated ?? 0, value.gated);
+    for (const [q, n] of Object.entries(value.others ?? {})) out.others = { ...out.others, [q]: Math.max(out.others?.[q] ?? 0, n) };
   }
   return { ok: true, value: out };
 }

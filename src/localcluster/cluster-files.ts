@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { ADMIN_GROUP, KWOK_USER } from './bootstrap-access.js';
 import { schedulerConfig } from './component-args.js';
 import { certKubeconfig } from './kubeconfig.js';
 import { kwokConfig } from './kwok-stages.js';
@@ -9,12 +10,18 @@ import type { ClusterLayout } from './layout.js';
 import { ClusterCa, serviceAccountKeys } from './pki.js';
 import type { LocalSettings } from './settings.js';
 
-/** Client identities: the admin (kubeadm's admin.conf), the two controllers, kwok (kwokctl gives it admin too). */
+/**
+ * Client identities, as kubeadm makes them: super-admin (system:masters: bypasses RBAC and
+ * APF; kbench uses it only to bootstrap), the admin users get (bound to cluster-admin, so
+ * its requests meet API Priority and Fairness like any user's), the two controllers, and
+ * kwok (bound to cluster-admin; system:nodes puts it where kubelets' traffic goes).
+ */
 const USERS = {
-  admin: { user: 'kbench-admin', groups: ['system:masters'] },
+  superAdmin: { user: 'kbench-super-admin', groups: ['system:masters'] },
+  admin: { user: 'kbench-admin', groups: [ADMIN_GROUP] },
   scheduler: { user: 'system:kube-scheduler' },
   controllerManager: { user: 'system:kube-controller-manager' },
-  kwok: { user: 'kwok-controller', groups: ['system:masters'] },
+  kwok: { user: KWOK_USER, groups: ['system:nodes'] },
 } as const;
 
 const LOOPBACK = { dnsNames: ['localhost'], ips: ['127.0.0.1'] };
@@ -26,7 +33,8 @@ async function put(file: string, text: string, secret = false): Promise<void> {
 
 export interface ClusterCredentials {
   caPem: string;
-  admin: { certPem: string; keyPem: string };
+  /** system:masters, for the readiness probe and bootstrap only. */
+  superAdmin: { certPem: string; keyPem: string };
 }
 
 /**
@@ -36,20 +44,20 @@ export interface ClusterCredentials {
  * certificate per identity inside its kubeconfig. A kept --data-dir keeps its PKI.
  */
 export async function writePki(l: ClusterLayout, apiserverUrl: string): Promise<ClusterCredentials> {
-  const { cert: adminCert, key: adminKey } = clientFiles(l, 'admin');
-  if (existsSync(l.ca) && existsSync(adminKey) && existsSync(l.saKey)) {
+  const sa = clientFiles(l, 'superAdmin');
+  const superAdmin = async (): Promise<ClusterCredentials['superAdmin']> => ({ certPem: await readFile(sa.cert, 'utf8'), keyPem: await readFile(sa.key, 'utf8') });
+  if (existsSync(l.ca) && existsSync(sa.key) && existsSync(l.saKey)) {
     const caPem = await readFile(l.ca, 'utf8');
-    const admin = { certPem: await readFile(adminCert, 'utf8'), keyPem: await readFile(adminKey, 'utf8') };
     // The servers' certificates name 127.0.0.1, not a port: only the kubeconfigs change.
     await writeKubeconfigsFromDisk(l, apiserverUrl, caPem);
-    return { caPem, admin };
+    return { caPem, superAdmin: await superAdmin() };
   }
   const ca = await ClusterCa.create('kbench-local-ca');
   await put(l.ca, ca.certPem);
   await put(l.caKey, await ca.keyPem(), true);
-  const sa = await serviceAccountKeys();
-  await put(l.saKey, sa.privatePem, true);
-  await put(l.saPub, sa.publicPem);
+  const saKeys = await serviceAccountKeys();
+  await put(l.saKey, saKeys.privatePem, true);
+  await put(l.saPub, saKeys.publicPem);
   const apiserver = await ca.issue({
     kind: 'server',
     commonName: 'kube-apiserver',
@@ -71,11 +79,11 @@ export async function writePki(l: ClusterLayout, apiserverUrl: string): Promise<
     await put(f.key, c.keyPem, true);
   }
   await writeKubeconfigsFromDisk(l, apiserverUrl, ca.certPem);
-  return { caPem: ca.certPem, admin: { certPem: await readFile(adminCert, 'utf8'), keyPem: await readFile(adminKey, 'utf8') } };
+  return { caPem: ca.certPem, superAdmin: await superAdmin() };
 }
 
 function clientFiles(l: ClusterLayout, who: keyof typeof USERS): { cert: string; key: string } {
-  const base = who === 'controllerManager' ? 'kube-controller-manager-client' : who === 'scheduler' ? 'kube-scheduler-client' : who;
+  const base = { superAdmin: 'super-admin', admin: 'admin', scheduler: 'kube-scheduler-client', controllerManager: 'kube-controller-manager-client', kwok: 'kwok' }[who];
   return { cert: path.join(l.pkiDir, `${base}.crt`), key: path.join(l.pkiDir, `${base}.key`) };
 }
 

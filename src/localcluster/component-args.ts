@@ -58,6 +58,8 @@ export function componentArgs(l: ClusterLayout, p: ClusterPorts, s: LocalSetting
     ...(p.eventsEtcd ? [`--etcd-servers-overrides=/events#${url(p.eventsEtcd.client)}`] : []),
     '--bind-address=127.0.0.1',
     '--advertise-address=127.0.0.1',
+    // The endpoint reconcilers refuse a loopback address; no pod needs the kubernetes Service (kwok's pods run nothing).
+    '--endpoint-reconciler-type=none',
     `--secure-port=${p.apiserver}`,
     `--tls-cert-file=${l.apiserverCert}`,
     `--tls-private-key-file=${l.apiserverKey}`,

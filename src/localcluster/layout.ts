@@ -15,7 +15,7 @@ export interface ClusterLayout {
   schedulerKey: string;
   controllerManagerCert: string;
   controllerManagerKey: string;
-  kubeconfigs: { admin: string; scheduler: string; controllerManager: string; kwok: string };
+  kubeconfigs: { superAdmin: string; admin: string; scheduler: string; controllerManager: string; kwok: string };
   schedulerConfig: string;
   kwokConfig: string;
   metricsToken: string;
@@ -41,6 +41,7 @@ export function clusterLayout(dir: string): ClusterLayout {
     controllerManagerCert: path.join(pki, 'kube-controller-manager.crt'),
     controllerManagerKey: path.join(pki, 'kube-controller-manager.key'),
     kubeconfigs: {
+      superAdmin: path.join(kc, 'super-admin.kubeconfig'),
       admin: path.join(kc, 'admin.kubeconfig'),
       scheduler: path.join(kc, 'kube-scheduler.kubeconfig'),
       controllerManager: path.join(kc, 'kube-controller-manager.kubeconfig'),

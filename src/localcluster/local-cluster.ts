@@ -11,7 +11,7 @@ import { ComponentFailedError, ComponentProcess } from './component-process.js';
 import type { ComponentName } from './components.js';
 import { createFakeNodes, readyFakeNodes } from './fake-nodes.js';
 import { allPorts, type ClusterLayout, clusterLayout, type ClusterPorts } from './layout.js';
-import { metricsToken } from './metrics-access.js';
+import { bootstrapAccess } from './bootstrap-access.js';
 import type { LocalSettings } from './settings.js';
 import { waitReady } from './wait-ready.js';
 
@@ -149,7 +149,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     if (events && ports.eventsEtcd) await waitReady(events, { url: `http://127.0.0.1:${ports.eventsEtcd.metrics}/health` }, stepMs, o.signal);
 
     const apiserver = start('kube-apiserver');
-    await waitReady(apiserver, { url: `${apiserverUrl}/readyz`, ca: caPem, cert: creds.admin.certPem, key: creds.admin.keyPem }, stepMs, o.signal);
+    await waitReady(apiserver, { url: `${apiserverUrl}/readyz`, ca: caPem, cert: creds.superAdmin.certPem, key: creds.superAdmin.keyPem }, stepMs, o.signal);
     o.log('kube-apiserver is ready');
 
     const kcm = start('kube-controller-manager');
@@ -157,9 +157,8 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     await waitReady(kcm, { url: `https://127.0.0.1:${ports.controllerManager}/healthz`, ca: caPem }, stepMs, o.signal);
     await waitReady(sched, { url: `https://127.0.0.1:${ports.scheduler}/healthz`, ca: caPem }, stepMs, o.signal);
 
-    await writeFile(kubeconfig, await readFile(l.kubeconfigs.admin, 'utf8'), { mode: 0o600 });
-    client = new KubeClient(await connect({ kind: 'kubeconfig', file: kubeconfig, source: 'flag' }), { timeoutMs: 30_000 });
-    const token = await metricsToken(client, Date.now() + stepMs);
+    client = new KubeClient(await connect({ kind: 'kubeconfig', file: l.kubeconfigs.superAdmin, source: 'flag' }), { timeoutMs: 30_000 });
+    const token = await bootstrapAccess(client, Date.now() + stepMs);
     await writeFile(l.metricsToken, token + '\n', { mode: 0o600 });
 
     const kwok = start('kwok');
@@ -182,6 +181,15 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       await sleep(s.nodes > 1000 ? 2000 : 500);
     }
 
+    // Pods cannot be created in a namespace before its default ServiceAccount exists (the
+    // ServiceAccount admission plugin refuses them): `default`'s is part of being ready.
+    for (;;) {
+      const res = await client.call('GET', '/api/v1/namespaces/default/serviceaccounts/default', { retry: false });
+      if (res.status === 200) break;
+      if (Date.now() > deadline) throw new ComponentFailedError('kube-controller-manager', 'the default ServiceAccount was not created in time', await kcm.lastLogLines(), kcm.logFile);
+      await sleep(250);
+    }
+    await writeFile(kubeconfig, await readFile(l.kubeconfigs.admin, 'utf8'), { mode: 0o600 });
     const endpoints: LocalEndpoints = {
       kind: 'local-cluster',
       apiserver: apiserverUrl,

@@ -13,13 +13,27 @@ async function ensure(client: KubeClient, path: string, body: Record<string, unk
   if (res.status !== 201 && res.status !== 409) throw new Error(`POST ${path} answered ${res.status}: ${res.body.slice(0, 300)}`);
 }
 
+/** Groups bound to cluster-admin, as kubeadm binds kubeadm:cluster-admins (admin.conf is not system:masters since 1.29). */
+export const ADMIN_GROUP = 'kbench:cluster-admins';
+/** kwok acts for every fake kubelet: cluster-admin, in the system:nodes group so APF puts its traffic where kubelets' goes. */
+export const KWOK_USER = 'kwok-controller';
+
+function clusterAdminBinding(name: string, subject: Record<string, string>): Record<string, unknown> {
+  return { metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [subject] };
+}
+
 /**
- * A ServiceAccount allowed `get` on the non-resource URL /metrics and nothing else, and a
- * bound token for it (TokenRequest). kube-scheduler and kube-controller-manager check
- * it on their secure ports with a TokenReview and a SubjectAccessReview at the apiserver,
- * exactly as they check a Prometheus server's token in a real cluster.
+ * What the super-admin sets up once the apiserver is ready: cluster-admin for the admin
+ * group and for kwok, and a ServiceAccount allowed `get` on the non-resource URL /metrics
+ * and nothing else, with a bound token (TokenRequest). kube-scheduler and
+ * kube-controller-manager check that token on their secure ports with a TokenReview and a
+ * SubjectAccessReview at the apiserver, exactly as they check a Prometheus server's.
+ * Returns the metrics token.
  */
-export async function metricsToken(client: KubeClient, deadline: number): Promise<string> {
+export async function bootstrapAccess(client: KubeClient, deadline: number): Promise<string> {
+  const crbs = '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings';
+  await ensure(client, crbs, clusterAdminBinding(ADMIN_GROUP, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: ADMIN_GROUP }));
+  await ensure(client, crbs, clusterAdminBinding('kbench:kwok', { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: KWOK_USER }));
   // kube-system is created by the apiserver's own bootstrap controller, shortly after /readyz.
   for (;;) {
     const res = await client.call('GET', `/api/v1/namespaces/${METRICS_SA.namespace}`);
