@@ -1,7 +1,7 @@
 import type { ResultSet } from '../results/result-set.js';
 import type { SloVerdict } from '../results/slo.js';
 import type { ResolvedSlo } from '../spec/resolve.js';
-import { apfJson, apfPeriod, type ApfPeriod, ApfRecorder } from './apf.js';
+import { APF_FAMILIES, apfJson, apfPeriod, type ApfPeriod, ApfRecorder } from './apf.js';
 import type { CollectConfig } from './config.js';
 import { FAMILIES, type Pending, pendingOf, periodJson, readingJson, serverPeriod, type ServerPeriod } from './period.js';
 import { evaluateQueries, type QueryOutcome, type Window } from './prometheus.js';
@@ -49,6 +49,9 @@ export const SERVER_SERIES_COLUMNS = [
 ];
 
 export const PROMETHEUS_SERIES_COLUMNS = ['time', 'elapsed_s', 'source', 'query', 'labels', 'value'];
+
+/** The families the collector reads; the rest of a scrape is skipped unparsed (raw text is saved at start and end). */
+const READ = new Set<string>([...Object.values(FAMILIES), ...Object.values(APF_FAMILIES)]);
 
 interface SourceStats {
   scrapes: number;
@@ -102,8 +105,8 @@ export class MetricsCollector implements RunCollectors {
         stats.scrapes++;
         try {
           const text = await s.scrape();
-          const parsed = parsePrometheusText(text);
-          if (parsed.families.size === 0) {
+          const parsed = parsePrometheusText(text, READ);
+          if (parsed.samples === 0) {
             throw new Error(`no metrics in the answer${parsed.errors[0] ? ` (line ${parsed.errors[0].line}: ${parsed.errors[0].message})` : ''}`);
           }
           if (stats.lastError) this.info(`metrics: source ${s.name} answers again`);
