@@ -67,7 +67,7 @@ describe.runIf(gate !== 'skip')('kbench on a real control plane', () => {
 
   it("records API Priority and Fairness per priority level: kbench's own traffic in global-default", () => {
     const apf = summary.collectors.apf.run.levels as Record<string, { dispatched: number; rejected: number; wait: { count: number } }>;
-    expect(Object.keys(apf)).toEqual(expect.arrayContaining(['exempt', 'global-default', 'leader-election', 'node-high', 'system', 'workload-high', 'workload-low']));
+    expect(Object.keys(apf)).toEqual(expect.arrayContaining(['exempt', 'global-default', 'leader-election', 'node-high', 'system', 'workload-high']));
     // kbench-admin is bound to cluster-admin, not in system:masters: its calls are classified, not exempt.
     expect(apf['global-default']!.dispatched).toBeGreaterThan(300);
     expect(apf['global-default']!.wait.count).toBeGreaterThan(300);
