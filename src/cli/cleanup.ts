@@ -1,8 +1,11 @@
+import { createInterface } from 'node:readline/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { KubeClient } from '../cluster/kube-client.js';
 import { chooseTarget, connect, publicServer, TargetError } from '../cluster/target.js';
-import { RUN_LABEL } from '../load/actions.js';
-import { RunError, UsageError } from './errors.js';
+import { RUN_ID_PATTERN, RUN_LABEL } from '../load/labels.js';
+import { deleteNamespaces } from '../run/cleanup.js';
+import { parseDuration } from '../util/duration.js';
+import { EXIT, RunError, UsageError } from './errors.js';
 
 interface CleanupArgs {
   run?: string;
@@ -10,12 +13,29 @@ interface CleanupArgs {
   kubeconfig?: string;
   context?: string;
   dryRun: boolean;
+  yes: boolean;
+  wait: string;
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
 }
 
 async function handler(args: CleanupArgs): Promise<void> {
   if (!args.run && !args.allRuns) throw new UsageError('name what to remove: --run <run id> (from a manifest.json) or --all-runs');
   if (args.run && args.allRuns) throw new UsageError('--run and --all-runs exclude each other');
-  if (args.run && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(args.run)) throw new UsageError(`--run ${args.run}: not a run id (like 20261122t043000-a1b2c3)`);
+  if (args.run && !RUN_ID_PATTERN.test(args.run)) throw new UsageError(`--run ${args.run}: not a kbench run id (like 20261122t043000-a1b2c3, from a result set's manifest.json)`);
+  let waitMs: number;
+  try {
+    waitMs = parseDuration(args.wait);
+  } catch (e) {
+    throw new UsageError(`--wait ${args.wait}: ${(e as Error).message}`);
+  }
   let conn;
   try {
     const choice = chooseTarget({ kubeconfig: args.kubeconfig, context: args.context });
@@ -26,27 +46,44 @@ async function handler(args: CleanupArgs): Promise<void> {
     throw e;
   }
   const client = new KubeClient(conn, { maxRetries: 2 });
-  // Only objects carrying a kbench run label: everything kbench created lives in namespaces it labelled.
   const selector = args.run ? `${RUN_LABEL}=${args.run}` : RUN_LABEL;
   try {
-    const list = await client.json<{ items: { metadata: { name: string; labels?: Record<string, string> } }[] }>('GET', '/api/v1/namespaces', {
-      query: { labelSelector: selector },
-    });
-    if (list.items.length === 0) {
-      console.log(`nothing to remove: no namespace on ${publicServer(conn)} carries ${selector}`);
+    let list;
+    try {
+      list = await client.json<{ items: { metadata: { name: string; labels?: Record<string, string> } }[] }>('GET', '/api/v1/namespaces', { query: { labelSelector: selector } });
+    } catch (e) {
+      throw new RunError(`cannot list namespaces on ${publicServer(conn)}: ${(e as Error).message}`);
+    }
+    // Only what kbench made: the label's value must be a run id as kbench writes them.
+    const ours = list.items.filter((ns) => RUN_ID_PATTERN.test(ns.metadata.labels?.[RUN_LABEL] ?? ''));
+    const skipped = list.items.length - ours.length;
+    if (skipped > 0) console.log(`left alone: ${skipped} namespace(s) carry ${RUN_LABEL} with a value that is not a kbench run id`);
+    if (ours.length === 0) {
+      console.log(`nothing to remove: no namespace on ${publicServer(conn)} carries ${selector} with a kbench run id`);
       return;
     }
-    for (const ns of list.items) {
-      const run = ns.metadata.labels?.[RUN_LABEL];
-      if (args.dryRun) {
-        console.log(`would delete namespace ${ns.metadata.name} (run ${run})`);
-        continue;
+    const runs = [...new Set(ours.map((ns) => ns.metadata.labels![RUN_LABEL]!))];
+    for (const ns of ours) console.log(`${args.dryRun ? 'would delete' : 'deleting'} namespace ${ns.metadata.name} (run ${ns.metadata.labels![RUN_LABEL]})`);
+    if (args.dryRun) return;
+    if (args.allRuns && !args.yes) {
+      const question = `delete these ${ours.length} namespace(s) of ${runs.length} run(s) on ${publicServer(conn)}? [y/N] `;
+      if (!process.stdin.isTTY) throw new UsageError(`--all-runs deletes ${ours.length} namespace(s) of ${runs.length} run(s) on ${publicServer(conn)}: confirm with --yes (no terminal to ask on)`);
+      if (!(await confirm(question))) {
+        console.log('nothing deleted');
+        return;
       }
-      await client.json('DELETE', `/api/v1/namespaces/${ns.metadata.name}`, { body: { propagationPolicy: 'Background' } });
-      console.log(`deleted namespace ${ns.metadata.name} (run ${run})`);
     }
-  } catch (e) {
-    throw new RunError(`cleanup on ${publicServer(conn)} failed: ${(e as Error).message}`);
+    const fates = await deleteNamespaces(client, ours.map((ns) => ns.metadata.name), { waitMs });
+    for (const f of fates) console.log(`namespace ${f.name}: ${f.result}${f.error ? ` (${f.error})` : ''}`);
+    const failed = fates.filter((f) => f.result === 'failed');
+    const terminating = fates.filter((f) => f.result === 'terminating');
+    if (failed.length > 0) throw new RunError(`could not delete ${failed.length} of ${fates.length} namespace(s) on ${publicServer(conn)}; the first: ${failed[0]!.name}: ${failed[0]!.error}`);
+    if (terminating.length > 0) {
+      console.log(`${terminating.length} namespace(s) still terminating after ${args.wait}; run the same command again (or with a longer --wait) to confirm they are gone`);
+      process.exitCode = EXIT.failed;
+      return;
+    }
+    console.log(`removed: ${fates.length} namespace(s) of ${runs.length} run(s)`);
   } finally {
     await client.close();
   }
@@ -54,11 +91,13 @@ async function handler(args: CleanupArgs): Promise<void> {
 
 export const cleanupCommand: CommandModule<object, CleanupArgs> = {
   command: 'cleanup',
-  describe: "Remove what earlier runs left behind (--keep, or a killed run): only namespaces labelled with a kbench run",
+  describe: 'Remove what earlier runs left behind (--keep, a killed run, a failed cleanup): only namespaces labelled with a kbench run id',
   builder: (y: Argv) =>
     y
       .option('run', { type: 'string', describe: 'Remove the leftovers of this run id' })
-      .option('all-runs', { type: 'boolean', default: false, describe: 'Remove the leftovers of every kbench run' })
+      .option('all-runs', { type: 'boolean', default: false, describe: 'Remove the leftovers of every kbench run (asks first, or --yes)' })
+      .option('yes', { type: 'boolean', default: false, describe: 'With --all-runs: do not ask' })
+      .option('wait', { type: 'string', default: '60s', describe: 'How long to wait for the namespaces to be gone (0s: do not wait)' })
       .option('kubeconfig', { type: 'string', describe: 'kubeconfig file' })
       .option('context', { type: 'string', describe: 'kubeconfig context' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'Only list what would be removed' }) as unknown as Argv<CleanupArgs>,

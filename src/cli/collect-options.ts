@@ -1,6 +1,5 @@
 import type { Argv } from 'yargs';
-import { MetricsCollector } from '../collect/collector.js';
-import { bindCollection, CollectConfigError, type CollectFlags, type CollectPlan, planCollection, type SimEndpoints } from '../collect/config.js';
+import { bindCollection, type CollectConfig, CollectConfigError, type CollectFlags, type CollectPlan, planCollection, type SimEndpoints } from '../collect/config.js';
 import { KubeClient } from '../cluster/kube-client.js';
 import type { ResolvedWorkload } from '../spec/resolve.js';
 import path from 'node:path';
@@ -34,11 +33,6 @@ export function withCollectOptions<T>(y: Argv<T>, canDisable: boolean): Argv<T &
   return out as unknown as Argv<T & CollectArgs>;
 }
 
-export interface StartedCollectors {
-  collectors?: MetricsCollector;
-  close(): Promise<void>;
-}
-
 /**
  * The sources from the workload's collect: block and the flags, checked before anything
  * touches a cluster: a bad source (missing credential file, malformed --metrics-url) is
@@ -64,8 +58,8 @@ export function planCollectors(args: CollectArgs, w: ResolvedWorkload): CollectP
   }
 }
 
-/** The collectors of a run on an open target: the plan, plus what the target itself offers (the sim's endpoints). */
-export function startCollectors(plan: CollectPlan | undefined, w: ResolvedWorkload, opened: OpenedTarget, info: (line: string) => void): StartedCollectors {
+/** The collection of a run on an open target: the plan, plus what the target itself offers (the sim's endpoints). */
+export function bindCollectors(plan: CollectPlan | undefined, opened: OpenedTarget, info: (line: string) => void): { config?: CollectConfig; close(): Promise<void> } {
   if (!plan) return { close: async () => undefined };
   // Its own client: scrapes must not count in the run's API latency.
   const client = new KubeClient(opened.connection, { timeoutMs: 30_000 });
@@ -73,5 +67,5 @@ export function startCollectors(plan: CollectPlan | undefined, w: ResolvedWorklo
   const names = config.sources.map((s) => `${s.name} (${s.where})`);
   info(`metrics: scraping ${names.join(', ')}${config.prometheus.length ? `; Prometheus ${config.prometheus.map((p) => p.client.url).join(', ')}` : ''}; every ${config.intervalMs / 1000} s`);
   for (const [c, reason] of Object.entries(config.missing)) if (c !== 'controller-manager') info(`metrics: ${c} unavailable: ${reason}`);
-  return { collectors: new MetricsCollector(config, w.slo, info), close: () => client.close() };
+  return { config, close: () => client.close() };
 }

@@ -7,17 +7,13 @@ import type { WorkloadSpec } from '../spec/schema.js';
 import { parseDuration } from '../util/duration.js';
 import { type CollectArgs, withCollectOptions } from './collect-options.js';
 import { UsageError } from './errors.js';
-import { defaultOut, runOnTarget } from './run.js';
+import { defaultOut, runOnTarget, type TargetArgs, withTargetOptions } from './run.js';
 import { loadOrThrow } from './validate.js';
 
-interface CollectCommandArgs extends CollectArgs {
+interface CollectCommandArgs extends CollectArgs, TargetArgs {
   duration: string;
   workload?: string;
   selector: string;
-  kubeconfig?: string;
-  context?: string;
-  sim: boolean;
-  localCluster: boolean;
   out?: string;
   set: string[];
 }
@@ -69,14 +65,10 @@ export const collectCommand: CommandModule<object, CollectCommandArgs> = {
   command: 'collect',
   describe: 'Measure only: watch a cluster someone else loads (pods, API, control-plane metrics) and write a result set',
   builder: (y: Argv) =>
-    withCollectOptions(y, false)
+    withTargetOptions(withCollectOptions(y, false))
       .option('duration', { type: 'string', default: '60s', describe: 'How long to watch (60s, 10m, 1h)' })
       .option('workload', { type: 'string', describe: "Take collect:, slo: and sim: from this workload file (its phases are not run)" })
       .option('selector', { type: 'string', default: '', describe: 'Label selector of the pods to track (default: every pod created while collecting)' })
-      .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, then ~/.kube/config)' })
-      .option('context', { type: 'string', describe: 'kubeconfig context (default: the current one)' })
-      .option('sim', { type: 'boolean', default: false, describe: 'Start the embedded sim and watch it (idle unless something else loads it)' })
-      .option('local-cluster', { type: 'boolean', default: false, describe: 'Start a real control plane on this machine and watch it (idle unless something else loads it)' })
       .option('out', { type: 'string', describe: 'Result folder (default: results/collect-<UTC timestamp>)' })
       .option('set', { type: 'string', array: true, default: [], describe: 'Override a field of --workload' }) as unknown as Argv<CollectCommandArgs>,
   handler,

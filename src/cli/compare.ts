@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { type CompareSettings, compareResults, DEFAULT_SETTINGS, type Group, GROUPS } from '../compare/compare.js';
 import { comparisonWarnings, workloadMismatch } from '../compare/compatibility.js';
 import { type Comparison, formatJson, formatMarkdown, formatTable } from '../compare/format.js';
-import { ResultFolder, ResultFolderError } from '../compare/result-folder.js';
+import { ResultFolder, ResultFolderError } from '../results/reader.js';
 import { EXIT, UsageError } from './errors.js';
 
 export interface CompareFlags {

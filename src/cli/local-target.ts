@@ -14,12 +14,12 @@ export interface LocalTarget {
  * settings mapped to real flags (a setting without a real counterpart is bad input, checked
  * before anything starts). Recorded as `run-<pid>` for `kbench cluster down --all`.
  */
-export async function startLocalTarget(sim: SimSpec, info: (line: string) => void): Promise<LocalTarget> {
+export async function startLocalTarget(sim: SimSpec, info: (line: string) => void, signal?: AbortSignal): Promise<LocalTarget> {
   try {
     const { settings, applied } = localSettingsOrThrow(sim, 'sim');
     info(`target: a local control plane (--local-cluster), ${settings.nodes} kwok nodes${applied.length ? `; ${applied.map((a) => `${a.key}=${String(a.value)} -> ${a.real}`).join('; ')}` : ''}`);
     const t0 = Date.now();
-    const cluster = await launchLocalCluster({ name: `run-${process.pid}`, settings, log: (l) => info(`cluster: ${l}`) });
+    const cluster = await launchLocalCluster({ name: `run-${process.pid}`, settings, log: (l) => info(`cluster: ${l}`), ...(signal ? { signal } : {}) });
     info(`cluster: up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return { cluster, manifest: { versions: cluster.endpoints.versions, settings: applied, endpoints: cluster.endpoints, startedBy: 'kbench --local-cluster' } };
   } catch (e) {

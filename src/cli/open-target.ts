@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { KubeClient } from '../cluster/kube-client.js';
 import { spawnSim, type SimProcess } from '../cluster/sim-process.js';
 import { chooseTarget, connect, type Connection, publicServer, TargetError } from '../cluster/target.js';
-import type { TargetInfo } from '../run/run-benchmark.js';
+import type { TargetInfo } from '../results/format.js';
 import type { SimSpec } from '../spec/schema.js';
+import { simFlagsFor } from '../spec/sim-settings.js';
 import { RunError, UsageError } from './errors.js';
 import { type LocalTarget, startLocalTarget } from './local-target.js';
 
@@ -14,30 +15,16 @@ export interface OpenedTarget {
   simDiscovery?: string;
   /** The sim's endpoints (scheduler and etcd metrics), for a sim kbench started or found; a local control plane's in the same form. */
   simEndpoints?: Record<string, unknown>;
-  /** The local control plane kbench started for this command (--local-cluster); stopped by close(). */
+  /** The local control plane kbench started for this command (--local-cluster). */
   localCluster?: LocalTarget;
-  close(): Promise<void>;
-}
-
-function kebab(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
-
-/** `kbench sim` flags for a workload's `sim:` block. */
-export function simFlags(sim: SimSpec, seed: number | undefined): string[] {
-  const flags: string[] = [];
-  for (const [k, v] of Object.entries(sim)) {
-    if (v === undefined) continue;
-    if (typeof v === 'boolean') flags.push(v ? `--${kebab(k)}` : `--no-${kebab(k)}`);
-    else flags.push(`--${kebab(k)}`, String(v));
-  }
-  if (seed !== undefined && sim.seed === undefined) flags.push('--seed', String(seed));
-  return flags;
+  /** Stops what kbench started for this command (the sim or the local control plane), SIGKILL after `graceMs`. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /**
  * The cluster a command works on: the embedded sim (with --sim, or when no kubeconfig
- * exists at all), or the cluster the kubeconfig and context choose. Checks it answers
+ * exists at all), a real control plane started on this machine (--local-cluster), or the
+ * cluster the kubeconfig and context choose. Checks it answers
  * before anything else happens, so an unreachable cluster ends the command early.
  */
 export async function openTarget(opts: {
@@ -49,6 +36,8 @@ export async function openTarget(opts: {
   simSpec: SimSpec;
   seed?: number;
   info(line: string): void;
+  /** Ctrl-C while the target starts: stop it. */
+  signal?: AbortSignal;
 }): Promise<OpenedTarget> {
   if (opts.localCluster && (opts.sim || opts.kubeconfig || opts.context)) {
     throw new UsageError(`--local-cluster starts its own control plane: it cannot be combined with ${opts.sim ? '--sim' : opts.kubeconfig ? '--kubeconfig' : '--context'}`);
@@ -65,14 +54,14 @@ export async function openTarget(opts: {
   let note: string | undefined;
   if (!choice) {
     note = '--local-cluster';
-    local = await startLocalTarget(opts.simSpec, opts.info);
+    local = await startLocalTarget(opts.simSpec, opts.info, opts.signal);
     choice = { kind: 'kubeconfig' as const, file: local.cluster.kubeconfig, source: 'flag' as const };
   } else if (choice.kind === 'none') {
     note = opts.sim ? '--sim' : 'no kubeconfig found (--kubeconfig, KUBECONFIG, ~/.kube/config): running on the embedded sim';
-    const flags = simFlags(opts.simSpec, opts.seed);
+    const flags = simFlagsFor(opts.simSpec, opts.seed);
     opts.info(`target: kbench sim (${note}); starting it${flags.length ? ` with ${flags.join(' ')}` : ''}`);
     try {
-      sim = await spawnSim(flags, { log: (l) => opts.info(l), startTimeoutMs: 300_000 });
+      sim = await spawnSim(flags, { log: (l) => opts.info(l), startTimeoutMs: 300_000, ...(opts.signal ? { signal: opts.signal } : {}) });
     } catch (e) {
       throw new RunError(`the embedded sim could not start: ${(e as Error).message}`);
     }
@@ -106,7 +95,7 @@ export async function openTarget(opts: {
   }
   await probe.close();
   const target: TargetInfo = {
-    kind: sim ? 'sim' : 'cluster',
+    kind: sim ? 'sim' : local ? 'local-cluster' : 'cluster',
     server: publicServer(connection),
     context: connection.context,
     ...(choice.kind === 'kubeconfig' && !sim && !local ? { kubeconfig: choice.file } : {}),
@@ -117,28 +106,31 @@ export async function openTarget(opts: {
   let simEndpoints: Record<string, unknown> | undefined;
   if (sim) {
     simEndpoints = JSON.parse(await readFile(sim.discovery, 'utf8')) as Record<string, unknown>;
-    target.sim = { storage: sim.storage, flags: simFlags(opts.simSpec, opts.seed), endpoints: simEndpoints };
+    target.sim = { storage: sim.storage, flags: simFlagsFor(opts.simSpec, opts.seed), endpoints: simEndpoints };
   } else if (local) {
     simEndpoints = local.cluster.endpoints as unknown as Record<string, unknown>;
-    target.localCluster = local.manifest;
+    target.sim = local.manifest;
   } else if (choice.kind === 'kubeconfig') {
     // A `kbench sim` or `kbench cluster up` started separately writes its endpoints next to its kubeconfig.
     simEndpoints = await foundSim(`${choice.file}.sim.json`, publicServer(connection));
     if (simEndpoints) target.sim = { storage: simEndpoints.storage, endpoints: simEndpoints, startedBy: 'kbench sim, separately' };
     else {
       simEndpoints = await foundSim(`${choice.file}.endpoints.json`, publicServer(connection));
-      if (simEndpoints) target.localCluster = { endpoints: simEndpoints, startedBy: 'kbench cluster up, separately' };
+      if (simEndpoints) {
+        target.kind = 'local-cluster';
+        target.sim = { versions: simEndpoints.versions, endpoints: simEndpoints, startedBy: 'kbench cluster up, separately' };
+      }
     }
   }
-  opts.info(`target: ${target.kind === 'sim' ? 'kbench sim' : target.localCluster ? 'local control plane' : 'cluster'} ${target.server} (${serverVersion ?? 'unknown version'}, ${nodes ?? '?'} nodes)`);
+  opts.info(`target: ${target.kind === 'sim' ? 'kbench sim' : target.kind === 'local-cluster' ? 'local control plane' : 'cluster'} ${target.server} (${serverVersion ?? 'unknown version'}, ${nodes ?? '?'} nodes)`);
   return {
     connection,
     target,
     ...(sim ? { simDiscovery: sim.discovery } : {}),
     ...(simEndpoints ? { simEndpoints } : {}),
     ...(local ? { localCluster: local } : {}),
-    close: async () => {
-      await sim?.stop();
+    close: async (graceMs?: number) => {
+      await sim?.stop(graceMs);
       await local?.cluster.stop();
     },
   };

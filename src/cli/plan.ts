@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { ResolvedPhase, ResolvedWorkload } from '../spec/resolve.js';
+import { SLO_DEFS, SLO_NAMES } from '../spec/slos.js';
 import { formatDuration } from '../util/duration.js';
 
 function pacing(p: ResolvedPhase): string {
@@ -47,9 +48,6 @@ export function formatPlan(w: ResolvedWorkload): string {
   );
   const sim = Object.entries(w.sim);
   lines.push(sim.length ? `sim (when the target is kbench sim): ${sim.map(([k, v]) => `${k}=${String(v)}`).join(', ')}` : 'sim: defaults');
-  const s = w.slo;
-  lines.push(
-    `slo: pod startup p99 <= ${formatDuration(s.podStartupP99Ms)}; API p99 mutating <= ${formatDuration(s.mutatingApiP99Ms)}, read resource/namespace/cluster <= ${formatDuration(s.readResourceApiP99Ms)}/${formatDuration(s.readNamespaceApiP99Ms)}/${formatDuration(s.readClusterApiP99Ms)}; scheduler pending < ${s.schedulerPendingMax}; etcd WAL fsync p99 <= ${formatDuration(s.etcdWalFsyncP99Ms)}, backend commit p99 <= ${formatDuration(s.etcdBackendCommitP99Ms)}`,
-  );
+  lines.push(`slo: ${SLO_NAMES.map((k) => `${SLO_DEFS[k].text} ${SLO_DEFS[k].kind === 'count' ? `< ${w.slo[k]}` : `<= ${formatDuration(w.slo[k])}`}`).join('; ')}`);
   return lines.join('\n');
 }

@@ -1,5 +1,5 @@
 import logUpdate from 'log-update';
-import type { ProgressView, RunReporter } from '../run/run-benchmark.js';
+import type { ProgressView, RunEvent } from '../run/events.js';
 import { formatDuration } from '../util/duration.js';
 
 function bar(done: number, total: number, width = 24): string {
@@ -18,7 +18,7 @@ function eta(done: number, total: number, elapsedMs: number): string {
  * created / scheduled / running, rate, ETA, elapsed); elsewhere (CI logs) one line every
  * few seconds. Info lines go through the same channel so they do not tear the live block.
  */
-export class ConsoleReporter implements RunReporter {
+export class ConsoleReporter {
   readonly #tty: boolean;
   #last: ProgressView | undefined;
   #lastLineAt = 0;
@@ -38,8 +38,27 @@ export class ConsoleReporter implements RunReporter {
     }
   }
 
+  /** The run's events: phases and info lines as lines, progress in the live view. */
+  readonly listener = (e: RunEvent): void => {
+    switch (e.type) {
+      case 'run-start':
+        return this.info(`run ${e.runId}: result set ${e.dir}`);
+      case 'info':
+        return this.info(e.line);
+      case 'progress':
+        return this.progress(e.view);
+      case 'phase-start':
+        this.#phaseStartedAt = performance.now();
+        return this.info(`phase ${e.number}/${e.count} ${e.phase.name} (${e.phase.action}) started`);
+      case 'phase-end': {
+        const r = e.result;
+        const ops = r.operations ? `: ${r.operations.succeeded}/${r.operations.planned} ok${r.operations.failed ? `, ${r.operations.failed} failed` : ''}${r.operations.skipped ? `, ${r.operations.skipped} skipped` : ''}` : '';
+        return this.info(`phase ${e.phase.name} ${r.status} in ${(r.durationMs / 1000).toFixed(1)} s${ops}${r.error ? ` (${r.error})` : ''}`);
+      }
+    }
+  };
+
   info(line: string): void {
-    if (line.includes('started')) this.#phaseStartedAt = performance.now();
     if (this.#tty) {
       logUpdate.clear();
       console.error(line);
@@ -58,7 +77,7 @@ export class ConsoleReporter implements RunReporter {
     const v = view;
     const ops = v.phase.operations > 0 ? `${v.done}/${v.total} ops (${v.requestsPerS.toFixed(0)}/s)` : `${v.done}/${v.total} pods ${v.phase.spec.wait?.for ?? ''}`;
     console.error(
-      `[${new Date().toISOString().slice(11, 19)}] ${formatDuration(v.elapsedMs)} phase ${v.phaseNumber}/${v.phaseCount} ${v.phase.name}: ${ops}; pods seen ${v.pods.seen}, scheduled ${v.pods.scheduled}, running ${v.pods.running} of ${v.pods.expected} expected`,
+      `[${new Date().toISOString().slice(11, 19)}] ${formatDuration(v.elapsedMs)} phase ${v.phaseNumber}/${v.phaseCount} ${v.phase.name}: ${ops}${v.pods ? `; pods seen ${v.pods.seen}, scheduled ${v.pods.scheduled}, running ${v.pods.running} of ${v.pods.expected} expected` : ''}`,
     );
   }
 
@@ -72,7 +91,7 @@ export class ConsoleReporter implements RunReporter {
       [
         `${this.title}  phase ${v.phaseNumber}/${v.phaseCount} ${v.phase.name} (${v.phase.action})  elapsed ${formatDuration(v.elapsedMs)}`,
         `  ${unitLabel.padEnd(12)} ${String(v.done).padStart(7)}/${v.total} ${bar(v.done, v.total)}${rate}${eta(v.done, v.total, phaseMs)}`,
-        `  pods         seen ${v.pods.seen}  scheduled ${v.pods.scheduled}  running ${v.pods.running}  (expected ${v.pods.expected})`,
+        ...(v.pods ? [`  pods         seen ${v.pods.seen}  scheduled ${v.pods.scheduled}  running ${v.pods.running}  (expected ${v.pods.expected})`] : []),
       ].join('\n'),
     );
   }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { writeFile, rename } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
-import type { ResultFolder } from '../compare/result-folder.js';
+import type { ResultFolder } from '../results/reader.js';
 import type { Comparison } from '../compare/format.js';
 import { renderReport } from '../report/html.js';
 import { type CompareFlags, compareFolders, openResult, withCompareOptions } from './compare.js';

@@ -3,30 +3,39 @@ import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { workloadMismatch } from '../compare/compatibility.js';
 import { formatJson, formatMarkdown, formatTable } from '../compare/format.js';
-import { ResultFolder } from '../compare/result-folder.js';
+import { ResultFolder } from '../results/reader.js';
+import { checkOutDir, ResultFolderUnusable } from '../results/writer.js';
 import { runBenchmark, type RunOptions } from '../run/run-benchmark.js';
+import { DEFAULT_SERVER_GRACE_MS } from '../run/server-health.js';
 import type { ResolvedWorkload } from '../spec/resolve.js';
 import type { WorkloadSpec } from '../spec/schema.js';
-import { type CollectArgs, planCollectors, startCollectors, withCollectOptions } from './collect-options.js';
+import { parseDuration } from '../util/duration.js';
+import { bindCollectors, type CollectArgs, planCollectors, withCollectOptions } from './collect-options.js';
 import { type CompareFlags, compareFolders, openResult, withCompareOptions } from './compare.js';
 import { EXIT, RunError, UsageError } from './errors.js';
-import { writeReport } from './report.js';
 import { type OpenedTarget, openTarget } from './open-target.js';
 import { ConsoleReporter } from './progress.js';
+import { writeReport } from './report.js';
 import { loadOrThrow } from './validate.js';
 import { verdictTable } from './verdict-table.js';
 
-interface RunArgs extends CollectArgs, CompareFlags {
+interface RunArgs extends CollectArgs, CompareFlags, TargetArgs {
   baseline?: string;
   workload: string;
-  kubeconfig?: string;
-  context?: string;
-  sim: boolean;
-  localCluster: boolean;
   out?: string;
   keep: boolean;
   set: string[];
   seed?: number;
+}
+
+/** The target and run-control flags `run` and `collect` share. */
+export interface TargetArgs {
+  kubeconfig?: string;
+  context?: string;
+  sim: boolean;
+  localCluster: boolean;
+  cleanupWait: string;
+  serverGrace: string;
 }
 
 export function defaultOut(workload: string): string {
@@ -34,9 +43,26 @@ export function defaultOut(workload: string): string {
   return path.join('results', `${workload}-${stamp}`);
 }
 
+function durationFlag(value: string, flag: string): number {
+  try {
+    return parseDuration(value);
+  } catch (e) {
+    throw new UsageError(`${flag} ${value}: ${(e as Error).message}`);
+  }
+}
+
+/** The seed flag: a whole number, or bad input (never NaN in a manifest). */
+export function seedFlag(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--seed ${String(v)}: expected a whole number, 0 or more`);
+  return n;
+}
+
 async function handler(args: RunArgs): Promise<void> {
   // Bad input stops here, before anything touches a cluster.
-  const w = loadOrThrow(args.workload, args.set, args.seed);
+  const seed = seedFlag(args.seed);
+  const w = loadOrThrow(args.workload, args.set, seed);
   const baseline = args.baseline ? openResult(args.baseline, '--baseline') : undefined;
   if (baseline && !args.force) {
     const mismatch = workloadMismatch(baseline.manifest, { workload: { name: w.name, sha256: w.sha256, resolved: w.loaded.workload.spec as unknown as Record<string, unknown> } });
@@ -49,7 +75,7 @@ async function handler(args: RunArgs): Promise<void> {
     resolvedSpec: w.loaded.workload.spec,
     title: `kbench run ${w.name}`,
     out: args.out ?? defaultOut(w.name),
-    target: args,
+    target: { ...args, ...(seed !== undefined ? { seed } : {}) },
     collect: args,
     // A sim kbench started is stopped at the end: deleting its contents first is wasted work.
     cleanup: (opened) => (args.keep ? 'keep' : opened.simDiscovery || opened.localCluster ? 'discard' : 'delete'),
@@ -57,15 +83,18 @@ async function handler(args: RunArgs): Promise<void> {
 }
 
 /**
- * What `run` and `collect` share: open the target, start the collectors, run with
- * SIGINT/SIGTERM handling, print the verdict table and set the exit code.
+ * What `run` and `collect` share: check the flags and the result folder, open the target
+ * (with Ctrl-C already handled, so a sim that is starting is stopped too), run, print the
+ * verdict table and set the exit code. Ctrl-C once: stop the load, write what was
+ * measured, clean up. Twice: stop the target kbench started and exit at once, naming
+ * what is left on the cluster.
  */
 export async function runOnTarget(o: {
   workload: ResolvedWorkload;
   resolvedSpec: WorkloadSpec;
   title: string;
   out: string;
-  target: { kubeconfig?: string | undefined; context?: string | undefined; sim: boolean; localCluster?: boolean; seed?: number | undefined };
+  target: TargetArgs & { seed?: number };
   collect: CollectArgs;
   cleanup: (opened: OpenedTarget) => RunOptions['cleanup'];
   measureOnly?: RunOptions['measureOnly'];
@@ -73,72 +102,106 @@ export async function runOnTarget(o: {
   baseline?: { folder: ResultFolder; flags: CompareFlags };
 }): Promise<void> {
   const w = o.workload;
+  const cleanupWaitMs = durationFlag(o.target.cleanupWait, '--cleanup-wait');
+  const serverGraceMs = durationFlag(o.target.serverGrace, '--server-grace');
+  if (serverGraceMs < 1000) throw new UsageError(`--server-grace ${o.target.serverGrace}: at least 1s`);
   const plan = planCollectors(o.collect, w);
+  try {
+    await checkOutDir(o.out);
+  } catch (e) {
+    if (e instanceof ResultFolderUnusable) throw new UsageError(`--out: ${e.message}`);
+    throw e;
+  }
   const reporter = new ConsoleReporter(o.title);
-  const opened = await openTarget({
-    kubeconfig: o.target.kubeconfig,
-    context: o.target.context,
-    sim: o.target.sim,
-    localCluster: o.target.localCluster ?? false,
-    simSpec: w.sim,
-    seed: o.target.seed ?? w.seed,
-    info: (l) => reporter.info(l),
-  });
-  const metrics = startCollectors(plan, w, opened, (l) => reporter.info(l));
   const controller = new AbortController();
   let interrupts = 0;
+  let runId: string | undefined;
+  let opened: OpenedTarget | undefined;
   const onSignal = (signal: string): void => {
     interrupts++;
     if (interrupts > 1) {
-      console.error(`kbench: ${signal} again: exiting without cleanup`);
-      process.exit(EXIT.failed);
+      const left = runId && !opened?.simDiscovery && !opened?.localCluster ? `; the run's namespaces may still be on the cluster: \`kbench cleanup --run ${runId}\` removes them` : '';
+      console.error(`kbench: ${signal} again: exiting without writing results or cleaning up${runId ? ` (run ${runId})` : ''}${left}`);
+      // The target kbench started goes with it: a sim must not outlive the command.
+      void (opened?.close(2000) ?? Promise.resolve()).finally(() => process.exit(EXIT.failed));
+      return;
     }
-    reporter.info(`${signal}: stopping, writing what was measured and cleaning up (again to exit at once)`);
+    reporter.info(`${signal}: stopping, writing what was measured and cleaning up (${signal} again to exit at once)`);
     controller.abort();
   };
   const onInt = (): void => onSignal('SIGINT');
   const onTerm = (): void => onSignal('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
-  let outcome;
   try {
-    outcome = await runBenchmark({
-      workload: w,
-      resolvedSpec: o.resolvedSpec,
-      connection: opened.connection,
-      target: opened.target,
-      outDir: o.out,
-      cleanup: o.cleanup(opened),
-      argv: process.argv.slice(2),
+    opened = await openTarget({
+      kubeconfig: o.target.kubeconfig,
+      context: o.target.context,
+      sim: o.target.sim,
+      localCluster: o.target.localCluster,
+      simSpec: w.sim,
+      seed: o.target.seed ?? w.seed,
+      info: (l) => reporter.info(l),
       signal: controller.signal,
-      reporter,
-      ...(metrics.collectors ? { collectors: metrics.collectors } : {}),
-      ...(o.measureOnly ? { measureOnly: o.measureOnly } : {}),
     });
+    if (controller.signal.aborted) throw new RunError('interrupted while the target was starting; nothing was run');
+    const metrics = bindCollectors(plan, opened, (l) => reporter.info(l));
+    let outcome;
+    try {
+      outcome = await runBenchmark({
+        workload: w,
+        resolvedSpec: o.resolvedSpec,
+        connection: opened.connection,
+        target: opened.target,
+        outDir: o.out,
+        cleanup: o.cleanup(opened),
+        cleanupWaitMs,
+        argv: process.argv.slice(2),
+        signal: controller.signal,
+        listener: (e) => {
+          if (e.type === 'run-start') runId = e.runId;
+          reporter.listener(e);
+        },
+        ...(metrics.config ? { collect: metrics.config } : {}),
+        serverGraceMs,
+        ...(o.measureOnly ? { measureOnly: o.measureOnly } : {}),
+      });
+    } finally {
+      reporter.done();
+      await metrics.close();
+    }
+    await report(outcome, o.baseline);
   } finally {
-    reporter.done();
-    await metrics.close();
+    await opened?.close();
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
-    await opened.close();
   }
+}
+
+async function report(outcome: Awaited<ReturnType<typeof runBenchmark>>, baseline: { folder: ResultFolder; flags: CompareFlags } | undefined): Promise<void> {
   console.log(`\nSLO verdicts (${outcome.podCount} pods tracked; result set ${path.relative(process.cwd(), outcome.dir) || outcome.dir})\n`);
   console.log(verdictTable(outcome.verdicts));
   for (const warning of outcome.warnings) console.log(`\nwarning: ${warning}`);
+  console.log(`\ncleanup: ${outcome.cleanup.message}`);
   let regressed = 0;
-  try {
-    regressed = await afterRun(outcome.dir, o.baseline);
-  } catch (e) {
-    // The result set is written; a report or comparison that fails must not hide that.
-    console.log(`\nwarning: ${o.baseline ? 'comparing with the baseline or ' : ''}writing the report failed: ${(e as Error).message}`);
+  if (outcome.status !== 'failed' || outcome.verdicts.length > 0) {
+    try {
+      regressed = await afterRun(outcome.dir, baseline);
+    } catch (e) {
+      // The result set is written; a report or comparison that fails must not hide that.
+      console.log(`\nwarning: ${baseline ? 'comparing with the baseline or ' : ''}writing the report failed: ${(e as Error).message}`);
+    }
   }
   if (outcome.status !== 'complete') {
     throw new RunError(`the run ${outcome.status === 'interrupted' ? 'was interrupted' : 'failed'}${outcome.error ? `: ${outcome.error}` : ''}; the result set is marked ${outcome.status}`);
   }
+  if (outcome.cleanup.namespaces.some((n) => n.result === 'failed')) {
+    throw new RunError(`the run completed, but its cleanup did not: ${outcome.cleanup.message}`);
+  }
   const failed = outcome.verdicts.filter((v) => v.verdict === 'fail').length;
   console.log(`\n${failed === 0 ? 'all SLOs met' : `${failed} SLO${failed === 1 ? '' : 's'} violated`}`);
   if (failed > 0) process.exitCode = EXIT.sloViolated;
-  if (regressed && o.baseline?.flags.failOnRegression) {
+  if (regressed && baseline?.flags.failOnRegression) {
     console.log(`\n${regressed} regression${regressed === 1 ? '' : 's'} against the baseline (--fail-on-regression)`);
     process.exitCode = EXIT.sloViolated;
   }
@@ -162,20 +225,27 @@ async function afterRun(dir: string, baseline: { folder: ResultFolder; flags: Co
   return regressed;
 }
 
+/** The flags that choose the target and govern a run, for `run` and `collect`. */
+export function withTargetOptions<T>(y: Argv<T>): Argv<T & TargetArgs> {
+  return y
+    .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, then ~/.kube/config)' })
+    .option('context', { type: 'string', describe: 'kubeconfig context (default: the current one)' })
+    .option('sim', { type: 'boolean', default: false, describe: "Run on the embedded sim, started with the workload's sim: block" })
+    .option('local-cluster', { type: 'boolean', default: false, describe: "Run on a real control plane started on this machine for the command (kbench cluster build first), with the workload's sim: block mapped to real flags" })
+    .option('cleanup-wait', { type: 'string', default: '30s', describe: "How long the cleanup waits for the run's namespaces to be gone before it says they are still terminating" })
+    .option('server-grace', { type: 'string', default: `${DEFAULT_SERVER_GRACE_MS / 1000}s`, describe: 'Stop the run when the API server has answered nothing for this long' }) as unknown as Argv<T & TargetArgs>;
+}
+
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run <workload>',
   describe: 'Run a workload against a cluster (or the embedded sim) and write a result set',
   builder: (y: Argv) =>
-    withCompareOptions(withCollectOptions(y, true))
+    withTargetOptions(withCompareOptions(withCollectOptions(y, true)))
       .option('baseline', { type: 'string', describe: 'Result folder to compare the run with (writes comparison.md and comparison.json; exit 3 on a regression with --fail-on-regression)' })
       .positional('workload', { type: 'string', demandOption: true, describe: 'Workload YAML file' })
-      .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, then ~/.kube/config)' })
-      .option('context', { type: 'string', describe: 'kubeconfig context (default: the current one)' })
-      .option('sim', { type: 'boolean', default: false, describe: "Run on the embedded sim, started with the workload's sim: block" })
-      .option('local-cluster', { type: 'boolean', default: false, describe: "Run on a real control plane started on this machine for the run (kbench cluster build first), with the workload's sim: block mapped to real flags" })
       .option('out', { type: 'string', describe: 'Result folder (default: results/<workload>-<UTC timestamp>)' })
       .option('keep', { type: 'boolean', default: false, describe: "Keep the run's namespaces and objects (no cleanup)" })
       .option('set', { type: 'string', array: true, default: [], describe: 'Override a workload field: --set sim.storage=etcd --set phases[0].create.count=10' })
-      .option('seed', { type: 'number', describe: 'Seed of everything random (overrides the workload seed)' }) as unknown as Argv<RunArgs>,
+      .option('seed', { type: 'string', describe: 'Seed of everything random (a whole number; overrides the workload seed)' }) as unknown as Argv<RunArgs>,
   handler,
 };

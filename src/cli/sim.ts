@@ -1,41 +1,28 @@
 import type { Argv, CommandModule } from 'yargs';
-import { SIM_DEFAULTS, startSim, SimStartError } from '../sim/index.js';
+import { type SimOptions, startSim, SimStartError } from '../sim/index.js';
 import { EtcdStartError } from '../sim/storage/etcd-process.js';
-import { formatDuration } from '../util/duration.js';
 import { RunError, UsageError } from './errors.js';
-import { SIM_FLAGS, simOptionsFromFlags } from './sim-flags.js';
+import { simOptionsFromFlags, withSimFlags } from './sim-flags.js';
 
 interface SimArgs {
   json: boolean;
+  lifeline: boolean;
   [flag: string]: unknown;
 }
 
-function defaultText(key: string): string | undefined {
-  const v = (SIM_DEFAULTS as Record<string, unknown>)[key];
-  if (v === undefined) return undefined;
-  return key.endsWith('Ms') ? formatDuration(Number(v)) : String(v);
-}
-
 function builder(y: Argv): Argv<SimArgs> {
-  let out = y;
-  for (const f of SIM_FLAGS) {
-    const def = defaultText(f.key);
-    out = out.option(f.flag, {
-      type: f.kind === 'boolean' ? 'boolean' : f.kind === 'number' ? 'number' : 'string',
-      describe: def !== undefined ? `${f.describe} [default: ${def}]` : f.describe,
-      ...(f.kind === 'storage' ? { choices: ['auto', 'etcd', 'memory'] } : {}),
-    });
-  }
-  return out.option('json', {
-    type: 'boolean',
-    default: false,
-    describe: 'Print one JSON line with the endpoints when ready',
-  }) as unknown as Argv<SimArgs>;
+  return withSimFlags(y)
+    .option('json', {
+      type: 'boolean',
+      default: false,
+      describe: 'Print one JSON line with the endpoints when ready',
+    })
+    .option('lifeline', { type: 'boolean', default: false, hidden: true, describe: 'Stop when stdin closes (kbench run starts the sim so)' }) as unknown as Argv<SimArgs>;
 }
 
 async function handler(args: SimArgs): Promise<void> {
   const log = (line: string): void => console.error(`kbench sim: ${line}`);
-  const options = { ...simOptionsFromFlags(args), log };
+  const options: SimOptions = { ...(simOptionsFromFlags(args) as SimOptions), log };
   let sim;
   try {
     sim = await startSim(options);
@@ -65,6 +52,12 @@ async function handler(args: SimArgs): Promise<void> {
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    if (args.lifeline) {
+      // The process that started us is gone (its end of our stdin closed): nobody will stop us.
+      process.stdin.on('end', () => stop('stdin closed (the kbench that started the sim is gone)'));
+      process.stdin.on('error', () => stop('stdin closed (the kbench that started the sim is gone)'));
+      process.stdin.resume();
+    }
   });
 }
 

@@ -1,4 +1,4 @@
-import type { SloVerdict } from '../results/slo.js';
+import type { SloVerdict } from '../results/format.js';
 
 function fmt(v: number | undefined, unit: string): string {
   if (v === undefined) return '-';

@@ -9,6 +9,8 @@ export interface CallOutcome {
   status: number;
   /** Latency of the last attempt (ms). */
   latencyMs: number;
+  /** From the first attempt's start to the final answer (ms): retries and their backoff waits included. */
+  totalMs: number;
   attempts: number;
   /** One entry per failed attempt: an HTTP status code, 'timeout' or 'network'. */
   failures: string[];
@@ -71,7 +73,7 @@ export class KubeClient {
   readonly #random: () => number;
   #headers: Record<string, string> = {};
   #headersAt = -Infinity;
-  observer: CallObserver | undefined;
+  readonly #observers = new Set<CallObserver>();
 
   constructor(
     private readonly conn: Connection,
@@ -87,8 +89,21 @@ export class KubeClient {
     this.#prefix = conn.server.pathname.replace(/\/+$/, '');
     this.#timeoutMs = opts.timeoutMs ?? 60_000;
     this.#maxRetries = opts.maxRetries ?? 4;
-    this.observer = opts.observer;
+    if (opts.observer) this.#observers.add(opts.observer);
     this.#random = opts.random ?? Math.random;
+  }
+
+  /** Every call from now on is reported to `o` (client latency, the run's server health). */
+  addObserver(o: CallObserver): void {
+    this.#observers.add(o);
+  }
+
+  removeObserver(o: CallObserver): void {
+    this.#observers.delete(o);
+  }
+
+  #report(outcome: CallOutcome): void {
+    for (const o of this.#observers) o.onCall(outcome);
   }
 
   async #authHeaders(): Promise<Record<string, string>> {
@@ -109,6 +124,7 @@ export class KubeClient {
     const key = classifyRequest(method, path, query, contentType);
     const failures: string[] = [];
     const retry = opts.retry ?? true;
+    const first = performance.now();
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { ...(await this.#authHeaders()), accept: opts.accept ?? 'application/json' };
       if (body !== undefined) headers['content-type'] = contentType;
@@ -137,7 +153,7 @@ export class KubeClient {
       if (failure) failures.push(failure);
       const last = !failure || !retry || attempt >= this.#maxRetries;
       if (last) {
-        this.observer?.onCall({ key, status, latencyMs, attempts: attempt + 1, failures });
+        this.#report({ key, status, latencyMs, totalMs: performance.now() - first, attempts: attempt + 1, failures });
         if (status === 0) throw new KubeCallError(0, failure ?? 'network', `${method} ${path}: ${text}`);
         return { status, body: text, headers: resHeaders };
       }
@@ -181,24 +197,30 @@ export class KubeClient {
     try {
       res = await this.#pool.request({ method: 'GET', path: `${this.#prefix}${path}?${qs}`, headers, signal });
     } catch (e) {
-      this.observer?.onCall({ key, status: 0, latencyMs: performance.now() - start, attempts: 1, failures: ['network'] });
+      const ms = performance.now() - start;
+      this.#report({ key, status: 0, latencyMs: ms, totalMs: ms, attempts: 1, failures: ['network'] });
       return { status: 0, error: (e as Error).message };
     }
-    this.observer?.onCall({ key, status: res.statusCode, latencyMs: performance.now() - start, attempts: 1, failures: RETRYABLE.has(res.statusCode) ? [String(res.statusCode)] : [] });
+    const ms = performance.now() - start;
+    this.#report({ key, status: res.statusCode, latencyMs: ms, totalMs: ms, attempts: 1, failures: RETRYABLE.has(res.statusCode) ? [String(res.statusCode)] : [] });
     if (res.statusCode !== 200) return { status: res.statusCode, error: await res.body.text() };
-    let buf = '';
+    // One event per line. The text is cut once per line and the remainder kept once per
+    // chunk, so a chunk of many events costs what its events cost.
+    let rest = '';
     try {
-      for await (const chunk of res.body) {
+      res.body.setEncoding('utf8');
+      for await (const chunk of res.body as AsyncIterable<string>) {
         const receivedAt = performance.now();
-        buf += (chunk as Buffer).toString('utf8');
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          if (!line.trim()) continue;
-          const ev = JSON.parse(line) as { type: string; object: Record<string, unknown> };
-          onEvent(ev.type, ev.object, receivedAt);
+        const text = rest ? rest + chunk : chunk;
+        let from = 0;
+        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+          if (nl > from) {
+            const ev = JSON.parse(text.slice(from, nl)) as { type: string; object: Record<string, unknown> };
+            onEvent(ev.type, ev.object, receivedAt);
+          }
+          from = nl + 1;
         }
+        rest = from < text.length ? text.slice(from) : '';
       }
     } catch (e) {
       if (!signal.aborted) return { status: 200, error: (e as Error).message };

@@ -33,7 +33,3 @@ export function classifyRequest(method: string, path: string, query: URLSearchPa
   const scope = name || verb === 'POST' ? 'resource' : namespace ? 'namespace' : 'cluster';
   return { verb, resource, subresource, scope };
 }
-
-export function isMutating(verb: string): boolean {
-  return verb === 'POST' || verb === 'PUT' || verb === 'PATCH' || verb === 'DELETE' || verb === 'APPLY';
-}

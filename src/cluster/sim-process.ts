@@ -33,12 +33,18 @@ export class SimProcessError extends Error {}
  * Runs `kbench sim` as a child process and waits for it to be ready. The harness reaches
  * the sim only over HTTP, as it would a real cluster, and the sim gets its own CPU core.
  */
-export async function spawnSim(flags: string[], options: { log?: (line: string) => void; startTimeoutMs?: number } = {}): Promise<SimProcess> {
+export async function spawnSim(flags: string[], options: { log?: (line: string) => void; startTimeoutMs?: number; signal?: AbortSignal } = {}): Promise<SimProcess> {
   // A larger young generation: the sim allocates many short-lived objects per write, and
   // scavenges are cheaper when rarer (measured: about 4% more pods/s in bench:sim).
-  const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=64', cliPath(), 'sim', '--json', ...flags], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  // Its own process group, so a terminal's Ctrl-C reaches kbench alone (which then stops
+  // the sim after its last scrapes); --lifeline: the sim stops when kbench's end of its
+  // stdin closes, which happens however kbench dies (SIGKILL and the OOM killer included).
+  const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=64', cliPath(), 'sim', '--json', '--lifeline', ...flags], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
   });
+  const onAbort = (): void => void child.kill('SIGTERM');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
   let stderr = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (c: string) => {
@@ -67,9 +73,10 @@ export async function spawnSim(flags: string[], options: { log?: (line: string) 
     info = await Promise.race([ready, timeout]);
   } catch (e) {
     child.kill('SIGKILL');
-    throw e;
+    throw options.signal?.aborted ? new SimProcessError('interrupted while the sim was starting; it was stopped') : e;
   } finally {
     clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
   }
   const stop = async (graceMs = 10_000): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;

@@ -1,5 +1,6 @@
-import type { ResultSet } from '../results/result-set.js';
-import { counterIncrease, gaugeValue, type HistogramSummary, type MissingComponents, periodHistograms, type Reading, type Scrape, summarize } from './readings.js';
+import type { FlowControlLevel, FlowControlPeriod, Unavailable } from '../results/format.js';
+import type { ResultWriter } from '../results/writer.js';
+import { counterIncrease, gaugeValue, type MissingComponents, periodHistograms, type Scrape, summarize } from './readings.js';
 
 /**
  * API Priority and Fairness, the current apiserver's answer to the seeds' inflight tuning:
@@ -16,20 +17,6 @@ export const APF_FAMILIES = {
 
 export const APF_SERIES_COLUMNS = ['time', 'elapsed_s', 'phase', 'priority_level', 'dispatched_per_s', 'rejected_per_s', 'inqueue', 'executing', 'wait_p99_ms'];
 
-/** One priority level over a period (a phase, or the run). */
-export interface ApfLevelPeriod {
-  dispatched: number;
-  rejected: number;
-  /** Rejections by reason: queue-full, concurrency-limit, time-out, cancelled. */
-  rejectedByReason: Record<string, number>;
-  /** The most requests waiting in the level's queues at any scrape of the period. */
-  inqueueMax: number;
-  /** Time requests waited in a queue for a seat (executed or not). */
-  wait: HistogramSummary;
-}
-
-export type ApfPeriod = Record<string, ApfLevelPeriod>;
-
 /** The priority levels a scrape set reports (on any of the APF families). */
 export function priorityLevels(set: readonly Scrape[]): string[] {
   const levels = new Set<string>();
@@ -44,32 +31,40 @@ export function priorityLevels(set: readonly Scrape[]): string[] {
 
 const ofLevel = (level: string) => (l: Record<string, string>) => l.priority_level === level;
 
-/** The APF readings of a period, from its start and end scrapes and the inqueue maxima seen inside it. */
-export function apfPeriod(start: readonly Scrape[], end: readonly Scrape[], inqueueMax: ReadonlyMap<string, number>, missing: MissingComponents): Reading<ApfPeriod> {
+const REASONS = ['queue-full', 'concurrency-limit', 'time-out', 'cancelled'] as const;
+
+/**
+ * API Priority and Fairness over a period, from its start and end scrapes and the queue
+ * maxima seen inside it: per priority level, requests dispatched and rejected (by reason,
+ * summed over flow schemas) and the time they waited for a seat.
+ */
+export function flowControlPeriod(start: readonly Scrape[], end: readonly Scrape[], inqueueMax: ReadonlyMap<string, number>, missing: MissingComponents): FlowControlPeriod | Unavailable {
   const levels = priorityLevels(end);
   if (levels.length === 0) {
     const any = end.some((s) => s.component === 'apiserver' && s.families);
-    return { ok: false, reason: any ? `${APF_FAMILIES.dispatched} not in the apiserver's metrics (API Priority and Fairness off, or not a real kube-apiserver)` : 'no apiserver scrape' };
+    return { unavailable: any ? `${APF_FAMILIES.dispatched} not in the apiserver's metrics (API Priority and Fairness off, or not a real kube-apiserver)` : 'no apiserver scrape' };
   }
   const waits = periodHistograms(start, end, 'apiserver', [APF_FAMILIES.wait], missing, (l) => l.priority_level);
-  const out: ApfPeriod = {};
+  const out: FlowControlLevel[] = [];
   for (const level of levels) {
     const dispatched = counterIncrease(start, end, 'apiserver', APF_FAMILIES.dispatched, missing, ofLevel(level));
-    const byReason: Record<string, number> = {};
-    for (const reason of ['queue-full', 'concurrency-limit', 'time-out', 'cancelled']) {
+    const rejected: Record<string, number> = {};
+    for (const reason of REASONS) {
+      // No series until the first rejection: with APF on, an absent counter is none.
       const r = counterIncrease(start, end, 'apiserver', APF_FAMILIES.rejected, missing, (l) => l.priority_level === level && l.reason === reason);
-      if (r.ok && r.value > 0) byReason[reason] = r.value;
+      if (r.ok && r.value > 0) rejected[reason] = r.value;
     }
     const h = waits.ok ? waits.value.groups.get(level) : undefined;
-    out[level] = {
+    const bucketsS = h?.buckets.filter((b) => Number.isFinite(b.le)).map((b) => b.le);
+    out.push({
+      priorityLevel: level,
+      rejected,
       dispatched: dispatched.ok ? dispatched.value : 0,
-      rejected: Object.values(byReason).reduce((a, b) => a + b, 0),
-      rejectedByReason: byReason,
       inqueueMax: inqueueMax.get(level) ?? 0,
-      wait: h ? summarize(h) : { count: 0 },
-    };
+      waitMs: { ...(h ? summarize(h) : { count: 0 }), ...(bucketsS?.length ? { bucketsS } : {}) },
+    });
   }
-  return { ok: true, value: out };
+  return { levels: out };
 }
 
 /**
@@ -103,7 +98,7 @@ export class ApfRecorder {
   }
 
   /** One row per priority level for the interval prev..set; an empty cell is "not known". */
-  appendRows(rs: ResultSet, prev: readonly Scrape[] | undefined, set: readonly Scrape[], at: number, elapsedS: string, phase: string): void {
+  appendRows(rs: Pick<ResultWriter, 'appendRow'>, prev: readonly Scrape[] | undefined, set: readonly Scrape[], at: number, elapsedS: string, phase: string): void {
     const levels = priorityLevels(set);
     if (levels.length === 0) return;
     const dt = prev ? (at - Math.max(...prev.map((s) => s.at))) / 1000 : 0;
@@ -137,7 +132,3 @@ export class ApfRecorder {
   }
 }
 
-/** A period's APF readings as summary.json writes them. */
-export function apfJson(r: Reading<ApfPeriod>): Record<string, unknown> {
-  return r.ok ? { levels: r.value } : { unavailable: r.reason };
-}

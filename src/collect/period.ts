@@ -1,6 +1,9 @@
-import { isMutating } from '../cluster/request-key.js';
+import type { HistogramSummary, Pending, ServerApiKey, ServerPeriodSummary, Unavailable } from '../results/format.js';
 import type { ResolvedSlo } from '../spec/resolve.js';
-import { counterIncrease, gaugeValue, type HistogramSummary, type MissingComponents, periodHistograms, type Reading, type Scrape, summarize } from './readings.js';
+import { apiThresholdMs } from '../spec/slos.js';
+import { flowControlPeriod } from './apf.js';
+import type { Histogram } from './histogram.js';
+import { counterIncrease, gaugeValue, type MissingComponents, type PeriodHistograms, periodHistograms, type Reading, type Scrape, summarize } from './readings.js';
 
 /** The families read, with the names and labels of the real components. */
 export const FAMILIES = {
@@ -20,52 +23,9 @@ export const FAMILIES = {
 export const QUEUES = ['active', 'backoff', 'unschedulable', 'gated'] as const;
 export type Queue = (typeof QUEUES)[number];
 
-/**
- * Pods waiting in the scheduler; `total` is what the SLO counts: every queue but the gated
- * one (held back on purpose). Schedulers before 1.26 have no gated queue; newer ones add
- * queues for pod groups (`incomplete`, `pending`), which wait like any other and are kept
- * in `others`.
- */
-export interface Pending {
-  active: number;
-  backoff: number;
-  unschedulable: number;
-  gated?: number;
-  /** Queues beyond the four above, by their `queue` label (1.37: incomplete, pending). */
-  others?: Record<string, number>;
-  total: number;
-}
-
-/** One apiserver request key's latency over a period: its histogram summary and its SLO threshold. */
-export interface ServerApiKey extends HistogramSummary {
-  key: string;
-  verb: string;
-  resource: string;
-  subresource: string;
-  scope: string;
-  thresholdMs: number;
-}
-
-export interface ServerPeriod {
-  apiserver: {
-    latency: Reading<{ histogram: string; keys: ServerApiKey[] }>;
-    requests: Reading<number>;
-    throttled429: Reading<number>;
-    timeouts504: Reading<number>;
-    errors5xx: Reading<number>;
-  };
-  etcd: {
-    walFsync: Reading<HistogramSummary>;
-    backendCommit: Reading<HistogramSummary>;
-    dbSizeBytes: Reading<{ max: number; end: number }>;
-  };
-  scheduler: {
-    pendingMax: Reading<Pending>;
-    attempt: Reading<HistogramSummary>;
-    podSchedulingSli: Reading<HistogramSummary>;
-    binds: Reading<number>;
-    bindsPerS: Reading<number>;
-  };
+/** A Reading as it goes into summary.json: the value, or `{ unavailable: reason }`. */
+export function readingJson<T>(r: Reading<T>): T | Unavailable {
+  return r.ok ? r.value : { unavailable: r.reason };
 }
 
 /** The pods pending in each scheduler queue, from one scrape set. */
@@ -110,84 +70,78 @@ export function maxPending(readings: readonly Reading<Pending>[]): Reading<Pendi
   return { ok: true, value: out };
 }
 
-function apiKeys(start: readonly Scrape[], end: readonly Scrape[], missing: MissingComponents, slo: ResolvedSlo): ServerPeriod['apiserver']['latency'] {
+/** The finite bucket bounds (seconds) of a histogram, as its component defines them. */
+export function boundsOf(h: Histogram | undefined): number[] | undefined {
+  const b = h?.buckets.filter((x) => Number.isFinite(x.le)).map((x) => x.le);
+  return b && b.length > 0 ? b : undefined;
+}
+
+function apiKeys(start: readonly Scrape[], end: readonly Scrape[], missing: MissingComponents, slo: ResolvedSlo): ServerPeriodSummary['apiserver']['latency'] {
   // Long-running requests are not in the SLI; the fallback histogram has them, so they go.
   const r = periodHistograms(start, end, 'apiserver', [FAMILIES.apiSli, FAMILIES.apiDuration], missing, (l) =>
     l.verb === 'WATCH' || l.verb === 'CONNECT' || !l.resource ? undefined : `${l.verb} ${l.resource}${l.subresource ? `/${l.subresource}` : ''} ${l.scope}`,
   );
-  if (!r.ok) return r;
+  if (!r.ok) return { unavailable: r.reason };
   const keys: ServerApiKey[] = [];
+  let bucketsS: number[] | undefined;
   for (const [key, h] of r.value.groups) {
+    bucketsS ??= boundsOf(h);
     if (h.count <= 0) continue;
     const [verb = '', res = '', scope = ''] = key.split(' ');
     const [resource = '', subresource = ''] = res.split('/');
-    const thresholdMs = isMutating(verb)
-      ? slo.mutatingApiP99Ms
-      : scope === 'resource'
-        ? slo.readResourceApiP99Ms
-        : scope === 'namespace'
-          ? slo.readNamespaceApiP99Ms
-          : slo.readClusterApiP99Ms;
-    keys.push({ key, verb, resource, subresource, scope, ...summarize(h), thresholdMs });
+    keys.push({ key, verb, resource, subresource, scope, ...summarize(h), thresholdMs: apiThresholdMs(slo, verb, scope) });
   }
   keys.sort((a, b) => (a.key < b.key ? -1 : 1));
-  return { ok: true, value: { histogram: r.value.family, keys } };
+  return { histogram: r.value.family, ...(bucketsS ? { bucketsS } : {}), keys };
 }
 
-function merged(r: ReturnType<typeof periodHistograms>): Reading<HistogramSummary> {
-  if (!r.ok) return r;
+function merged(r: Reading<PeriodHistograms>): HistogramSummary | Unavailable {
+  if (!r.ok) return { unavailable: r.reason };
   const h = r.value.groups.get('');
-  return { ok: true, value: h ? summarize(h) : { count: 0 } };
+  const bucketsS = boundsOf(h);
+  return { ...(h ? summarize(h) : { count: 0 }), ...(bucketsS ? { bucketsS } : {}) };
 }
 
 /**
  * The control plane over one period (a phase, or the whole run): histogram differences
  * between the scrapes at its start and end, counter increases, and the gauges' extremes
- * over every scrape taken inside it.
+ * over every scrape taken inside it. Anything that could not be read is `{ unavailable }`
+ * with the reason.
  */
 export function serverPeriod(
   start: readonly Scrape[],
   end: readonly Scrape[],
-  inside: { pending: readonly Reading<Pending>[]; dbSize: readonly Reading<number>[] },
+  inside: { pending: readonly Reading<Pending>[]; dbSize: readonly Reading<number>[]; inqueueMax?: ReadonlyMap<string, number> },
   missing: MissingComponents,
   slo: ResolvedSlo,
-): ServerPeriod {
+): ServerPeriodSummary {
   const t0 = Math.min(...start.map((s) => s.at));
   const t1 = Math.max(...end.map((s) => s.at));
   const code = (c: (code: string) => boolean) => (l: Record<string, string>) => c(l.code ?? '');
   const binds = counterIncrease(start, end, 'scheduler', FAMILIES.attempts, missing, (l) => l.result === 'scheduled');
   const dbSizes = inside.dbSize.filter((r): r is { ok: true; value: number } => r.ok);
   const dbEnd = gaugeValue(end, 'etcd', FAMILIES.dbSize, missing, () => true, 'max');
+  const j = readingJson;
   return {
     apiserver: {
       latency: apiKeys(start, end, missing, slo),
-      requests: counterIncrease(start, end, 'apiserver', FAMILIES.apiTotal, missing),
-      throttled429: counterIncrease(start, end, 'apiserver', FAMILIES.apiTotal, missing, code((c) => c === '429')),
-      timeouts504: counterIncrease(start, end, 'apiserver', FAMILIES.apiTotal, missing, code((c) => c === '504')),
-      errors5xx: counterIncrease(start, end, 'apiserver', FAMILIES.apiTotal, missing, code((c) => c.startsWith('5'))),
+      requests: j(counterIncrease(start, end, 'apiserver', FAMILIES.apiTotal, missing)),
+      throttled429: j(counterIncrease(start, end, 'apiserver', FAMILIES.apiTotal, missing, code((c) => c === '429'))),
+      timeouts504: j(counterIncrease(start, end, 'apiserver', FAMILIES.apiTotal, missing, code((c) => c === '504'))),
+      errors5xx: j(counterIncrease(start, end, 'apiserver', FAMILIES.apiTotal, missing, code((c) => c.startsWith('5')))),
+      ...(inside.inqueueMax ? { flowControl: flowControlPeriod(start, end, inside.inqueueMax, missing) } : {}),
     },
     etcd: {
       walFsync: merged(periodHistograms(start, end, 'etcd', [FAMILIES.walFsync], missing)),
       backendCommit: merged(periodHistograms(start, end, 'etcd', [FAMILIES.backendCommit], missing)),
-      dbSizeBytes: dbEnd.ok ? { ok: true, value: { max: Math.max(dbEnd.value, ...dbSizes.map((r) => r.value)), end: dbEnd.value } } : dbEnd,
+      dbSizeBytes: dbEnd.ok ? { max: Math.max(dbEnd.value, ...dbSizes.map((r) => r.value)), end: dbEnd.value } : { unavailable: dbEnd.reason },
     },
     scheduler: {
-      pendingMax: maxPending(inside.pending),
+      pendingMax: j(maxPending(inside.pending)),
       attempt: merged(periodHistograms(start, end, 'scheduler', [FAMILIES.attemptDuration], missing)),
       podSchedulingSli: merged(periodHistograms(start, end, 'scheduler', [FAMILIES.podSchedulingSli], missing)),
-      binds,
-      bindsPerS: binds.ok && t1 > t0 ? { ok: true, value: Math.round((binds.value / ((t1 - t0) / 1000)) * 100) / 100 } : binds.ok ? { ok: false, reason: 'the period has no length' } : binds,
+      binds: j(binds),
+      bindsPerS: binds.ok && t1 > t0 ? Math.round((binds.value / ((t1 - t0) / 1000)) * 100) / 100 : binds.ok ? { unavailable: 'the period has no length' } : { unavailable: binds.reason },
     },
   };
-}
-
-/** A Reading as it goes into summary.json: the value, or `{ unavailable: reason }`. */
-export function readingJson<T>(r: Reading<T>): T | { unavailable: string } {
-  return r.ok ? r.value : { unavailable: r.reason };
-}
-
-export function periodJson(p: ServerPeriod): Record<string, unknown> {
-  const map = <T extends Record<string, Reading<unknown>>>(o: T): Record<string, unknown> =>
-    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, readingJson(v)]));
-  return { apiserver: map(p.apiserver), etcd: map(p.etcd), scheduler: map(p.scheduler) };
 }

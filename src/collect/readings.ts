@@ -1,6 +1,6 @@
 import { type Histogram, histogramQuantile, histogramsOf, mergeHistograms, subtract } from './histogram.js';
 import type { MetricFamily } from './prom-text.js';
-import type { Component } from './sources.js';
+import type { Component, HistogramSummary } from '../results/format.js';
 
 /** One source's metrics at one moment, or why there are none. */
 export interface Scrape {
@@ -93,17 +93,6 @@ function labelKey(labels: Record<string, string>): string {
     .sort()
     .map((k) => `${k}=${labels[k]}`)
     .join(',');
-}
-
-/** Observations and quantiles of a histogram, in milliseconds (from seconds). */
-export interface HistogramSummary {
-  count: number;
-  p50Ms?: number;
-  p90Ms?: number;
-  p99Ms?: number;
-  meanMs?: number;
-  /** The p99 fell in the +Inf bucket: the value is the highest bound, a lower limit. */
-  p99AboveHighestBucket?: true;
 }
 
 const round3 = (v: number): number => Math.round(v * 1000) / 1000;

@@ -1,9 +1,9 @@
-import { isMutating } from '../cluster/request-key.js';
-import { check, type SloVerdict } from '../results/slo.js';
+import type { HistogramSummary, ServerPeriodSummary, SloVerdict, Unavailable } from '../results/format.js';
 import type { ResolvedSlo } from '../spec/resolve.js';
-import type { ServerApiKey, ServerPeriod } from './period.js';
+import { API_SLO_CLASSES, apiSloClass, judge } from '../spec/slos.js';
+import { known } from '../results/format.js';
 import type { QueryOutcome } from './prometheus.js';
-import type { HistogramSummary, Reading } from './readings.js';
+import type { Reading } from './readings.js';
 
 /** The run-long value of a Prometheus query (the highest over its series), or why there is none. */
 function promValue(prometheus: Record<string, QueryOutcome[]>, query: string): Reading<number> | undefined {
@@ -18,6 +18,10 @@ function promValue(prometheus: Record<string, QueryOutcome[]>, query: string): R
   return reason ? { ok: false, reason } : undefined;
 }
 
+function reason(v: Unavailable | object | number | undefined, fallback: string): string {
+  return typeof v === 'object' && v !== null && 'unavailable' in v ? v.unavailable : fallback;
+}
+
 /** A scrape reading, else the Prometheus one, else the reasons of both. */
 function either(scraped: Reading<number>, prometheus: Reading<number> | undefined): { value?: number; unavailable?: string; viaPrometheus: boolean } {
   if (scraped.ok) return { value: scraped.value, viaPrometheus: false };
@@ -25,37 +29,28 @@ function either(scraped: Reading<number>, prometheus: Reading<number> | undefine
   return { unavailable: prometheus ? `${scraped.reason}; ${prometheus.reason}` : scraped.reason, viaPrometheus: false };
 }
 
-function p99(r: Reading<HistogramSummary>, what: string): Reading<number> {
-  if (!r.ok) return r;
-  if (r.value.count === 0) return { ok: false, reason: `no ${what} observed in the run` };
-  return r.value.p99Ms === undefined ? { ok: false, reason: `the ${what} histogram gives no p99` } : { ok: true, value: r.value.p99Ms };
-}
-
-type Category = 'mutating' | 'resource' | 'namespace' | 'cluster';
-const CATEGORY_TEXT: Record<Category, string> = {
-  mutating: 'mutating calls',
-  resource: 'read-only calls for one object',
-  namespace: 'read-only calls over a namespace',
-  cluster: 'read-only calls over the cluster',
-};
-
-function categoryOf(verb: string, scope: string): Category {
-  return isMutating(verb) ? 'mutating' : scope === 'resource' ? 'resource' : scope === 'namespace' ? 'namespace' : 'cluster';
+function p99(v: HistogramSummary | Unavailable | undefined, what: string, noScrape: string): Reading<number> {
+  const h = known(v);
+  if (!h) return { ok: false, reason: reason(v, noScrape) };
+  if (h.count === 0) return { ok: false, reason: `no ${what} observed in the run` };
+  return h.p99Ms === undefined ? { ok: false, reason: `the ${what} histogram gives no p99` } : { ok: true, value: h.p99Ms };
 }
 
 /**
  * Server-side SLO verdicts next to the client-side ones: the scheduler's pending queue,
- * etcd WAL fsync and backend commit p99, and the apiserver's own latency p99 by kind of
- * call (the worst key of each kind, with it named). Scrape sources come first; a
- * Prometheus source answers what they could not.
+ * etcd WAL fsync and backend commit p99, and the apiserver's own latency p99 by SLO class
+ * (the worst key of each class, with it named). Scrape sources come first; a Prometheus
+ * source answers what they could not. `run` is absent when only Prometheus was asked.
  */
-export function serverVerdicts(run: ServerPeriod, prometheus: Record<string, QueryOutcome[]>, slo: ResolvedSlo): { verdicts: SloVerdict[]; notes: string[] } {
+export function serverVerdicts(run: ServerPeriodSummary | undefined, prometheus: Record<string, QueryOutcome[]>, slo: ResolvedSlo): { verdicts: SloVerdict[]; notes: string[] } {
   const notes: string[] = [];
   const verdicts: SloVerdict[] = [];
-  const pendingScraped: Reading<number> = run.scheduler.pendingMax.ok ? { ok: true, value: run.scheduler.pendingMax.value.total } : run.scheduler.pendingMax;
+  const noScrape = 'control-plane metrics were not scraped (the control-plane measurement is off)';
+  const pendingMax = known(run?.scheduler.pendingMax);
+  const pendingScraped: Reading<number> = pendingMax ? { ok: true, value: pendingMax.total } : { ok: false, reason: reason(run?.scheduler.pendingMax, noScrape) };
   const { viaPrometheus: pendingViaProm, ...pending } = either(pendingScraped, promValue(prometheus, 'scheduler_pending_total'));
   verdicts.push(
-    check({
+    judge({
       id: 'scheduler_pending_max',
       description: `Scheduler pending pods, max (active + backoff + unschedulable)${pendingViaProm ? ', from Prometheus' : ''}`,
       side: 'server',
@@ -65,12 +60,12 @@ export function serverVerdicts(run: ServerPeriod, prometheus: Record<string, Que
       ...pending,
     }),
   );
-  const etcd = (id: string, what: string, reading: Reading<HistogramSummary>, query: string, threshold: number, name: string): SloVerdict => {
-    const { viaPrometheus, ...v } = either(p99(reading, what), promValue(prometheus, query));
-    const capped = reading.ok && reading.value.p99AboveHighestBucket;
-    return check({
+  const etcd = (id: string, what: string, reading: HistogramSummary | Unavailable | undefined, query: string, threshold: number): SloVerdict => {
+    const { viaPrometheus, ...v } = either(p99(reading, what, noScrape), promValue(prometheus, query));
+    const capped = known(reading)?.p99AboveHighestBucket;
+    return judge({
       id,
-      description: `etcd ${name} p99${viaPrometheus ? ', from Prometheus' : ''}${capped ? ' (above the highest bucket: a lower limit)' : ''}`,
+      description: `etcd ${what} p99${viaPrometheus ? ', from Prometheus' : ''}${capped ? ' (above the highest bucket: a lower limit)' : ''}`,
       side: 'server',
       threshold,
       unit: 'ms',
@@ -78,18 +73,18 @@ export function serverVerdicts(run: ServerPeriod, prometheus: Record<string, Que
       ...v,
     });
   };
-  verdicts.push(etcd('etcd_wal_fsync_p99', 'WAL fsync', run.etcd.walFsync, 'etcd_wal_fsync_p99_ms', slo.etcdWalFsyncP99Ms, 'WAL fsync'));
-  verdicts.push(etcd('etcd_backend_commit_p99', 'backend commit', run.etcd.backendCommit, 'etcd_backend_commit_p99_ms', slo.etcdBackendCommitP99Ms, 'backend commit'));
+  verdicts.push(etcd('etcd_wal_fsync_p99', 'WAL fsync', run?.etcd.walFsync, 'etcd_wal_fsync_p99_ms', slo.etcdWalFsyncP99));
+  verdicts.push(etcd('etcd_backend_commit_p99', 'backend commit', run?.etcd.backendCommit, 'etcd_backend_commit_p99_ms', slo.etcdBackendCommitP99));
 
-  // API latency by kind of call: the worst key of each kind against that kind's threshold.
-  let keys: (Pick<ServerApiKey, 'key' | 'verb' | 'scope' | 'p99Ms'> & { capped?: boolean })[] | undefined;
+  // API latency by SLO class: the worst key of each class against that class's threshold.
+  let keys: { key: string; verb: string; scope: string; p99Ms?: number; capped?: boolean }[] | undefined;
   let source = '';
-  let unavailable = '';
-  if (run.apiserver.latency.ok) {
-    keys = run.apiserver.latency.value.keys.map((k) => ({ ...k, capped: k.p99AboveHighestBucket === true }));
-    source = run.apiserver.latency.value.histogram;
+  let unavailable = reason(run?.apiserver.latency, noScrape);
+  const latency = known(run?.apiserver.latency);
+  if (latency) {
+    keys = latency.keys.map((k) => ({ ...k, capped: k.p99AboveHighestBucket === true }));
+    source = latency.histogram;
   } else {
-    unavailable = run.apiserver.latency.reason;
     for (const [name, outcomes] of Object.entries(prometheus)) {
       const r = outcomes.find((o) => o.name === 'api_sli_p99_ms')?.windows.run;
       if (r?.ok) {
@@ -104,25 +99,19 @@ export function serverVerdicts(run: ServerPeriod, prometheus: Record<string, Que
     }
   }
   if (!keys) {
-    verdicts.push(check({ id: 'server_api_p99', description: 'Server-side API call p99', side: 'server', threshold: slo.mutatingApiP99Ms, unit: 'ms', comparison: '<=', unavailable }));
+    verdicts.push(judge({ id: 'server_api_p99', description: 'Server-side API call p99', side: 'server', threshold: slo.mutatingApiP99, unit: 'ms', comparison: '<=', unavailable }));
     return { verdicts, notes };
   }
-  const threshold: Record<Category, number> = {
-    mutating: slo.mutatingApiP99Ms,
-    resource: slo.readResourceApiP99Ms,
-    namespace: slo.readNamespaceApiP99Ms,
-    cluster: slo.readClusterApiP99Ms,
-  };
-  for (const cat of ['mutating', 'resource', 'namespace', 'cluster'] as const) {
-    const inCat = keys.filter((k) => k.p99Ms !== undefined && categoryOf(k.verb, k.scope) === cat);
-    if (inCat.length === 0) continue;
-    const worst = inCat.reduce((a, b) => (b.p99Ms! > a.p99Ms! ? b : a));
+  for (const cls of API_SLO_CLASSES) {
+    const inClass = keys.filter((k) => k.p99Ms !== undefined && apiSloClass(k.verb, k.scope).name === cls.name);
+    if (inClass.length === 0) continue;
+    const worst = inClass.reduce((a, b) => (b.p99Ms! > a.p99Ms! ? b : a));
     verdicts.push(
-      check({
-        id: `server_api_p99 ${cat}`,
-        description: `Server-side API p99, ${CATEGORY_TEXT[cat]} (worst of ${inCat.length}: ${worst.key}${worst.capped ? ', above the highest bucket' : ''})`,
+      judge({
+        id: `server_api_p99 ${cls.name}`,
+        description: `Server-side API p99, ${cls.text} (worst of ${inClass.length}: ${worst.key}${worst.capped ? ', above the highest bucket' : ''})`,
         side: 'server',
-        threshold: threshold[cat],
+        threshold: slo[cls.slo],
         unit: 'ms',
         comparison: '<=',
         value: worst.p99Ms!,

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import type { KubeClient } from '../cluster/kube-client.js';
 
-export type Component = 'apiserver' | 'scheduler' | 'etcd' | 'controller-manager';
+import type { Component } from '../results/format.js';
+
+export type { Component };
 
 /** Where a component's Prometheus metrics come from. */
 export interface ScrapeSource {

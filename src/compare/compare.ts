@@ -1,6 +1,7 @@
 import type { Distribution } from './distribution.js';
 import { quantile } from './distribution.js';
-import type { ResultFolder } from './result-folder.js';
+import { type HistogramSummary, known, POD_PHASE_NAMES } from '../results/format.js';
+import type { ResultFolder } from '../results/reader.js';
 import { type Interval, proportionPValue, quantileDifferenceInterval } from './significance.js';
 
 export type Verdict = 'improved' | 'regressed' | 'unchanged' | 'inconclusive';
@@ -33,15 +34,23 @@ export interface CompareSettings {
  */
 export const DEFAULT_SETTINGS: CompareSettings = { thresholdPct: 10, groupThresholdPct: { api: 25, server: 25 }, noiseFloorMs: 5, noiseFloorPods: 25, minSamples: 20, seed: 1 };
 
-/** Bucket bounds (seconds) of the server histograms, as the real components define them. */
-const API_SLI_BUCKETS = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60];
-const ETCD_DISK_BUCKETS = Array.from({ length: 14 }, (_, i) => 0.001 * 2 ** i);
-
-/** The width (ms) of the bucket a value falls in. */
-function bucketWidthMs(boundsS: readonly number[], valueMs: number): number {
+/**
+ * The width (ms) of the histogram bucket a value falls in, from the bounds the scraped
+ * component reported (recorded in the result set): a change within one bucket is the
+ * histogram's resolution, not a finding. Unknown bounds give no floor.
+ */
+function bucketWidthMs(boundsS: readonly number[] | undefined, valueMs: number): number | undefined {
+  if (!boundsS || boundsS.length === 0) return undefined;
   const v = valueMs / 1000;
   for (let i = 0; i < boundsS.length; i++) if (v <= boundsS[i]!) return 1000 * (boundsS[i]! - (i === 0 ? 0 : boundsS[i - 1]!));
   return Infinity;
+}
+
+/** The wider of two result sets' bucket widths at a value (they may come from different components). */
+function widest(a: readonly number[] | undefined, b: readonly number[] | undefined, valueMs: number): number | undefined {
+  const wa = bucketWidthMs(a, valueMs);
+  const wb = bucketWidthMs(b, valueMs);
+  return wa === undefined ? wb : wb === undefined ? wa : Math.max(wa, wb);
 }
 
 /** Noise floors of the units without a setting: a change this small is never a finding. */
@@ -104,9 +113,9 @@ export function compareResults(a: ResultFolder, b: ResultFolder, settings: Compa
 }
 
 function podCandidates(a: ResultFolder, b: ResultFolder, s: CompareSettings, out: Candidate[]): void {
-  for (const phase of Object.keys(a.summary.pods.phases)) {
-    const sa = a.summary.pods.phases[phase];
-    const sb = b.summary.pods.phases[phase];
+  for (const phase of POD_PHASE_NAMES) {
+    const sa = a.summary.pods?.phases[phase];
+    const sb = b.summary.pods?.phases[phase];
     if (!sa || !sb || sa.count === 0 || sb.count === 0) continue;
     const da = a.podDistribution(phase);
     const db = b.podDistribution(phase);
@@ -117,8 +126,8 @@ function podCandidates(a: ResultFolder, b: ResultFolder, s: CompareSettings, out
 }
 
 function apiCandidates(a: ResultFolder, b: ResultFolder, s: CompareSettings, out: Candidate[]): void {
-  const bKeys = new Map(b.summary.api.map((k) => [k.key, k]));
-  for (const ka of a.summary.api) {
+  const bKeys = new Map((b.summary.api ?? []).map((k) => [k.key, k]));
+  for (const ka of a.summary.api ?? []) {
     const kb = bKeys.get(ka.key);
     if (!kb?.latencyMs || !ka.latencyMs) continue;
     const da = a.apiDistribution(ka.key);
@@ -150,7 +159,7 @@ function errorCandidates(a: ResultFolder, b: ResultFolder, out: Candidate[]): vo
     let calls = 0;
     let failed = 0;
     let retried = 0;
-    for (const k of r.summary.api) {
+    for (const k of r.summary.api ?? []) {
       calls += k.count;
       failed += sum(k.failed);
       retried += k.retries;
@@ -175,8 +184,8 @@ function errorCandidates(a: ResultFolder, b: ResultFolder, out: Candidate[]): vo
   });
   out.push(rate('errors.failed', 'API calls failed', ta.failed, ta.calls, tb.failed, tb.calls));
   out.push(rate('errors.retried', 'API calls retried (429, 5xx, timeouts)', ta.retried, ta.calls, tb.retried, tb.calls));
-  const bKeys = new Map(b.summary.api.map((k) => [k.key, k]));
-  for (const ka of a.summary.api) {
+  const bKeys = new Map((b.summary.api ?? []).map((k) => [k.key, k]));
+  for (const ka of a.summary.api ?? []) {
     const kb = bKeys.get(ka.key);
     if (!kb || ka.count === 0 || kb.count === 0) continue;
     const fa = sum(ka.failed);
@@ -209,14 +218,10 @@ function throughputCandidates(a: ResultFolder, b: ResultFolder, out: Candidate[]
   if (pa !== undefined && pb !== undefined) {
     out.push({ id: 'throughput.pods', group: 'throughput', label: 'pods started per second', unit: 'per_s', better: 'higher', a: pa, b: pb, method: 'threshold-only' });
   }
-  const calls = (r: ResultFolder): number => r.summary.api.reduce((x, k) => x + k.count, 0);
+  const calls = (r: ResultFolder): number => (r.summary.api ?? []).reduce((x, k) => x + k.count, 0);
   if (a.summary.durationS > 0 && b.summary.durationS > 0 && calls(a) > 0 && calls(b) > 0) {
     out.push({ id: 'throughput.api', group: 'throughput', label: 'API calls per second', unit: 'per_s', better: 'higher', a: calls(a) / a.summary.durationS, b: calls(b) / b.summary.durationS, method: 'threshold-only' });
   }
-}
-
-function value<T>(r: T | { unavailable: string } | undefined): T | undefined {
-  return r !== undefined && !(typeof r === 'object' && r !== null && 'unavailable' in r) ? (r as T) : undefined;
 }
 
 function serverCandidates(a: ResultFolder, b: ResultFolder, out: Candidate[]): void {
@@ -227,17 +232,20 @@ function serverCandidates(a: ResultFolder, b: ResultFolder, out: Candidate[]): v
     if (va !== undefined && vb !== undefined) out.push({ id, group: 'server', label, unit, better, a: va, b: vb, method: 'threshold-only' });
   };
   // A p99 from a histogram: needs 100 observations a side, and a change of more than a bucket.
-  const p99 = (id: string, label: string, bounds: readonly number[], ha: { count: number; p99Ms?: number } | undefined, hb: { count: number; p99Ms?: number } | undefined): void => {
+  const p99 = (id: string, label: string, ha: HistogramSummary | undefined, hb: HistogramSummary | undefined, boundsA = ha?.bucketsS, boundsB = hb?.bucketsS): void => {
     if (ha?.p99Ms === undefined || hb?.p99Ms === undefined) return;
-    out.push({ id, group: 'server', label, unit: 'ms', better: 'lower', a: ha.p99Ms, b: hb.p99Ms, nA: ha.count, nB: hb.count, minN: 100, bucketFloor: bucketWidthMs(bounds, Math.max(ha.p99Ms, hb.p99Ms)), method: 'threshold-only' });
+    const floor = widest(boundsA, boundsB, Math.max(ha.p99Ms, hb.p99Ms));
+    out.push({ id, group: 'server', label, unit: 'ms', better: 'lower', a: ha.p99Ms, b: hb.p99Ms, nA: ha.count, nB: hb.count, minN: 100, ...(floor !== undefined ? { bucketFloor: floor } : {}), method: 'threshold-only' });
   };
-  p99('server.etcd_wal_fsync.p99', 'etcd WAL fsync p99', ETCD_DISK_BUCKETS, value(ra.etcd?.walFsync), value(rb.etcd?.walFsync));
-  p99('server.etcd_backend_commit.p99', 'etcd backend commit p99', ETCD_DISK_BUCKETS, value(ra.etcd?.backendCommit), value(rb.etcd?.backendCommit));
-  scalar('server.scheduler_pending.max', 'scheduler pending pods, max', 'pods', 'lower', value(ra.scheduler?.pendingMax)?.total, value(rb.scheduler?.pendingMax)?.total);
-  scalar('server.scheduler_binds.per_s', 'scheduler binds per second', 'per_s', 'higher', value(ra.scheduler?.bindsPerS), value(rb.scheduler?.bindsPerS));
-  const keysB = new Map((value(rb.apiserver?.latency)?.keys ?? []).map((k) => [k.key, k]));
-  for (const ka of value(ra.apiserver?.latency)?.keys ?? []) {
-    p99(`server.api.${ka.key}.p99`, `apiserver ${ka.key} p99`, API_SLI_BUCKETS, ka, keysB.get(ka.key));
+  p99('server.etcd_wal_fsync.p99', 'etcd WAL fsync p99', known(ra.etcd.walFsync), known(rb.etcd.walFsync));
+  p99('server.etcd_backend_commit.p99', 'etcd backend commit p99', known(ra.etcd.backendCommit), known(rb.etcd.backendCommit));
+  scalar('server.scheduler_pending.max', 'scheduler pending pods, max', 'pods', 'lower', known(ra.scheduler.pendingMax)?.total, known(rb.scheduler.pendingMax)?.total);
+  scalar('server.scheduler_binds.per_s', 'scheduler binds per second', 'per_s', 'higher', known(ra.scheduler.bindsPerS), known(rb.scheduler.bindsPerS));
+  const la = known(ra.apiserver.latency);
+  const lb = known(rb.apiserver.latency);
+  const keysB = new Map((lb?.keys ?? []).map((k) => [k.key, k]));
+  for (const ka of la?.keys ?? []) {
+    p99(`server.api.${ka.key}.p99`, `apiserver ${ka.key} p99`, ka, keysB.get(ka.key), la?.bucketsS, lb?.bucketsS);
   }
 }
 

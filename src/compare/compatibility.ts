@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { Manifest, ResultFolder } from './result-folder.js';
+import type { Manifest } from '../results/format.js';
+import type { ResultFolder } from '../results/reader.js';
 
 /** What says which workload a run ran: a manifest, or a run about to start. */
 export type WorkloadIdentity = { workload: Pick<Manifest['workload'], 'name' | 'sha256' | 'resolved'>; args?: string[] };

@@ -1,5 +1,5 @@
 import { type CompareSettings, formatChange, formatValue, GROUPS, type Row, type Verdict } from './compare.js';
-import type { ResultFolder } from './result-folder.js';
+import type { ResultFolder } from '../results/reader.js';
 
 export interface Comparison {
   a: ResultFolder;

@@ -1,26 +1,11 @@
 import type { PodTracker } from '../measure/pod-tracker.js';
-import { exactStats, type Stats } from '../measure/stats.js';
+import { exactStats } from '../measure/stats.js';
+import type { PhaseResult } from '../results/format.js';
 import type { ResolvedPhase, ResolvedWorkload } from '../spec/resolve.js';
 import { formatDuration } from '../util/duration.js';
 import { TokenBucket } from '../util/token-bucket.js';
-import { LimitedApi, operationFor, type RunContext } from './actions.js';
+import { ACTION_FACTORIES, isApiAction, LimitedApi, type RunContext } from './actions/index.js';
 import { runPaced, sleep } from './pacer.js';
-
-export type PhaseStatus = 'ok' | 'failed' | 'interrupted';
-
-export interface PhaseResult {
-  name: string;
-  action: string;
-  startedAt: number;
-  endedAt: number;
-  durationMs: number;
-  status: PhaseStatus;
-  error?: string;
-  operations?: { planned: number; started: number; succeeded: number; failed: number; skipped: number };
-  /** Open loop: completion minus scheduled arrival (ms). */
-  intendedLatencyMs?: Stats;
-  wait?: { for: string; target: number; reached: number };
-}
 
 export interface PhaseHooks {
   onPhaseStart?(phase: ResolvedPhase): Promise<void>;
@@ -39,7 +24,8 @@ export class WaitTimeoutError extends Error {}
 export async function runPhases(
   w: ResolvedWorkload,
   ctx: RunContext,
-  tracker: PodTracker,
+  /** The pods measurement's tracker; wait phases need it (the spec refuses them without it). */
+  tracker: PodTracker | undefined,
   hooks: PhaseHooks,
   signal: AbortSignal,
   now: () => number,
@@ -56,11 +42,12 @@ export async function runPhases(
       if (phase.sleepMs !== undefined) {
         await sleep(phase.sleepMs, signal);
       } else if (phase.spec.wait) {
+        if (!tracker) throw new Error(`phase ${phase.name} waits for pods, but the pods measurement is off`);
         result.wait = await waitFor(phase, tracker, expected, signal, (d, t) => hooks.onProgress?.(phase, d, t));
-      } else {
+      } else if (isApiAction(phase.action)) {
         const limiter = new TokenBucket(phase.pacing.qps, phase.pacing.burst);
         const api = new LimitedApi(ctx, limiter);
-        const op = operationFor(phase, ctx, api);
+        const op = ACTION_FACTORIES[phase.action](phase, ctx, api);
         let succeeded = 0;
         let failed = 0;
         const total = phase.operations;
@@ -89,6 +76,11 @@ export async function runPhases(
     } catch (e) {
       result.status = signal.aborted ? 'interrupted' : 'failed';
       result.error = (e as Error).message;
+    }
+    // A run stopped for a reason (a dead server, a timeout) says why in the phase it cut short.
+    if (signal.aborted && !result.error && signal.reason instanceof Error && signal.reason.name === 'RunStop') {
+      result.status = 'failed';
+      result.error = signal.reason.message;
     }
     result.endedAt = now();
     result.durationMs = performance.now() - t0;

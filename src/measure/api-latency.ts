@@ -1,11 +1,17 @@
 import type * as hdr from 'hdr-histogram-js';
 import type { CallObserver, CallOutcome } from '../cluster/kube-client.js';
-import { isMutating, keyString, type RequestKey } from '../cluster/request-key.js';
-import { histogramStatsMs, newLatencyHistogram, type Stats } from './stats.js';
+import { keyString, type RequestKey } from '../cluster/request-key.js';
+import type { ApiKeySummary } from '../results/format.js';
+import type { ResolvedSlo } from '../spec/resolve.js';
+import { apiThresholdMs } from '../spec/slos.js';
+import { histogramStatsMs, newLatencyHistogram } from './stats.js';
 
 export interface KeyRecord {
   key: RequestKey;
+  /** Each call as its caller saw it: first attempt to final answer, retries and backoff included (µs). */
   histogram: hdr.Histogram;
+  /** The last attempt of each call alone (µs). */
+  lastAttempt: hdr.Histogram;
   /** Calls that ended with a 2xx/3xx/4xx answer other than 429. */
   count: number;
   /** Failed attempts by code ('429', '503', 'timeout', 'network'), retried or final. */
@@ -13,22 +19,12 @@ export interface KeyRecord {
   /** Calls that failed after their retries, by final code. */
   failed: Record<string, number>;
   retries: number;
-  /** Calls slower than the SLO threshold for their scope. */
+  /** Calls slower than the SLO threshold for their class. */
   slowCount: number;
   thresholdMs: number;
 }
 
-/** A key's counters as recorded, with the key spelled out and the histogram reduced to stats. */
-export interface ApiKeySummary extends Omit<KeyRecord, 'key' | 'histogram'> {
-  key: string;
-  verb: string;
-  resource: string;
-  subresource: string;
-  scope: string;
-  latencyMs?: Stats;
-}
-
-/** Per-second counters for the time series. */
+/** Per-interval counters for the time series. */
 export interface ApiTick {
   requests: number;
   errors: number;
@@ -36,22 +32,25 @@ export interface ApiTick {
 
 /**
  * Client-side API latency per (verb, resource, subresource, scope) in HDR histograms
- * (microseconds, 3 significant digits). The time a request waited on kbench's own rate
- * limiter is not in these: the load generator records it separately.
+ * (microseconds, 3 significant digits). A call's latency is what its caller waited: a
+ * create that was refused with 429 twice and then succeeded took all three attempts and
+ * both Retry-After waits. The time a request waited on kbench's own rate limiter before
+ * it was sent is not in it: the load generator records that apart.
  */
 export class ApiLatency implements CallObserver {
   readonly #keys = new Map<string, KeyRecord>();
   #tick: ApiTick = { requests: 0, errors: 0 };
   readonly limiterWait = newLatencyHistogram();
+  #limiterWaitSumUs = 0;
 
-  constructor(private readonly thresholds: { mutating: number; resource: number; namespace: number; cluster: number }) {}
+  constructor(private readonly slo: ResolvedSlo) {}
 
   #record(key: RequestKey): KeyRecord {
     const s = keyString(key);
     let r = this.#keys.get(s);
     if (!r) {
-      const thresholdMs = isMutating(key.verb) ? this.thresholds.mutating : this.thresholds[key.scope];
-      r = { key, histogram: newLatencyHistogram(), count: 0, errors: {}, failed: {}, retries: 0, slowCount: 0, thresholdMs };
+      const thresholdMs = apiThresholdMs(this.slo, key.verb, key.scope);
+      r = { key, histogram: newLatencyHistogram(), lastAttempt: newLatencyHistogram(), count: 0, errors: {}, failed: {}, retries: 0, slowCount: 0, thresholdMs };
       this.#keys.set(s, r);
     }
     return r;
@@ -72,12 +71,20 @@ export class ApiLatency implements CallObserver {
       return;
     }
     r.count++;
-    r.histogram.recordValue(Math.max(1, Math.round(o.latencyMs * 1000)));
-    if (o.latencyMs > r.thresholdMs) r.slowCount++;
+    r.histogram.recordValue(Math.max(1, Math.round(o.totalMs * 1000)));
+    r.lastAttempt.recordValue(Math.max(1, Math.round(o.latencyMs * 1000)));
+    if (o.totalMs > r.thresholdMs) r.slowCount++;
   }
 
   recordLimiterWait(ms: number): void {
-    this.limiterWait.recordValue(Math.max(0, Math.round(ms * 1000)));
+    const us = Math.max(0, Math.round(ms * 1000));
+    this.limiterWait.recordValue(us);
+    this.#limiterWaitSumUs += us;
+  }
+
+  /** Total time spent waiting on the limiter so far (ms). */
+  get limiterWaitTotalMs(): number {
+    return this.#limiterWaitSumUs / 1000;
   }
 
   /** Counters since the previous call. */
@@ -108,7 +115,9 @@ export class ApiLatency implements CallObserver {
           thresholdMs: r.thresholdMs,
         };
         const stats = histogramStatsMs(r.histogram);
-        if (stats) s.latencyMs = stats;
+        if (stats) s.latencyMs = { ...stats, unit: 'ms' };
+        const last = histogramStatsMs(r.lastAttempt);
+        if (last && r.retries > 0) s.lastAttemptMs = { ...last, unit: 'ms' };
         return s;
       })
       .sort((a, b) => (a.key < b.key ? -1 : 1));

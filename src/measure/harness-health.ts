@@ -1,3 +1,4 @@
+import type { HealthSummary } from '../results/format.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 export interface HealthSample {
@@ -7,19 +8,6 @@ export interface HealthSample {
   cpuPct: number;
   /** Length of the interval (ms): samples are weighted by it. */
   windowMs: number;
-}
-
-export interface HealthSummary {
-  /** Peak resident memory of the kbench process (MiB). */
-  peakRssMiB: number;
-  lagP99Ms: number;
-  lagMaxMs: number;
-  cpuMeanPct: number;
-  cpuMaxPct: number;
-  /** Share of the sampled time in which the harness was saturated. */
-  saturatedShare: number;
-  bottleneck: boolean;
-  reason?: string;
 }
 
 /** The harness is saturated in a second when its loop lags this much or it uses this much CPU. */

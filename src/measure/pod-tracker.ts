@@ -1,52 +1,9 @@
 import type { KubeClient } from '../cluster/kube-client.js';
-import { exactStats, type Stats } from './stats.js';
+import { LATE_READY, LATE_RUNNING, LATE_SCHEDULED, type PodRecord } from './pod-phases.js';
 
 /** Wall-clock milliseconds from the monotonic clock: sub-millisecond, never steps back. */
 export function clientNow(): number {
   return performance.timeOrigin + performance.now();
-}
-
-/**
- * What the tracker keeps of one pod: timestamps only, never the object (kube-burner ran
- * out of memory holding 150k pod objects). `*Seen` are client receive times (ms, from the
- * monotonic clock); the others are the server's stamps (ms, 1-second precision).
- */
-export interface PodRecord {
-  uid: string;
-  namespace: string;
-  name: string;
-  /** The workload phase that made it (kbench.io/phase label). */
-  phase: string;
-  node: string;
-  /** When kbench sent the create, for pods it created itself. */
-  createSent: number;
-  created: number;
-  scheduledServer: number;
-  startedServer: number;
-  readyServer: number;
-  firstSeen: number;
-  scheduledSeen: number;
-  runningSeen: number;
-  readySeen: number;
-  deletedSeen: number;
-  /** Transitions learned from a relist rather than a live event (their *Seen is late). */
-  late: number;
-}
-
-export const LATE_SCHEDULED = 1;
-export const LATE_RUNNING = 2;
-export const LATE_READY = 4;
-
-/** The pod startup phases of the Kubernetes SLO and clusterloader2, plus create_to_ready. */
-export const PHASES = ['create_to_schedule', 'schedule_to_run', 'run_to_watch', 'schedule_to_watch', 'pod_startup', 'create_to_ready'] as const;
-export type PhaseName = (typeof PHASES)[number];
-
-export interface PhaseSummary {
-  stats?: Stats;
-  /** Pods whose value came out below zero from 1-second server stamps and was clamped to 0. */
-  clamped: number;
-  /** Where each end of the phase comes from. */
-  source: string;
 }
 
 function ts(v: unknown): number {
@@ -81,10 +38,20 @@ export interface TrackerCounts {
   deleted: number;
 }
 
+const zero = (): TrackerCounts => ({ seen: 0, scheduled: 0, running: 0, ready: 0, deleted: 0 });
+
+/** How the tracker's connection to the API server stands, for the run's health check. */
+export interface TrackerHealth {
+  /** Client clock (ms) since which every list or watch attempt has failed; undefined when the last one worked. */
+  failingSince?: number;
+  lastError?: string;
+}
+
 /**
  * Watches the run's pods (by its label) and stamps each lifecycle transition as it is
  * observed. Disconnects resume from the last resourceVersion (bookmarks keep it fresh);
- * a 410 Gone relists and reconciles, so no pod is lost or counted twice.
+ * a 410 Gone relists and reconciles, so no pod is lost or counted twice. Counts are kept
+ * as running totals, so asking for them costs the same at 150,000 pods as at 10.
  */
 export class PodTracker {
   readonly #pods = new Map<string, PodRecord>();
@@ -98,8 +65,13 @@ export class PodTracker {
   reconnects = 0;
   relists = 0;
   /** Per-second increments, taken by the time series. */
-  #tick: TrackerCounts = { seen: 0, scheduled: 0, running: 0, ready: 0, deleted: 0 };
-  readonly totals: TrackerCounts = { seen: 0, scheduled: 0, running: 0, ready: 0, deleted: 0 };
+  #tick: TrackerCounts = zero();
+  readonly totals: TrackerCounts = zero();
+  /** Pods not deleted, in each state (seen = every live pod). */
+  readonly #current: TrackerCounts = zero();
+  /** When the current watch connection was asked for (client clock). */
+  #connectedAt = Infinity;
+  readonly #health: TrackerHealth = {};
 
   /** Pods that existed before tracking began (kbench collect leaves them out). */
   readonly #ignored = new Set<string>();
@@ -139,24 +111,27 @@ export class PodTracker {
 
   takeTick(): TrackerCounts {
     const t = this.#tick;
-    this.#tick = { seen: 0, scheduled: 0, running: 0, ready: 0, deleted: 0 };
+    this.#tick = zero();
     return t;
   }
 
-  /** Pods currently (not deleted) in each state. */
+  /** Pods currently (not deleted) in each state, and how many were deleted. */
   current(): TrackerCounts {
-    const c: TrackerCounts = { seen: 0, scheduled: 0, running: 0, ready: 0, deleted: 0 };
-    for (const p of this.#pods.values()) {
-      if (p.deletedSeen) {
-        c.deleted++;
-        continue;
-      }
-      c.seen++;
-      if (p.scheduledSeen) c.scheduled++;
-      if (p.runningSeen) c.running++;
-      if (p.readySeen) c.ready++;
-    }
-    return c;
+    return { ...this.#current };
+  }
+
+  health(): TrackerHealth {
+    return { ...this.#health };
+  }
+
+  #failed(error: string): void {
+    this.#health.failingSince ??= Date.now();
+    this.#health.lastError = error;
+  }
+
+  #worked(): void {
+    delete this.#health.failingSince;
+    delete this.#health.lastError;
   }
 
   async #loop(): Promise<void> {
@@ -166,15 +141,18 @@ export class PodTracker {
         try {
           await this.#relist();
           needList = false;
+          this.#worked();
           this.#synced();
         } catch (e) {
           if (this.#stopped) return;
+          this.#failed(`list pods: ${(e as Error).message}`);
           this.log(`pod tracker: list failed (${(e as Error).message}); retrying`);
-          await new Promise((r) => setTimeout(r, 1000));
+          await this.#pause(1000);
           continue;
         }
       }
       let gone = false;
+      this.#connectedAt = clientNow();
       const res = await this.client.watch(
         '/api/v1/pods',
         { labelSelector: this.labelSelector, resourceVersion: this.#rv, allowWatchBookmarks: 'true', timeoutSeconds: '300' },
@@ -199,12 +177,21 @@ export class PodTracker {
         continue;
       }
       this.reconnects++;
-      if (res.error) await new Promise((r) => setTimeout(r, 200));
+      if (res.status === 200 && !res.error) this.#worked();
+      else this.#failed(`watch pods: ${res.status ? `${res.status} ` : ''}${(res.error ?? '').slice(0, 200)}`);
+      if (res.error || res.status !== 200) await this.#pause(200);
     }
   }
 
+  #pause(ms: number): Promise<void> {
+    return new Promise((r) => {
+      const t = setTimeout(r, ms);
+      this.#abort.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+    });
+  }
+
   async #relist(): Promise<void> {
-    const at = clientNow();
+    const at = performance.now();
     const present = new Set<string>();
     let cont = '';
     do {
@@ -224,16 +211,23 @@ export class PodTracker {
     this.#listed = true;
     // Pods we knew that are no longer there were deleted while we were not watching.
     for (const p of this.#pods.values()) {
-      if (!present.has(p.uid) && !p.deletedSeen) {
-        p.deletedSeen = at;
-        this.#count('deleted');
-      }
+      if (!present.has(p.uid) && !p.deletedSeen) this.#deleted(p, performance.timeOrigin + at);
     }
   }
 
   #count(k: keyof TrackerCounts): void {
     this.#tick[k]++;
     this.totals[k]++;
+    this.#current[k]++;
+  }
+
+  #deleted(p: PodRecord, at: number): void {
+    p.deletedSeen = at;
+    this.#count('deleted');
+    this.#current.seen--;
+    if (p.scheduledSeen) this.#current.scheduled--;
+    if (p.runningSeen) this.#current.running--;
+    if (p.readySeen) this.#current.ready--;
   }
 
   #observe(type: string, o: PodLike, receivedMono: number): void {
@@ -245,6 +239,7 @@ export class PodTracker {
     if (!p) {
       const namespace = o.metadata?.namespace ?? '';
       const name = o.metadata?.name ?? '';
+      const created = ts(o.metadata?.creationTimestamp);
       p = {
         uid,
         namespace,
@@ -252,11 +247,14 @@ export class PodTracker {
         phase: o.metadata?.labels?.['kbench.io/phase'] ?? '',
         node: '',
         createSent: this.#createSent.get(`${namespace}/${name}`) ?? 0,
-        created: ts(o.metadata?.creationTimestamp),
+        created,
         scheduledServer: 0,
         startedServer: 0,
         readyServer: 0,
         firstSeen: at,
+        // creationTimestamp is truncated to the second, so the pod was made at or after it:
+        // a connection asked for before that second cannot be replaying an older event.
+        firstSeenLive: live && created > 0 && this.#connectedAt < created,
         scheduledSeen: 0,
         runningSeen: 0,
         readySeen: 0,
@@ -264,13 +262,12 @@ export class PodTracker {
         late: 0,
       };
       this.#pods.set(uid, p);
+      this.#createSent.delete(`${namespace}/${name}`);
       this.#count('seen');
     }
+    if (p.deletedSeen) return;
     if (type === 'DELETED') {
-      if (!p.deletedSeen) {
-        p.deletedSeen = at;
-        this.#count('deleted');
-      }
+      this.#deleted(p, at);
       return;
     }
     const node = o.spec?.nodeName;
@@ -299,68 +296,4 @@ export class PodTracker {
       this.#count('ready');
     }
   }
-}
-
-/** Creation as the best clock has it: the create kbench sent, else creationTimestamp. */
-export function creationOf(p: PodRecord): number {
-  return p.createSent || p.created;
-}
-
-/**
- * Each phase per pod, in ms. Ends observed by the client are sub-millisecond; server
- * stamps are whole seconds, so a server-to-client difference can come out slightly
- * negative: it is clamped to 0 and counted, never hidden.
- */
-export function podPhases(p: PodRecord): Record<PhaseName, number | undefined> & { clamped: PhaseName[] } {
-  const clamped: PhaseName[] = [];
-  const diff = (name: PhaseName, from: number, to: number): number | undefined => {
-    if (!from || !to) return undefined;
-    const d = to - from;
-    if (d < 0) {
-      clamped.push(name);
-      return 0;
-    }
-    return d;
-  };
-  const created = creationOf(p);
-  const scheduled = p.scheduledSeen;
-  return {
-    create_to_schedule: diff('create_to_schedule', created, scheduled),
-    schedule_to_run: diff('schedule_to_run', scheduled, p.runningSeen),
-    run_to_watch: diff('run_to_watch', p.startedServer, p.runningSeen),
-    schedule_to_watch: diff('schedule_to_watch', p.scheduledServer || scheduled, p.runningSeen),
-    pod_startup: diff('pod_startup', created, p.runningSeen),
-    create_to_ready: diff('create_to_ready', created, p.readySeen),
-    clamped,
-  };
-}
-
-export const PHASE_SOURCES: Record<PhaseName, string> = {
-  create_to_schedule: 'create sent by kbench (else creationTimestamp, 1 s) -> nodeName observed by watch',
-  schedule_to_run: 'nodeName observed -> phase Running observed (both client clock)',
-  run_to_watch: 'containers started (server startedAt, 1 s) -> Running observed',
-  schedule_to_watch: 'PodScheduled condition (server, 1 s) -> Running observed',
-  pod_startup: 'create sent by kbench (else creationTimestamp, 1 s) -> Running observed (Kubernetes pod startup SLO)',
-  create_to_ready: 'create sent by kbench (else creationTimestamp, 1 s) -> Ready observed',
-};
-
-export function phaseSummaries(pods: Iterable<PodRecord>): Record<PhaseName, PhaseSummary> {
-  const samples = Object.fromEntries(PHASES.map((n) => [n, [] as number[]])) as Record<PhaseName, number[]>;
-  const clamped = Object.fromEntries(PHASES.map((n) => [n, 0])) as Record<PhaseName, number>;
-  for (const p of pods) {
-    const ph = podPhases(p);
-    for (const n of PHASES) {
-      const v = ph[n];
-      if (v !== undefined) samples[n].push(v);
-    }
-    for (const n of ph.clamped) clamped[n]++;
-  }
-  const out = {} as Record<PhaseName, PhaseSummary>;
-  for (const n of PHASES) {
-    const s: PhaseSummary = { clamped: clamped[n], source: PHASE_SOURCES[n] };
-    const st = exactStats(samples[n]);
-    if (st) s.stats = st;
-    out[n] = s;
-  }
-  return out;
 }

@@ -1,15 +1,7 @@
 import * as hdr from 'hdr-histogram-js';
+import type { Stats } from '../results/format.js';
 
-/** count/min/percentiles/max/mean of one measurement, in its unit. */
-export interface Stats {
-  count: number;
-  min: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
+export type { Stats };
 
 /**
  * Percentiles of exact samples by the nearest-rank method: p is the smallest sample with

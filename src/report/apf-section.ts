@@ -1,4 +1,5 @@
-import type { ResultFolder } from '../compare/result-folder.js';
+import { type FlowControlLevel, known } from '../results/format.js';
+import type { ResultFolder } from '../results/reader.js';
 
 /** API Priority and Fairness over time, per priority level, as the report draws it. */
 export interface ApfSeries {
@@ -8,14 +9,6 @@ export interface ApfSeries {
   inqueue: Record<string, (number | null)[]>;
   rejectedPerS: Record<string, (number | null)[]>;
   waitP99Ms: Record<string, (number | null)[]>;
-}
-
-interface LevelRow {
-  dispatched: number;
-  rejected: number;
-  rejectedByReason: Record<string, number>;
-  inqueueMax: number;
-  wait: { count: number; p50Ms?: number; p99Ms?: number; meanMs?: number };
 }
 
 const SERIES_POINTS = 1500;
@@ -55,10 +48,11 @@ export function apfSeries(r: ResultFolder): ApfSeries | null {
 
 /** Why a run has no APF data, for the report. */
 export function apfMissing(r: ResultFolder): string {
-  const apf = (r.summary.collectors as { apf?: { run?: { unavailable?: string } } } | undefined)?.apf;
-  if (!r.summary.collectors) return 'collectors were off for this run (--no-collect)';
-  if (!apf) return 'this result set predates API Priority and Fairness collection';
-  return apf.run?.unavailable ?? 'no priority level saw any traffic';
+  const c = r.summary.collectors;
+  if (!c) return 'collectors were off for this run (--no-collect)';
+  const fc = c.run?.apiserver.flowControl;
+  if (!fc) return 'this result set has no API Priority and Fairness readings';
+  return 'unavailable' in fc ? fc.unavailable : 'no priority level saw any traffic';
 }
 
 function esc(s: string): string {
@@ -69,15 +63,15 @@ const fmt = (v: number | undefined): string => (v === undefined ? '–' : v < 10
 
 /** The run's totals per priority level: which traffic was dispatched, queued, rejected, and how long it waited. */
 export function apfTable(r: ResultFolder): string {
-  const levels = (r.summary.collectors as { apf?: { run?: { levels?: Record<string, LevelRow> } } } | undefined)?.apf?.run?.levels;
-  if (!levels) return '';
-  const rows = Object.entries(levels)
-    .filter(([, v]) => v.dispatched > 0 || v.rejected > 0 || v.inqueueMax > 0)
-    .map(([level, v]) => {
-      const reasons = Object.entries(v.rejectedByReason)
+  const levels: FlowControlLevel[] = known(r.summary.collectors?.run?.apiserver.flowControl)?.levels ?? [];
+  const rows = levels
+    .map((v) => ({ v, rejected: Object.values(v.rejected).reduce((a, b) => a + b, 0) }))
+    .filter(({ v, rejected }) => v.dispatched > 0 || rejected > 0 || v.inqueueMax > 0)
+    .map(({ v, rejected }) => {
+      const reasons = Object.entries(v.rejected)
         .map(([k, n]) => `${k} ${n}`)
         .join(', ');
-      return `<tr><td>${esc(level)}</td><td class="num">${v.dispatched}</td><td class="num">${v.rejected}${reasons ? ` <span class="side">(${esc(reasons)})</span>` : ''}</td><td class="num">${v.inqueueMax}</td><td class="num">${fmt(v.wait.meanMs)}</td><td class="num">${fmt(v.wait.p99Ms)}</td></tr>`;
+      return `<tr><td>${esc(v.priorityLevel)}</td><td class="num">${v.dispatched}</td><td class="num">${rejected}${reasons ? ` <span class="side">(${esc(reasons)})</span>` : ''}</td><td class="num">${v.inqueueMax}</td><td class="num">${fmt(v.waitMs.meanMs)}</td><td class="num">${fmt(v.waitMs.p99Ms)}</td></tr>`;
     });
   if (rows.length === 0) return '';
   return `<table><thead><tr><th>priority level</th><th class="num">dispatched</th><th class="num">rejected (429)</th><th class="num">max in queue</th><th class="num">wait mean ms</th><th class="num">wait p99 ms</th></tr></thead><tbody>${rows.join('')}</tbody></table>

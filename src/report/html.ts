@@ -4,8 +4,8 @@ import path from 'node:path';
 import { formatChange, formatValue, GROUPS, type Row } from '../compare/compare.js';
 import type { Comparison } from '../compare/format.js';
 import { countLine } from '../compare/format.js';
-import type { ResultFolder } from '../compare/result-folder.js';
-import type { SloVerdict } from '../results/slo.js';
+import type { ResultFolder } from '../results/reader.js';
+import type { SloVerdict } from '../results/format.js';
 import { APF_RENDER_SCRIPT, apfTable } from './apf-section.js';
 import { RENDER_SCRIPT } from './render-script.js';
 import { runSeries } from './report-data.js';
@@ -86,7 +86,7 @@ function facts(r: ResultFolder, label?: string): string {
     ['started', `${r.manifest.startedAt.replace('T', ' ').slice(0, 19)} UTC`],
     ['duration', `${s.durationS.toFixed(1)} s`],
     ['target', t.kind === 'sim' ? `kbench sim${t.nodes ? `, ${t.nodes} nodes` : ''}${t.sim && typeof t.sim.storage === 'string' ? `, ${t.sim.storage} storage` : ''}` : `${t.server}${t.serverVersion ? ` (${t.serverVersion})` : ''}`],
-    ['pods', `${s.pods.running} running of ${s.pods.expected} expected`],
+    ['pods', s.pods ? `${s.pods.running} running of ${s.pods.expected} expected` : 'not measured (the pods measurement was off)'],
     ['SLOs', failed === 0 ? `all ${s.slo.filter((v) => v.verdict === 'pass').length} met` : `${failed} violated`],
     ['kbench', r.manifest.kbenchVersion],
   ];
@@ -180,7 +180,7 @@ ${input.comparison ? `<section><h2>Comparison</h2>${comparisonTable(input.compar
 <section><h2>SLO verdicts</h2>${sloTable(runs)}</section>
 ${warnings.length ? `<section class="warnings"><h2>Warnings</h2><ul>${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></section>` : ''}
 <section><h2>Pod startup, per phase (share of pods done within a latency)</h2><div class="cdf-grid" id="chart-cdf"></div>
-<p class="caption">${esc(r.summary.pods.phases.pod_startup?.source ?? '')}</p></section>
+<p class="caption">${esc(r.summary.pods?.phases.pod_startup?.source ?? '')}</p></section>
 <section><h2>Pods over time</h2>${chart('chart-pods')}</section>
 <div class="two">
 <section><h2>Scheduler pending queue</h2>${chart('chart-pending')}</section>

@@ -1,4 +1,4 @@
-import type { CsvRow, ResultFolder } from '../compare/result-folder.js';
+import type { CsvRow, ResultFolder } from '../results/reader.js';
 import { apfMissing, type ApfSeries, apfSeries } from './apf-section.js';
 
 /** One run's data as the report's charts draw it: small, JSON, no raw rows. */
@@ -60,7 +60,7 @@ function series<K extends string>(rows: CsvRow[], columns: Record<K, string>): S
 
 export function runSeries(r: ResultFolder, label: string): RunSeries {
   const missing: Record<string, string> = {};
-  const phases = Object.keys(r.summary.pods.phases);
+  const phases = Object.keys(r.summary.pods?.phases ?? {});
   const cdfs = Object.fromEntries(phases.map((p) => [p, cdf(r.podSamples(p))]));
   if (Object.values(cdfs).every((c) => c.length === 0)) missing.cdf = 'no pod reached the phases measured (pods.csv is empty)';
   const timeseries = r.csv('timeseries.csv');
@@ -72,14 +72,14 @@ export function runSeries(r: ResultFolder, label: string): RunSeries {
   if (!pending) missing.pending = `scheduler_pending_pods was not measured: ${collectorsNote}`;
   const etcd = series(server, { walFsyncP99: 'etcd_wal_fsync_p99_ms', backendCommitP99: 'etcd_backend_commit_p99_ms' });
   if (!etcd) {
-    const why = (r.summary.collectors as { missing?: { etcd?: string } } | undefined)?.missing?.etcd;
+    const why = r.summary.collectors?.missing?.etcd;
     missing.etcd = `etcd was not measured: ${why ?? collectorsNote}`;
   }
   const harness = series(timeseries, { lagP99: 'harness_lag_p99_ms', cpuPct: 'harness_cpu_pct' });
   if (!harness) missing.harness = 'timeseries.csv is empty';
   const apf = apfSeries(r);
   if (!apf) missing.apf = apfMissing(r);
-  const apiP99 = r.summary.api.filter((k) => k.latencyMs).map((k) => ({ key: k.key, p99: k.latencyMs!.p99, count: k.count }));
+  const apiP99 = (r.summary.api ?? []).filter((k) => k.latencyMs).map((k) => ({ key: k.key, p99: k.latencyMs!.p99, count: k.count }));
   if (apiP99.length === 0) missing.api = 'the run made no API calls of its own';
   // Phase times are epoch ms; the series count seconds from their first row's origin.
   const first = timeseries[0] ? Date.parse(timeseries[0].time!) - Number(timeseries[0].elapsed_s) * 1000 : Date.parse(r.manifest.startedAt);

@@ -6,6 +6,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, parse as parseYaml,
 import { parseDuration } from '../util/duration.js';
 import { typeForKind } from '../cluster/resources.js';
 import { ACTIONS, type PhaseSpec, WORKLOAD_SCHEMA, type WorkloadSpec } from './schema.js';
+import { DURATION, QUANTITY, readSimSetting, type SimSettingKey } from './sim-settings.js';
 import { placeholders, renderTemplate, TEMPLATE_VARIABLES, TemplateError } from './template.js';
 
 /** One problem in a spec, located as precisely as the source allows. */
@@ -116,8 +117,16 @@ function ajvMessage(e: ErrorObject): { path: PathSeg[]; message: string } {
       return { path: p, message: `missing required field "${String(e.params.missingProperty)}"` };
     case 'enum':
       return { path: p, message: `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
-    case 'pattern':
-      return { path: p, message: p.includes('name') || p[p.length - 1] === 'prefix' ? 'must be lowercase letters, digits and "-", starting and ending with a letter or digit' : 'must be a duration like 800ms, 5s, 2m, 1h' };
+    case 'pattern': {
+      const pattern = String(e.params.pattern);
+      const message =
+        pattern === DURATION.pattern
+          ? 'must be a duration like 800ms, 5s, 2m, 1h'
+          : pattern === QUANTITY.pattern
+            ? 'must be a Kubernetes quantity like 4, 3500m, 16Gi'
+            : 'must be lowercase letters, digits and "-", starting and ending with a letter or digit';
+      return { path: p, message };
+    }
     default:
       return { path: p, message: e.message ?? e.keyword };
   }
@@ -237,12 +246,18 @@ function checkSemantics(spec: WorkloadSpec, abs: string, loc: Locator, templates
       checkTemplate(phase, i, abs, loc, templates, errors, file);
     }
   });
+  if (spec.measurements?.pods === false) {
+    spec.phases.forEach((phase, i) => {
+      if (phase.wait) errors.push(loc.at(['phases', i, 'wait'], 'a wait phase watches pods, and measurements.pods is false: turn the pods measurement on or remove the wait'));
+    });
+  }
   checkDuration(spec.timeout, ['timeout'], loc, errors);
   for (const [k, v] of Object.entries(spec.slo ?? {})) {
     if (typeof v === 'string') checkDuration(v, ['slo', k], loc, errors);
   }
   for (const [k, v] of Object.entries(spec.sim ?? {})) {
-    if (typeof v === 'string' && /(Interval|Delay|Jitter|Window)$/.test(k)) checkDuration(v, ['sim', k], loc, errors);
+    const r = readSimSetting(k as SimSettingKey, v);
+    if (!r.ok) errors.push(loc.at(['sim', k], r.message));
   }
   checkDuration(spec.collect?.interval, ['collect', 'interval'], loc, errors);
   checkSources(spec, loc, errors);

@@ -1,31 +1,19 @@
 import { type ResourceType, typeForKind } from '../cluster/resources.js';
 import { parseDuration } from '../util/duration.js';
 import { actionOf, type LoadedTemplate, type LoadedWorkload } from './load.js';
-import type { ActionName, CollectSpec, PhaseSpec, SimSpec } from './schema.js';
+import type { ActionName, CollectSpec, MeasurementsSpec, PhaseSpec, SimSpec } from './schema.js';
+import { type ResolvedSlo, SLO_DEFS, SLO_NAMES, type SloName } from './slos.js';
 import { renderTemplate } from './template.js';
 
-/** SLO thresholds after defaults (Kubernetes sig-scalability; see DESIGN.md). */
-export interface ResolvedSlo {
-  podStartupP99Ms: number;
-  mutatingApiP99Ms: number;
-  readResourceApiP99Ms: number;
-  readNamespaceApiP99Ms: number;
-  readClusterApiP99Ms: number;
-  schedulerPendingMax: number;
-  etcdWalFsyncP99Ms: number;
-  etcdBackendCommitP99Ms: number;
-}
+export type { ResolvedSlo } from './slos.js';
 
-export const DEFAULT_SLO: ResolvedSlo = {
-  podStartupP99Ms: 5000,
-  mutatingApiP99Ms: 1000,
-  readResourceApiP99Ms: 1000,
-  readNamespaceApiP99Ms: 5000,
-  readClusterApiP99Ms: 30000,
-  schedulerPendingMax: 100,
-  etcdWalFsyncP99Ms: 10,
-  etcdBackendCommitP99Ms: 25,
-};
+/** The SLO thresholds when a workload says nothing (ms, or pods for the pending queue). */
+export const DEFAULT_SLO: ResolvedSlo = Object.fromEntries(
+  SLO_NAMES.map((k) => {
+    const d = SLO_DEFS[k].default;
+    return [k, typeof d === 'number' ? d : parseDuration(d)];
+  }),
+) as ResolvedSlo;
 
 export interface Pacing {
   mode: 'closed' | 'open';
@@ -79,27 +67,17 @@ export interface ResolvedWorkload {
   slo: ResolvedSlo;
   sim: SimSpec;
   collect: CollectSpec;
+  /** Measurements turned on or off by the workload (absent: on). */
+  measurements: MeasurementsSpec;
 }
-
-const SLO_KEYS: Record<string, keyof ResolvedSlo> = {
-  podStartupP99: 'podStartupP99Ms',
-  mutatingApiP99: 'mutatingApiP99Ms',
-  readResourceApiP99: 'readResourceApiP99Ms',
-  readNamespaceApiP99: 'readNamespaceApiP99Ms',
-  readClusterApiP99: 'readClusterApiP99Ms',
-  schedulerPendingMax: 'schedulerPendingMax',
-  etcdWalFsyncP99: 'etcdWalFsyncP99Ms',
-  etcdBackendCommitP99: 'etcdBackendCommitP99Ms',
-};
 
 /** Defaults applied in one place: what every later stage works from. */
 export function resolveWorkload(w: LoadedWorkload, seedOverride?: number): ResolvedWorkload {
   const s = w.spec;
   const maxPods = s.namespaces?.maxPodsPerNamespace ?? 3000;
   const slo = { ...DEFAULT_SLO };
-  for (const [k, v] of Object.entries(s.slo ?? {})) {
-    const key = SLO_KEYS[k]!;
-    slo[key] = typeof v === 'number' ? v : parseDuration(v);
+  for (const [k, v] of Object.entries(s.slo ?? {}) as [SloName, string | number][]) {
+    slo[k] = typeof v === 'number' ? v : parseDuration(v);
   }
   const seed = seedOverride ?? s.seed ?? 1;
   const objects = new Map<string, { count: number; pods: number }>();
@@ -176,5 +154,6 @@ export function resolveWorkload(w: LoadedWorkload, seedOverride?: number): Resol
     slo,
     sim: s.sim ?? {},
     collect: s.collect ?? {},
+    measurements: s.measurements ?? {},
   };
 }

@@ -1,4 +1,8 @@
 import type { FromSchema } from 'json-schema-to-ts';
+import { DURATION } from './formats.js';
+import { MEASUREMENTS_SCHEMA } from './measurements.js';
+import { SIM_SCHEMA_PROPERTIES } from './sim-settings.js';
+import { SLO_SCHEMA_PROPERTIES } from './slos.js';
 
 /**
  * The workload spec: one strict JSON Schema (unknown keys are errors), the source of the
@@ -6,11 +10,7 @@ import type { FromSchema } from 'json-schema-to-ts';
  * editors use to validate workload files.
  */
 
-const duration = {
-  type: 'string',
-  pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$',
-  description: 'A duration: 800ms, 5s, 2m, 1h30m.',
-} as const;
+const duration = { ...DURATION, description: 'A duration: 800ms, 5s, 2m, 1h30m.' } as const;
 
 const positiveInt = { type: 'integer', minimum: 1 } as const;
 
@@ -71,50 +71,17 @@ export const WORKLOAD_SCHEMA = {
     },
     sim: {
       type: 'object',
-      description: 'The simulated cluster this workload expects; used only when the target is `kbench sim`. Keys are `kbench sim` flags in camelCase (nodes, nodeCpu, podStartupDelay, schedulerQps, ...).',
+      description: 'The simulated cluster this workload expects; used only when the target is `kbench sim`. Keys are `kbench sim` flags in camelCase (see src/spec/sim-settings.ts).',
       additionalProperties: false,
-      properties: {
-        storage: { enum: ['auto', 'etcd', 'memory'] },
-        eventsEtcd: { type: 'boolean' },
-        seed: { type: 'integer', minimum: 0 },
-        maxRequestsInflight: { type: 'integer', minimum: 0 },
-        maxMutatingRequestsInflight: { type: 'integer', minimum: 0 },
-        watchHistoryWindow: duration,
-        minRequestTimeout: { type: 'integer', minimum: 1 },
-        bookmarkInterval: duration,
-        nodes: { type: 'integer', minimum: 0 },
-        nodeCpu: { type: 'string' },
-        nodeMemory: { type: 'string' },
-        nodePods: positiveInt,
-        nodeLeaseInterval: duration,
-        nodeStatusInterval: duration,
-        podStartupDelay: duration,
-        podStartupJitter: duration,
-        podTerminationDelay: duration,
-        kubeletEvents: { type: 'boolean' },
-        schedulerQps: { type: 'number', minimum: 0 },
-        schedulerBurst: positiveInt,
-        controllerQps: { type: 'number', minimum: 0 },
-        controllerBurst: positiveInt,
-        concurrentDeploymentSyncs: positiveInt,
-        concurrentReplicasetSyncs: positiveInt,
-      },
+      properties: SIM_SCHEMA_PROPERTIES,
     },
     slo: {
       type: 'object',
       additionalProperties: false,
       description: 'Overrides of the default SLO thresholds (Kubernetes sig-scalability).',
-      properties: {
-        podStartupP99: { ...duration, description: 'Pod startup p99 (default 5s).' },
-        mutatingApiP99: { ...duration, description: 'Mutating API calls p99 per (verb, resource) (default 1s).' },
-        readResourceApiP99: { ...duration, description: 'Read-only calls for one object, p99 (default 1s).' },
-        readNamespaceApiP99: { ...duration, description: 'Read-only calls over a namespace, p99 (default 5s).' },
-        readClusterApiP99: { ...duration, description: 'Read-only calls over the cluster, p99 (default 30s).' },
-        schedulerPendingMax: { type: 'integer', minimum: 0, description: 'Scheduler pending queue must stay below this (default 100).' },
-        etcdWalFsyncP99: { ...duration, description: 'etcd WAL fsync p99 (default 10ms).' },
-        etcdBackendCommitP99: { ...duration, description: 'etcd backend commit p99 (default 25ms).' },
-      },
+      properties: SLO_SCHEMA_PROPERTIES,
     },
+    measurements: MEASUREMENTS_SCHEMA,
     collect: {
       type: 'object',
       additionalProperties: false,
@@ -256,6 +223,7 @@ export type CollectSpec = NonNullable<WorkloadSpec['collect']>;
 export type SourceSpec = NonNullable<CollectSpec['sources']>[number];
 export type SloSpec = NonNullable<WorkloadSpec['slo']>;
 export type SimSpec = NonNullable<WorkloadSpec['sim']>;
+export type MeasurementsSpec = NonNullable<WorkloadSpec['measurements']>;
 
 /** The actions a phase can have; exactly one per phase. */
 export const ACTIONS = ['create', 'get', 'list', 'patch', 'update', 'scale', 'delete', 'wait', 'sleep'] as const;

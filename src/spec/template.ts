@@ -69,3 +69,38 @@ export class TemplateError extends Error {
     super(message);
   }
 }
+
+/** The variables that differ per object; the rest are fixed for a phase. */
+const PER_OBJECT = ['index', 'name', 'namespace', 'random'] as const;
+type PerObject = (typeof PER_OBJECT)[number];
+const SENTINEL = (n: string): string => `__kbench_${n}__`;
+const SENTINEL_RE = /__kbench_(index|name|namespace|random)__/g;
+
+export type ObjectVars = Readonly<Record<PerObject, string | number>>;
+
+/**
+ * A template parsed once per phase: the phase's fixed variables are put in as text (so
+ * `replicas: {{replicas}}` is a number), the per-object ones (index, name, namespace,
+ * random) become markers, and each object is the parsed tree copied with its values in.
+ * A value that is a whole YAML scalar keeps its type (index is a number).
+ */
+export function compileTemplate(text: string, fixed: Readonly<Record<string, string | number | boolean>>): (vars: ObjectVars) => Record<string, unknown> {
+  const marked = text.replace(PLACEHOLDER, (whole, name: string) => ((PER_OBJECT as readonly string[]).includes(name) ? SENTINEL(name) : name in fixed ? String(fixed[name]) : whole));
+  const tree = renderTemplate(marked, {});
+  const fill = (v: unknown, vars: ObjectVars): unknown => {
+    if (typeof v === 'string') {
+      if (!v.includes('__kbench_')) return v;
+      const whole = /^__kbench_(index|name|namespace|random)__$/.exec(v);
+      if (whole) return vars[whole[1] as PerObject];
+      return v.replace(SENTINEL_RE, (_, n: PerObject) => String(vars[n]));
+    }
+    if (Array.isArray(v)) return v.map((x) => fill(x, vars));
+    if (typeof v === 'object' && v !== null) {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) out[k.includes('__kbench_') ? (fill(k, vars) as string) : k] = fill(x, vars);
+      return out;
+    }
+    return v;
+  };
+  return (vars) => fill(tree, vars) as Record<string, unknown>;
+}

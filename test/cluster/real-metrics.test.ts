@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { APF_FAMILIES, apfPeriod, ApfRecorder, priorityLevels } from '../../src/collect/apf.js';
+import { APF_FAMILIES, ApfRecorder, flowControlPeriod, priorityLevels } from '../../src/collect/apf.js';
+import type { FlowControlLevel } from '../../src/results/format.js';
 import { FAMILIES, pendingOf } from '../../src/collect/period.js';
 import { parsePrometheusText } from '../../src/collect/prom-text.js';
 import type { Scrape } from '../../src/collect/readings.js';
@@ -47,20 +48,21 @@ describe('API Priority and Fairness from kube-apiserver v1.37.2', () => {
   });
 
   it('per level: dispatched is end minus start over every flow schema, no rejections when the counter has no series', () => {
-    const r = apfPeriod([start], [end], new Map([['global-default', 4]]), {});
-    if (!r.ok) throw new Error(r.reason);
-    expect(r.value['global-default']).toMatchObject({ dispatched: 444, rejected: 0, rejectedByReason: {}, inqueueMax: 4 });
-    expect(r.value['global-default']!.wait.count).toBe(444);
-    expect(r.value['workload-high']!.dispatched).toBe(2360 - 364);
-    // The first finite bucket is 5 ms: a quantile cannot be finer than that; the mean is exact.
-    expect(r.value['global-default']!.wait.p99Ms).toBeGreaterThan(0);
-    expect(r.value['global-default']!.wait.meanMs).toBeLessThan(r.value['global-default']!.wait.p99Ms!);
+    const r = flowControlPeriod([start], [end], new Map([['global-default', 4]]), {});
+    if ('unavailable' in r) throw new Error(r.unavailable);
+    const by = (l: string): FlowControlLevel => r.levels.find((x) => x.priorityLevel === l)!;
+    expect(by('global-default')).toMatchObject({ dispatched: 444, rejected: {}, inqueueMax: 4 });
+    expect(by('global-default').waitMs.count).toBe(444);
+    expect(by('global-default').waitMs.bucketsS).toEqual([0, 0.005, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30]);
+    expect(by('workload-high').dispatched).toBe(2360 - 364);
+    // The first bucket above 0 is 5 ms: a quantile cannot be finer than that; the mean is exact.
+    expect(by('global-default').waitMs.p99Ms).toBeGreaterThan(0);
+    expect(by('global-default').waitMs.meanMs).toBeLessThan(by('global-default').waitMs.p99Ms!);
   });
 
   it('is unavailable, with the reason, on an apiserver without APF metrics', () => {
     const plain = scrape('apiserver', '# TYPE apiserver_request_total counter\napiserver_request_total{code="200"} 5\n', 0);
-    const r = apfPeriod([plain], [plain], new Map(), {});
-    expect(r).toEqual({ ok: false, reason: `${APF_FAMILIES.dispatched} not in the apiserver's metrics (API Priority and Fairness off, or not a real kube-apiserver)` });
+    expect(flowControlPeriod([plain], [plain], new Map(), {})).toEqual({ unavailable: `${APF_FAMILIES.dispatched} not in the apiserver's metrics (API Priority and Fairness off, or not a real kube-apiserver)` });
   });
 
   it('writes one row per level per interval, a rate of 0 rejections when APF is on and none happened', () => {

@@ -5,7 +5,7 @@ import { marked, type Tokens } from 'marked';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareResults, DEFAULT_SETTINGS, type Row } from '../../src/compare/compare.js';
 import { fromSamples } from '../../src/compare/distribution.js';
-import { ResultFolder } from '../../src/compare/result-folder.js';
+import { ResultFolder } from '../../src/results/reader.js';
 import { quantileDifferenceInterval } from '../../src/compare/significance.js';
 import { kbench } from '../helpers/cli.js';
 import { writeSyntheticResult } from '../helpers/synthetic-result.js';

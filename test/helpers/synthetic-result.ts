@@ -1,16 +1,20 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { exactStats, encodeHistogram, newLatencyHistogram } from '../../src/measure/stats.js';
+import { stringify } from 'csv-stringify/sync';
+import { POD_COLUMNS } from '../../src/measure/pods.js';
+import { encodeHistogram, exactStats, histogramStatsMs, newLatencyHistogram } from '../../src/measure/stats.js';
+import { FORMAT_VERSION, type Manifest, type Summary } from '../../src/results/format.js';
 import { Random } from '../../src/util/random.js';
 
 /**
- * Writes a result set with chosen distributions, in the format kbench run writes, so the
- * comparison can be tested against a known truth: pod startup log-normal around
- * `podStartupMs` (times `scale`), API POST latency around `apiMs`.
+ * Writes a result set with chosen distributions, in the format kbench run writes (the
+ * types of src/results/format.ts), so the comparison can be tested against a known truth:
+ * pod startup log-normal around `podStartupMs` (times `scale`), API POST latency around
+ * `apiMs`.
  */
 export function writeSyntheticResult(
   dir: string,
-  o: { pods: number; podStartupMs?: number; scale?: number; apiMs?: number; apiShiftMs?: number; seed: number; workload?: string; resolved?: Record<string, unknown>; collectors?: boolean },
+  o: { pods: number; podStartupMs?: number; scale?: number; apiMs?: number; apiShiftMs?: number; seed: number; workload?: string; resolved?: Record<string, unknown> },
 ): string {
   const rnd = new Random(o.seed);
   const logNormal = (median: number, sigma: number): number => {
@@ -23,23 +27,24 @@ export function writeSyntheticResult(
   const scale = o.scale ?? 1;
   const startup = Array.from({ length: o.pods }, () => logNormal(o.podStartupMs ?? 2000, 0.25) * scale);
   const t0 = Date.parse('2026-11-22T00:00:00Z');
-  const rows = ['namespace,name,uid,phase,node,create_sent,created,scheduled_server,started_server,ready_server,first_seen,scheduled_seen,running_seen,ready_seen,deleted_seen,pod_startup_ms,clamped,late'];
-  startup.forEach((ms, i) => {
+  const rows = startup.map((ms, i) => {
     const sent = t0 + i * 10;
-    rows.push(`ns,pod-${i},uid-${i},pods,node-1,${new Date(sent).toISOString()},,,,,,,${new Date(sent + ms).toISOString()},,,${ms.toFixed(3)},,`);
+    const row: Record<string, string> = Object.fromEntries(POD_COLUMNS.map((c) => [c, '']));
+    Object.assign(row, { namespace: 'ns', name: `pod-${i}`, uid: `uid-${i}`, phase: 'pods', node: 'node-1', create_sent: new Date(sent).toISOString(), running_seen: new Date(sent + ms).toISOString(), pod_startup_ms: ms.toFixed(3), start: 'create_sent' });
+    return POD_COLUMNS.map((c) => row[c]);
   });
-  writeFileSync(path.join(dir, 'pods.csv'), rows.join('\n') + '\n');
+  writeFileSync(path.join(dir, 'pods.csv'), stringify(rows, { header: true, columns: [...POD_COLUMNS] }));
 
   const h = newLatencyHistogram();
   const apiCount = Math.max(o.pods, 1);
   for (let i = 0; i < apiCount; i++) h.recordValue(Math.round((logNormal(o.apiMs ?? 20, 0.3) + (o.apiShiftMs ?? 0)) * 1000));
   writeFileSync(path.join(dir, 'histograms/api-post-pods-resource.hdr'), encodeHistogram(h) + '\n');
-  writeFileSync(path.join(dir, 'histograms/index.json'), JSON.stringify({ histograms: [{ file: 'api-post-pods-resource.hdr', unit: 'us', key: 'POST pods resource' }] }));
-  const ms = (us: number): number => us / 1000;
+  writeFileSync(path.join(dir, 'histograms/index.json'), JSON.stringify({ histograms: [{ file: 'api-post-pods-resource.hdr', unit: 'us', key: 'POST pods resource', of: 'call' }] }));
 
   const workload = o.workload ?? 'synthetic';
   const resolved = o.resolved ?? { name: workload, seed: 1, phases: [{ name: 'pods', create: { template: 'pod.yaml', count: o.pods } }] };
-  const manifest = {
+  const manifest: Manifest = {
+    formatVersion: FORMAT_VERSION,
     kbenchVersion: '0.1.0',
     runId: `synthetic-${o.seed}`,
     mode: 'run',
@@ -48,11 +53,16 @@ export function writeSyntheticResult(
     endedAt: new Date(t0 + 60_000).toISOString(),
     workload: { name: workload, file: `/workloads/${workload}.yaml`, sha256: 'f'.repeat(64), resolved },
     args: ['run', `${workload}.yaml`],
+    overrides: [],
+    seed: 1,
     target: { kind: 'sim', server: 'https://127.0.0.1:1', context: 'kbench-sim', nodes: 10 },
     host: { node: 'v20', platform: 'linux/x64', cpus: 2, hostname: 'test' },
+    measurements: ['pods', 'api', 'harness'],
+    cleanup: { action: 'discard', message: 'none needed', namespaces: [] },
   };
   const stats = exactStats(startup)!;
-  const summary = {
+  const summary: Summary = {
+    formatVersion: FORMAT_VERSION,
     kbenchVersion: '0.1.0',
     workload,
     runId: manifest.runId,
@@ -60,7 +70,18 @@ export function writeSyntheticResult(
     startedAt: manifest.startedAt,
     endedAt: manifest.endedAt,
     durationS: 60,
-    pods: { expected: o.pods, seen: o.pods, scheduled: o.pods, running: o.pods, ready: o.pods, deleted: 0, phases: { pod_startup: { ...stats, unit: 'ms' } } },
+    pods: {
+      expected: o.pods,
+      seen: o.pods,
+      scheduled: o.pods,
+      running: o.pods,
+      ready: o.pods,
+      deleted: 0,
+      watch: { reconnects: 0, relists: 0 },
+      phases: { pod_startup: { ...stats, unit: 'ms', clamped: 0, source: 'synthetic' } },
+      starts: { create_sent: o.pods },
+      percentiles: 'exact',
+    },
     api: [
       {
         key: 'POST pods resource',
@@ -74,7 +95,7 @@ export function writeSyntheticResult(
         retries: 0,
         slowCount: 0,
         thresholdMs: 1000,
-        latencyMs: { count: apiCount, min: ms(h.minNonZeroValue), p50: ms(h.getValueAtPercentile(50)), p90: ms(h.getValueAtPercentile(90)), p99: ms(h.getValueAtPercentile(99)), max: ms(h.maxValue), mean: ms(h.mean), unit: 'ms' },
+        latencyMs: { ...histogramStatsMs(h)!, unit: 'ms' },
       },
     ],
     phases: [{ name: 'pods', action: 'create', startedAt: t0, endedAt: t0 + 60_000, durationMs: 60_000, status: 'ok' }],

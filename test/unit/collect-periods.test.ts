@@ -3,6 +3,7 @@ import { pendingOf, serverPeriod, maxPending } from '../../src/collect/period.js
 import { parsePrometheusText } from '../../src/collect/prom-text.js';
 import { counterIncrease, type Scrape } from '../../src/collect/readings.js';
 import type { Component } from '../../src/collect/sources.js';
+import { known } from '../../src/results/format.js';
 import { DEFAULT_SLO } from '../../src/spec/resolve.js';
 
 function scrape(source: string, component: Component, at: number, text: string): Scrape {
@@ -27,34 +28,35 @@ describe('a period between two scrape sets', () => {
     const start = [scrape('etcd', 'etcd', 0, fsync(1000, 1000, 1000, 0.5))];
     const end = [scrape('etcd', 'etcd', 10_000, fsync(1000, 1100, 1100, 0.65))];
     const p = serverPeriod(start, end, { pending: [], dbSize: [] }, {}, DEFAULT_SLO);
-    expect(p.etcd.walFsync.ok).toBe(true);
-    if (!p.etcd.walFsync.ok) return;
+    const h = known(p.etcd.walFsync)!;
     // rank 99 of 100 in (1, 2] ms: 1 + 1 * 99/100 = 1.99 ms. Cumulatively since start it would be ~1 ms.
-    expect(p.etcd.walFsync.value.count).toBe(100);
-    expect(p.etcd.walFsync.value.p99Ms).toBeCloseTo(1.99, 6);
-    expect(p.etcd.walFsync.value.p50Ms).toBeCloseTo(1.5, 6);
-    expect(p.etcd.walFsync.value.meanMs).toBeCloseTo(1.5, 6);
+    expect(h.count).toBe(100);
+    expect(h.p99Ms).toBeCloseTo(1.99, 6);
+    expect(h.p50Ms).toBeCloseTo(1.5, 6);
+    expect(h.meanMs).toBeCloseTo(1.5, 6);
+    // The bucket bounds come from the scrape, for compare's "within one bucket" floor.
+    expect(h.bucketsS).toEqual([0.001, 0.002]);
   });
 
   it('sums members: two etcd sources are one distribution', () => {
     const start = [scrape('etcd-a', 'etcd', 0, fsync(0, 0, 0, 0)), scrape('etcd-b', 'etcd', 0, fsync(0, 0, 0, 0))];
     const end = [scrape('etcd-a', 'etcd', 1000, fsync(50, 50, 50, 0.025)), scrape('etcd-b', 'etcd', 1000, fsync(0, 50, 50, 0.075))];
     const p = serverPeriod(start, end, { pending: [], dbSize: [] }, {}, DEFAULT_SLO);
-    if (!p.etcd.walFsync.ok) throw new Error(p.etcd.walFsync.reason);
-    expect(p.etcd.walFsync.value.count).toBe(100);
+    const h = known(p.etcd.walFsync)!;
+    expect(h.count).toBe(100);
     // 50 in (0,1] and 50 in (1,2]: the median is the 1 ms bound.
-    expect(p.etcd.walFsync.value.p50Ms).toBeCloseTo(1, 6);
+    expect(h.p50Ms).toBeCloseTo(1, 6);
   });
 
   it('says why a measurement is unavailable instead of giving 0', () => {
     const start = [scrape('api', 'apiserver', 0, '# TYPE up gauge\nup 1\n'), failed('etcd', 'etcd', 0, 'cannot reach http://10.0.0.1:2381/metrics: ECONNREFUSED')];
     const end = [scrape('api', 'apiserver', 1000, '# TYPE up gauge\nup 1\n'), failed('etcd', 'etcd', 1000, 'cannot reach http://10.0.0.1:2381/metrics: ECONNREFUSED')];
     const p = serverPeriod(start, end, { pending: [], dbSize: [] }, { scheduler: 'no scheduler metrics source configured' }, DEFAULT_SLO);
-    expect(p.etcd.walFsync).toEqual({ ok: false, reason: 'source etcd: cannot reach http://10.0.0.1:2381/metrics: ECONNREFUSED' });
-    expect(p.scheduler.binds).toEqual({ ok: false, reason: 'no scheduler metrics source configured' });
-    expect(p.apiserver.latency).toEqual({ ok: false, reason: 'apiserver_request_sli_duration_seconds / apiserver_request_duration_seconds not in the metrics of api' });
-    expect(p.apiserver.requests).toEqual({ ok: false, reason: 'apiserver_request_total not in the metrics of api' });
-    expect(p.scheduler.pendingMax).toEqual({ ok: false, reason: 'no scheduler scrape in this period' });
+    expect(p.etcd.walFsync).toEqual({ unavailable: 'source etcd: cannot reach http://10.0.0.1:2381/metrics: ECONNREFUSED' });
+    expect(p.scheduler.binds).toEqual({ unavailable: 'no scheduler metrics source configured' });
+    expect(p.apiserver.latency).toEqual({ unavailable: 'apiserver_request_sli_duration_seconds / apiserver_request_duration_seconds not in the metrics of api' });
+    expect(p.apiserver.requests).toEqual({ unavailable: 'apiserver_request_total not in the metrics of api' });
+    expect(p.scheduler.pendingMax).toEqual({ unavailable: 'no scheduler scrape in this period' });
   });
 
   it('groups server API latency by (verb, resource, subresource, scope) and leaves watches out', () => {
@@ -69,8 +71,9 @@ apiserver_request_sli_duration_seconds_sum{verb="LIST",group="",version="v1",res
 apiserver_request_sli_duration_seconds_count{verb="LIST",group="",version="v1",resource="pods",subresource="",scope="cluster",component="apiserver"} ${n}
 `;
     const p = serverPeriod([scrape('api', 'apiserver', 0, sli(10))], [scrape('api', 'apiserver', 1000, sli(30))], { pending: [], dbSize: [] }, {}, DEFAULT_SLO);
-    if (!p.apiserver.latency.ok) throw new Error(p.apiserver.latency.reason);
-    const keys = p.apiserver.latency.value.keys;
+    const latency = known(p.apiserver.latency)!;
+    expect(latency.bucketsS).toEqual([0.05]);
+    const keys = latency.keys;
     expect(keys.map((k) => [k.key, k.count, k.thresholdMs])).toEqual([
       ['LIST pods cluster', 20, 30_000],
       ['POST pods resource', 20, 1000],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyRequest } from '../../src/cluster/request-key.js';
-import { podPhases, type PodRecord } from '../../src/measure/pod-tracker.js';
+import { podPhases, type PodRecord } from '../../src/measure/pod-phases.js';
 import { decodeHistogram, encodeHistogram, exactStats, histogramStatsMs, newLatencyHistogram } from '../../src/measure/stats.js';
 import { TokenBucket } from '../../src/util/token-bucket.js';
 import { Random } from '../../src/util/random.js';
@@ -47,7 +47,7 @@ describe('pod phases from 1-second server stamps', () => {
   const base: PodRecord = {
     uid: 'u', namespace: 'n', name: 'p', phase: 'x', node: 'n1',
     createSent: 0, created: 0, scheduledServer: 0, startedServer: 0, readyServer: 0,
-    firstSeen: 0, scheduledSeen: 0, runningSeen: 0, readySeen: 0, deletedSeen: 0, late: 0,
+    firstSeen: 0, firstSeenLive: false, scheduledSeen: 0, runningSeen: 0, readySeen: 0, deletedSeen: 0, late: 0,
   };
 
   it('prefers the client create time and never returns a negative phase silently', () => {

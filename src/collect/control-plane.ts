@@ -1,0 +1,274 @@
+import type { Measurement, MeasureContext, MeasurementResult } from '../measure/measurement.js';
+import type { CollectorsSummary, HistogramSummary, Pending, ServerPeriodSummary, Unavailable } from '../results/format.js';
+import type { ResolvedPhase } from '../spec/resolve.js';
+import { APF_FAMILIES, ApfRecorder } from './apf.js';
+import type { CollectConfig } from './config.js';
+import { known } from '../results/format.js';
+import { FAMILIES, pendingOf, serverPeriod } from './period.js';
+import type { PrometheusMeasurement } from './prometheus-measurement.js';
+import { parsePrometheusText } from './prom-text.js';
+import { counterIncrease, gaugeValue, periodHistograms, type Reading, type Scrape, summarize } from './readings.js';
+import { serverVerdicts } from './server-slo.js';
+
+export const SERVER_SERIES_COLUMNS = [
+  'time',
+  'elapsed_s',
+  'phase',
+  'sched_pending_active',
+  'sched_pending_backoff',
+  'sched_pending_unschedulable',
+  'sched_pending_gated',
+  'sched_pending_total',
+  'sched_binds_per_s',
+  'api_inflight_readonly',
+  'api_inflight_mutating',
+  'api_requests_per_s',
+  'api_429_per_s',
+  'api_5xx_per_s',
+  'etcd_wal_fsync_p99_ms',
+  'etcd_backend_commit_p99_ms',
+  'etcd_db_size_bytes',
+] as const;
+
+/** The families the collectors read; the rest of a scrape is skipped unparsed (the raw start and end scrapes are saved whole). */
+const READ = new Set<string>([...Object.values(FAMILIES), ...Object.values(APF_FAMILIES)]);
+
+interface SourceStats {
+  scrapes: number;
+  failures: number;
+  lastError?: string;
+}
+
+interface Logged<T> {
+  phase: string;
+  reading: Reading<T>;
+}
+
+const QUANTILES = "from Prometheus histograms as PromQL's histogram_quantile (linear interpolation inside a bucket), end minus start of each period";
+
+/**
+ * The control plane's own metrics, scraped from every source at the start and end of the
+ * run and of each phase, and every interval in between. Histograms are differenced
+ * between a period's two scrapes; gauges (pending pods, DB size) are taken from every
+ * scrape inside the period. A source that fails is reported once and its measurements
+ * become unavailable with the reason; the run goes on.
+ */
+export class ControlPlaneMeasurement implements Measurement {
+  readonly name = 'control-plane';
+  #t0 = 0;
+  #phase = '';
+  #startSet: Scrape[] = [];
+  #phaseStarts = new Map<string, Scrape[]>();
+  #phases: Record<string, ServerPeriodSummary & { durationS: number }> = {};
+  #pending: Logged<Pending>[] = [];
+  #dbSize: Logged<number>[] = [];
+  #lastRow: Scrape[] | undefined;
+  #sampling: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #stats = new Map<string, SourceStats>();
+  readonly #apf: ApfRecorder;
+
+  constructor(
+    private readonly ctx: MeasureContext,
+    private readonly config: CollectConfig,
+    private readonly prometheus?: PrometheusMeasurement,
+  ) {
+    for (const s of config.sources) this.#stats.set(s.name, { scrapes: 0, failures: 0 });
+    this.#apf = new ApfRecorder(config.missing);
+  }
+
+  async #scrapeAll(keepText: boolean): Promise<(Scrape & { text?: string })[]> {
+    const set = await Promise.all(
+      this.config.sources.map(async (s): Promise<Scrape & { text?: string }> => {
+        const at = Date.now();
+        const stats = this.#stats.get(s.name)!;
+        stats.scrapes++;
+        try {
+          const text = await s.scrape();
+          const parsed = parsePrometheusText(text, READ);
+          if (parsed.samples === 0) {
+            throw new Error(`no metrics in the answer${parsed.errors[0] ? ` (line ${parsed.errors[0].line}: ${parsed.errors[0].message})` : ''}`);
+          }
+          if (stats.lastError) this.ctx.info(`metrics: source ${s.name} answers again`);
+          delete stats.lastError;
+          return { source: s.name, component: s.component, at, families: parsed.families, ...(keepText ? { text } : {}) };
+        } catch (e) {
+          const error = (e as Error).message;
+          stats.failures++;
+          // Said once per outage, not every interval.
+          if (stats.lastError === undefined) this.ctx.info(`metrics: source ${s.name} (${s.where}) unavailable: ${error}`);
+          stats.lastError = error;
+          return { source: s.name, component: s.component, at, error };
+        }
+      }),
+    );
+    this.#pending.push({ phase: this.#phase, reading: pendingOf(set, this.config.missing) });
+    this.#dbSize.push({ phase: this.#phase, reading: gaugeValue(set, 'etcd', FAMILIES.dbSize, this.config.missing, () => true, 'max') });
+    this.#apf.observe(set, this.#phase);
+    return set;
+  }
+
+  async #saveRaw(set: (Scrape & { text?: string })[], when: 'start' | 'end'): Promise<void> {
+    for (const s of set) {
+      if (s.text !== undefined) await this.ctx.out.writeText(`metrics/${s.source}-${when}.prom`, s.text);
+      delete s.text;
+    }
+  }
+
+  async start(): Promise<void> {
+    this.#t0 = Date.now();
+    const set = await this.#scrapeAll(true);
+    await this.#saveRaw(set, 'start');
+    this.#startSet = set;
+    this.#row(set);
+    this.#timer = setInterval(() => void this.#sample(), this.config.intervalMs);
+  }
+
+  async phaseStart(phase: ResolvedPhase): Promise<void> {
+    this.#phase = phase.name;
+    this.#phaseStarts.set(phase.name, await this.#scrapeAll(false));
+  }
+
+  async phaseEnd(phase: ResolvedPhase): Promise<void> {
+    const start = this.#phaseStarts.get(phase.name);
+    if (!start) return;
+    const end = await this.#scrapeAll(false);
+    const t0 = Math.min(...start.map((s) => s.at), Number.POSITIVE_INFINITY);
+    const t1 = Math.max(...end.map((s) => s.at), 0);
+    const inside = { pending: this.#of(this.#pending, phase.name), dbSize: this.#of(this.#dbSize, phase.name), inqueueMax: this.#apf.maxima(phase.name) };
+    this.#phases[phase.name] = { durationS: Math.round((t1 - t0) / 100) / 10, ...serverPeriod(start, end, inside, this.config.missing, this.ctx.workload.slo) };
+    this.#phaseStarts.delete(phase.name);
+  }
+
+  #of<T>(log: Logged<T>[], phase?: string): Reading<T>[] {
+    return log.filter((l) => phase === undefined || l.phase === phase).map((l) => l.reading);
+  }
+
+  async #sample(): Promise<void> {
+    // A slow source must not pile up scrapes: skip the tick while one is running.
+    if (this.#sampling) return;
+    this.#sampling = this.#scrapeAll(false).then((set) => this.#row(set));
+    try {
+      await this.#sampling;
+    } finally {
+      this.#sampling = undefined;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#sampling;
+  }
+
+  /** One row of server-timeseries.csv; an empty cell is "not known", never 0. */
+  #row(set: Scrape[]): void {
+    const prev = this.#lastRow;
+    this.#lastRow = set;
+    const at = Math.max(...set.map((s) => s.at));
+    const m = this.config.missing;
+    const cell = (r: Reading<number>, digits = 0): string => (r.ok ? (digits ? r.value.toFixed(digits) : String(r.value)) : '');
+    const pending = pendingOf(set, m);
+    const gauge = (c: 'apiserver' | 'etcd', name: string, match: (l: Record<string, string>) => boolean = () => true) => gaugeValue(set, c, name, m, match, c === 'etcd' ? 'max' : 'sum');
+    let rates: string[] = ['', '', '', '', '', ''];
+    if (prev) {
+      const dt = (at - Math.max(...prev.map((s) => s.at))) / 1000;
+      const rate = (c: 'apiserver' | 'scheduler', name: string, match?: (l: Record<string, string>) => boolean): string => {
+        const r = counterIncrease(prev, set, c, name, m, match);
+        return !r.ok || dt <= 0 ? '' : (r.value / dt).toFixed(2);
+      };
+      const p99 = (name: string): string => {
+        const r = periodHistograms(prev, set, 'etcd', [name], m);
+        const h = r.ok ? r.value.groups.get('') : undefined;
+        const v = h ? summarize(h).p99Ms : undefined;
+        return v === undefined ? '' : v.toFixed(3);
+      };
+      rates = [
+        rate('scheduler', FAMILIES.attempts, (l) => l.result === 'scheduled'),
+        rate('apiserver', FAMILIES.apiTotal),
+        rate('apiserver', FAMILIES.apiTotal, (l) => l.code === '429'),
+        rate('apiserver', FAMILIES.apiTotal, (l) => (l.code ?? '').startsWith('5')),
+        p99(FAMILIES.walFsync),
+        p99(FAMILIES.backendCommit),
+      ];
+    }
+    const p = pending.ok ? pending.value : undefined;
+    this.ctx.out.appendRow('server-timeseries.csv', SERVER_SERIES_COLUMNS, [
+      new Date(at).toISOString(),
+      ((at - this.#t0) / 1000).toFixed(1),
+      this.#phase,
+      p?.active ?? '',
+      p?.backoff ?? '',
+      p?.unschedulable ?? '',
+      p?.gated ?? '',
+      p?.total ?? '',
+      rates[0],
+      cell(gauge('apiserver', FAMILIES.apiInflight, (l) => l.request_kind === 'readOnly')),
+      cell(gauge('apiserver', FAMILIES.apiInflight, (l) => l.request_kind === 'mutating')),
+      rates[1],
+      rates[2],
+      rates[3],
+      rates[4],
+      rates[5],
+      cell(gauge('etcd', FAMILIES.dbSize)),
+    ]);
+    this.#apf.appendRows(this.ctx.out, prev, set, at, ((at - this.#t0) / 1000).toFixed(1), this.#phase);
+  }
+
+  async finish(): Promise<MeasurementResult> {
+    const end = await this.#scrapeAll(true);
+    await this.#saveRaw(end, 'end');
+    this.#row(end);
+    const run = serverPeriod(this.#startSet, end, { pending: this.#of(this.#pending), dbSize: this.#of(this.#dbSize), inqueueMax: this.#apf.maxima() }, this.config.missing, this.ctx.workload.slo);
+    const { verdicts, notes } = serverVerdicts(run, this.prometheus?.outcomes ?? {}, this.ctx.workload.slo);
+    const warnings: string[] = [];
+    for (const [name, st] of this.#stats) {
+      if (st.failures === st.scrapes) warnings.push(`metrics source ${name} could not be scraped: ${st.lastError ?? 'unknown error'}`);
+    }
+    const collectors: CollectorsSummary = {
+      intervalS: this.config.intervalMs / 1000,
+      quantiles: QUANTILES,
+      sources: this.config.sources.map((s) => {
+        const st = this.#stats.get(s.name)!;
+        return { name: s.name, component: s.component, type: s.type, where: s.where, scrapes: st.scrapes, failures: st.failures, ...(st.lastError ? { lastError: st.lastError } : {}) };
+      }),
+      ...(Object.keys(this.config.missing).length > 0 ? { missing: this.config.missing } : {}),
+      run,
+      phases: this.#phases,
+      ...(notes.length > 0 ? { notes } : {}),
+    };
+    await writeServerPerfdata(this.ctx, run);
+    return { summary: { collectors }, verdicts, warnings };
+  }
+}
+
+/**
+ * Server-side measurements in clusterloader2's perfdata form (APIResponsivenessPrometheus,
+ * etcd and scheduling items), for perfdash.
+ */
+async function writeServerPerfdata(ctx: MeasureContext, run: ServerPeriodSummary): Promise<void> {
+  const name = ctx.workload.name;
+  const item = (s: HistogramSummary, labels: Record<string, string>) => ({ data: { Perc50: s.p50Ms, Perc90: s.p90Ms, Perc99: s.p99Ms }, unit: 'ms', labels: { ...labels, Count: String(s.count) } });
+  const lat = known(run.apiserver.latency);
+  if (lat) {
+    await ctx.out.writeJson(`APIResponsivenessPrometheus_${name}_${ctx.stamp}.json`, {
+      version: 'v1',
+      dataItems: lat.keys.map((k) => item(k, { Verb: k.verb, Resource: k.resource, Subresource: k.subresource, Scope: k.scope })),
+    });
+  }
+  const histograms = (entries: [string, HistogramSummary | Unavailable][]) =>
+    entries.flatMap(([metric, v]) => {
+      const h = known(v);
+      return h && h.count > 0 ? [item(h, { Metric: metric })] : [];
+    });
+  const etcd = histograms([
+    ['wal_fsync', run.etcd.walFsync],
+    ['backend_commit', run.etcd.backendCommit],
+  ]);
+  if (etcd.length > 0) await ctx.out.writeJson(`EtcdMetrics_${name}_${ctx.stamp}.json`, { version: 'v1', dataItems: etcd });
+  const sched = histograms([
+    ['scheduling_attempt', run.scheduler.attempt],
+    ['pod_scheduling_sli', run.scheduler.podSchedulingSli],
+  ]);
+  if (sched.length > 0) await ctx.out.writeJson(`SchedulingMetrics_${name}_${ctx.stamp}.json`, { version: 'v1', dataItems: sched });
+}

@@ -1,0 +1,35 @@
+import { collectionPath, objectPath, typeForResource } from '../../cluster/resources.js';
+import { type ActionFactory, objectsOf, ok } from './context.js';
+
+/** get: one object of an earlier create phase per operation, round robin. */
+export const get: ActionFactory = (phase, ctx, api) => {
+  const from = phase.spec.get!.from;
+  return async (i) => {
+    const objs = objectsOf(ctx, from);
+    if (objs.length === 0) return false;
+    const o = objs[i % objs.length]!;
+    return ok(await api.call('GET', objectPath(o.type, o.namespace, o.name)));
+  };
+};
+
+/** list: a collection in the run's namespaces (round robin) or the cluster, every page read. */
+export const list: ActionFactory = (phase, ctx, api) => {
+  const l = phase.spec.list!;
+  const type = typeForResource(l.resource)!;
+  const limit = l.limit ?? 500;
+  return async (i) => {
+    const ns = type.namespaced && (l.scope ?? 'namespace') === 'namespace' ? ctx.namespaces[i % Math.max(1, ctx.namespaces.length)] : undefined;
+    let cont = '';
+    // Every page is read, as a client listing the whole collection would.
+    do {
+      const query: Record<string, string> = {};
+      if (limit > 0) query.limit = String(limit);
+      if (cont) query.continue = cont;
+      if (l.labelSelector) query.labelSelector = l.labelSelector;
+      const res = await api.call('GET', collectionPath(type, ns), { query });
+      if (!ok(res)) return false;
+      cont = limit > 0 ? ((JSON.parse(res.body) as { metadata?: { continue?: string } }).metadata?.continue ?? '') : '';
+    } while (cont);
+    return true;
+  };
+};

@@ -1,0 +1,106 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+
+/** The result folder cannot be used (exists and is not empty, is a file, cannot be written). */
+export class ResultFolderUnusable extends Error {}
+
+/**
+ * Checks that `dir` can become a result folder, before anything else happens (a target
+ * that takes minutes to start must not be started for a run that cannot be written).
+ */
+export async function checkOutDir(dir: string): Promise<void> {
+  const abs = path.resolve(dir);
+  const s = await stat(abs).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+  if (s && !s.isDirectory()) throw new ResultFolderUnusable(`${dir} is a file, not a folder; choose another --out`);
+  if (s && (await readdir(abs)).length > 0) throw new ResultFolderUnusable(`${dir} already exists and is not empty; choose another --out (a result set is never written over another)`);
+  // Can a file be made there? Made and removed now, so an unwritable place is bad input.
+  // A folder that does not exist yet is made later: probe its nearest existing ancestor.
+  let base = abs;
+  for (;;) {
+    const st = await stat(base).catch(() => undefined);
+    if (st?.isDirectory()) break;
+    if (st) throw new ResultFolderUnusable(`cannot make the result folder ${dir}: ${base} is a file`);
+    const up = path.dirname(base);
+    if (up === base) break;
+    base = up;
+  }
+  const probe = path.join(base, `.kbench-write-check-${process.pid}`);
+  try {
+    await writeFile(probe, '');
+  } catch (e) {
+    throw new ResultFolderUnusable(`cannot write the result folder ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  await rm(probe, { force: true });
+}
+
+/**
+ * A result folder, written as the run goes: manifest.json at the start (status running)
+ * and at the end, time series one row at a time, the rest when the run ends. A folder
+ * whose manifest still says `running` is what a killed run left behind. Every JSON and
+ * text file is written atomically (a temp file, then a rename).
+ */
+export class ResultWriter {
+  readonly #streams = new Map<string, { stream: WriteStream; columns: readonly string[] }>();
+
+  private constructor(readonly dir: string) {}
+
+  static async create(dir: string): Promise<ResultWriter> {
+    const abs = path.resolve(dir);
+    await mkdir(abs, { recursive: true });
+    const existing = await readdir(abs);
+    if (existing.length > 0) throw new ResultFolderUnusable(`result folder ${abs} already exists and is not empty; choose another --out`);
+    return new ResultWriter(abs);
+  }
+
+  file(name: string): string {
+    return path.join(this.dir, name);
+  }
+
+  async writeJson(name: string, value: unknown): Promise<void> {
+    await this.writeText(name, JSON.stringify(value, null, 2) + '\n');
+  }
+
+  async writeText(name: string, text: string): Promise<void> {
+    const target = this.file(name);
+    await mkdir(path.dirname(target), { recursive: true });
+    const tmp = `${target}.tmp`;
+    await writeFile(tmp, text);
+    await rename(tmp, target);
+  }
+
+  async writeCsv(name: string, columns: readonly string[], rows: unknown[][]): Promise<void> {
+    await this.writeText(name, stringify(rows, { header: true, columns: [...columns] }));
+  }
+
+  /** Appends one row to a CSV written as the run goes (the header comes with the first row). */
+  appendRow(name: string, columns: readonly string[], row: unknown[]): void {
+    let s = this.#streams.get(name);
+    if (!s) {
+      const stream = createWriteStream(this.file(name), { flags: 'w' });
+      // A full disk must not kill the run: the error surfaces when the stream is closed.
+      stream.on('error', () => undefined);
+      stream.write(stringify([[...columns]]));
+      s = { stream, columns };
+      this.#streams.set(name, s);
+    }
+    s.stream.write(stringify([row]));
+  }
+
+  /** Closes the streamed files; rejects with the first write error any of them had. */
+  async close(): Promise<void> {
+    const errors: Error[] = [];
+    await Promise.all(
+      [...this.#streams.entries()].map(
+        ([name, s]) =>
+          new Promise<void>((resolve) => {
+            if (s.stream.errored) errors.push(new Error(`${name}: ${s.stream.errored.message}`));
+            s.stream.end(() => resolve());
+          }),
+      ),
+    );
+    this.#streams.clear();
+    if (errors.length > 0) throw errors[0]!;
+  }
+}
