@@ -71,13 +71,14 @@ describe('kwok stages', () => {
     writeFileSync(path.join(dir, 'node-initialize.yaml'), stage('node-initialize'));
     writeFileSync(path.join(dir, 'node-heartbeat-with-lease.yaml'), stage('node-heartbeat-with-lease'));
     const text = await kwokConfig(dir, { ...LOCAL_DEFAULTS, podStartupDelayMs: 2000, podStartupJitterMs: 3000, flags: {} });
-    const docs = parseAllDocuments(text).map((d) => d.toJS() as { metadata: { name: string }; spec: { delay?: unknown; next: unknown } });
+    const [config, ...docs] = parseAllDocuments(text).map((d) => d.toJS() as { kind: string; options: unknown; metadata: { name: string }; spec: { delay?: unknown; next: unknown } });
+    expect(config).toMatchObject({ kind: 'KwokConfiguration', options: { podPlayStageParallelism: 32 } });
     const by = Object.fromEntries(docs.map((d) => [d.metadata.name, d]));
     expect(by['pod-ready']!.spec.delay).toEqual({ durationMilliseconds: 0, jitterDurationMilliseconds: 5000 });
     expect(by['pod-complete']!.spec.delay).toEqual({ durationMilliseconds: 7 });
     expect(by['node-heartbeat-with-lease']!.spec.delay).toEqual({ durationMilliseconds: 300_000, jitterDurationMilliseconds: 330_000 });
     expect(by['pod-delete']!.spec.next).toEqual({ delete: true });
-    expect(parse(text.split('---\n')[0]!)).toHaveProperty('kind', 'Stage');
+    expect(parse(text.split('---\n')[1]!)).toHaveProperty('kind', 'Stage');
   });
 });
 
