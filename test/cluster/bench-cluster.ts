@@ -62,6 +62,17 @@ const up: ChildProcess = spawn(
   [CLI, 'cluster', 'up', '--json', '--name', 'bench', '--kubeconfig-out', kubeconfig, '--nodes', String(NODES), '--node-pods', String(NODE_PODS), '--controller-qps', '5000', '--controller-burst', '10000', '--scheduler-qps', '5000', '--scheduler-burst', '10000'],
   { env, stdio: ['ignore', 'pipe', 'inherit'], detached: true },
 );
+// Killed or interrupted: the cluster goes too (its `kbench cluster up` stops every component).
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    try {
+      process.kill(-up.pid!, 'SIGTERM');
+    } catch {
+      // gone already
+    }
+    up.once('exit', () => process.exit(1));
+  });
+}
 try {
   const ready = await new Promise<string>((resolve, reject) => {
     createInterface({ input: up.stdout! }).once('line', resolve);
@@ -92,23 +103,43 @@ try {
   const running = new Map<string, number>();
   let done!: () => void;
   const allRunning = new Promise<void>((r) => (done = r));
-  const watch = await pool.request({ method: 'GET', path: '/api/v1/pods?watch=true&labelSelector=app%3Dbench&allowWatchBookmarks=false', headers });
-  let buf = '';
-  watch.body.setEncoding('utf8');
-  watch.body.on('data', (chunk: string) => {
-    buf += chunk;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const ev = JSON.parse(buf.slice(0, nl)) as { object: { metadata: { name: string }; status?: { phase?: string } } };
-      buf = buf.slice(nl + 1);
-      const name = ev.object.metadata.name;
-      if (!created.has(name)) created.set(name, performance.now());
-      if (ev.object.status?.phase === 'Running' && !running.has(name)) {
-        running.set(name, performance.now());
-        if (running.size === PODS) done();
+  // The real apiserver ends a watch whose client falls behind (its cacher's dispatch
+  // timeout; seen here on a loaded machine): resume from the last resourceVersion, as
+  // kbench's pod tracker does.
+  let rv = '';
+  let reconnects = 0;
+  let finished = false;
+  const watchOnce = async (): Promise<void> => {
+    const q = `watch=true&labelSelector=app%3Dbench&allowWatchBookmarks=true${rv ? `&resourceVersion=${rv}` : ''}`;
+    const watch = await pool.request({ method: 'GET', path: `/api/v1/pods?${q}`, headers });
+    let buf = '';
+    for await (const chunk of watch.body) {
+      buf += (chunk as Buffer).toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const ev = JSON.parse(buf.slice(0, nl)) as { type: string; object: { metadata: { name: string; resourceVersion?: string }; status?: { phase?: string } } };
+        buf = buf.slice(nl + 1);
+        if (ev.type === 'ERROR') throw new Error(`watch error: ${JSON.stringify(ev.object)}`);
+        rv = ev.object.metadata.resourceVersion ?? rv;
+        if (ev.type === 'BOOKMARK') continue;
+        const name = ev.object.metadata.name;
+        if (!created.has(name)) created.set(name, performance.now());
+        if (ev.object.status?.phase === 'Running' && !running.has(name)) {
+          running.set(name, performance.now());
+          if (running.size === PODS) done();
+        }
       }
+      if (finished) break;
     }
-  });
+  };
+  const watching = (async () => {
+    while (!finished) {
+      await watchOnce();
+      if (!finished) reconnects++;
+    }
+  })();
+  // The watch is open before the first Deployment is posted: every pod is seen from its creation.
+  await new Promise((r) => setTimeout(r, 1000));
 
   const tPost = performance.now();
   let errors = 0;
@@ -130,6 +161,7 @@ try {
   const progress = setInterval(() => console.log(`  ${((performance.now() - tPost) / 1000).toFixed(0)} s: ${created.size} pods seen, ${running.size} Running`), 30_000);
   const timeout = setTimeout(() => done(), Number(process.env.BENCH_TIMEOUT_S ?? 3600) * 1000);
   await allRunning;
+  finished = true;
   clearTimeout(timeout);
   clearInterval(progress);
   clearInterval(memTimer);
@@ -140,9 +172,10 @@ try {
   console.log(`  ${deployments} Deployments of up to ${REPLICAS} replicas posted, ${errors} errors`);
   console.log(`  ${running.size} of ${PODS} Running after ${((tRunning - tPost) / 1000).toFixed(1)} s: ${(running.size / ((tRunning - tPost) / 1000)).toFixed(0)} pods/s created -> Running`);
   if (lat.length > 0) console.log(`  pod seen -> Running (client clock): p50 ${q(0.5)}, p99 ${q(0.99)} (kwok's startup delay 800ms ± 400ms included)`);
+  console.log(`  the pod watch was ended by the apiserver and resumed ${reconnects} times`);
   console.log(`  peak memory: ${[...peak].map(([n, v]) => `${n} ${mib(v)}`).join(', ')}; total ${mib([...peak.values()].reduce((a, b) => a + b, 0))}`);
-  watch.body.destroy();
-  await pool.close();
+  await pool.destroy();
+  await watching.catch(() => undefined);
 } finally {
   try {
     process.kill(-up.pid!, 'SIGTERM');
