@@ -21,6 +21,8 @@ export async function startLocalTarget(sim: SimSpec, info: (line: string) => voi
     const t0 = Date.now();
     const cluster = await launchLocalCluster({ name: `run-${process.pid}`, settings, log: (l) => info(`cluster: ${l}`), ...(signal ? { signal } : {}) });
     info(`cluster: up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    // A component dying mid-run: said at once; the run's own checks (a dead apiserver, wait timeouts) then end it.
+    void cluster.failed.then((e) => info(`cluster: ${e.message}; last lines of ${e.logFile}:\n  ${e.logLines.join('\n  ')}`));
     return { cluster, manifest: { versions: cluster.endpoints.versions, settings: applied, endpoints: cluster.endpoints, startedBy: 'kbench --local-cluster' } };
   } catch (e) {
     throw clusterError(e);
