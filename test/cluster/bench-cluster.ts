@@ -9,6 +9,7 @@
  *   npm run bench:cluster                       10,000 pods on 1,000 nodes
  *   npm run bench:cluster -- --scale            4,100 nodes (the seeds' cluster), BENCH_PODS pods (default 30,000)
  *   BENCH_NODES=500 BENCH_PODS=5000 npm run bench:cluster
+ *   BENCH_UP_FLAGS="--node-lease-interval 40s" npm run bench:cluster -- --scale   (more `cluster up` flags)
  *
  * Prints figures (nodes Ready time, pods/s created -> Running, each component's memory);
  * asserts nothing. Needs `kbench cluster build` done.
@@ -55,11 +56,11 @@ async function memory(peak: Map<string, number>): Promise<void> {
   }
 }
 
-console.log(`bench:cluster on ${cpus().length} CPUs (load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}), node ${process.version}: ${NODES} nodes (${NODE_PODS} pods each), ${PODS} pods`);
+console.log(`bench:cluster on ${cpus().length} CPUs (load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}), node ${process.version}: ${NODES} nodes (${NODE_PODS} pods each), ${PODS} pods${process.env.BENCH_UP_FLAGS ? `, cluster up ${process.env.BENCH_UP_FLAGS}` : ''}`);
 const t0 = performance.now();
 const up: ChildProcess = spawn(
   process.execPath,
-  [CLI, 'cluster', 'up', '--json', '--name', 'bench', '--kubeconfig-out', kubeconfig, '--nodes', String(NODES), '--node-pods', String(NODE_PODS), '--controller-qps', '5000', '--controller-burst', '10000', '--scheduler-qps', '5000', '--scheduler-burst', '10000'],
+  [CLI, 'cluster', 'up', '--json', '--name', 'bench', '--kubeconfig-out', kubeconfig, '--nodes', String(NODES), '--node-pods', String(NODE_PODS), '--controller-qps', '5000', '--controller-burst', '10000', '--scheduler-qps', '5000', '--scheduler-burst', '10000', ...(process.env.BENCH_UP_FLAGS?.split(/\s+/).filter(Boolean) ?? [])],
   { env, stdio: ['ignore', 'pipe', 'inherit'], detached: true },
 );
 // Killed or interrupted: the cluster goes too (its `kbench cluster up` stops every component).
