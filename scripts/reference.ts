@@ -24,8 +24,17 @@ function refName(ref: string): string {
   return decodeURIComponent(ref.replace('#/definitions/', ''));
 }
 
+/** The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as '-'. */
 function anchor(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  return name.toLowerCase().replace(/[^a-z0-9 _-]/g, '').replace(/ /g, '-');
+}
+
+/** Every $ref anywhere inside a schema (a map of maps of a definition included). */
+function refsIn(s: Schema | undefined, out: string[] = []): string[] {
+  if (!s || typeof s !== 'object') return out;
+  if (s.$ref) out.push(refName(s.$ref));
+  for (const sub of [s.items, typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined, ...(s.anyOf ?? []), ...(s.oneOf ?? [])]) refsIn(sub, out);
+  return out;
 }
 
 function typeOf(s: Schema, objectName?: string): string {
@@ -67,12 +76,7 @@ export function schemaReference(title: string, intro: string, schema: Record<str
         const nested = p.type === 'object' && p.properties ? `${name}.${k}` : p.type === 'array' && p.items?.type === 'object' && p.items.properties ? `${name}.${k}[]` : undefined;
         if (nested) queue.push({ name: nested, s: p.type === 'array' ? p.items! : p });
         lines.push(`| \`${k}\` | ${typeOf(p, nested)} | ${s.required?.includes(k) ? 'yes' : ''} | ${cell(p.description)} |`);
-        for (const alt of [p, p.items, ...(p.anyOf ?? []), ...(p.items?.anyOf ?? []), typeof p.additionalProperties === 'object' ? p.additionalProperties : undefined]) {
-          if (alt?.$ref) {
-            const n = refName(alt.$ref);
-            if (defs[n]) queue.push({ name: n, s: defs[n] });
-          }
-        }
+        for (const n of refsIn(p)) if (defs[n]) queue.push({ name: n, s: defs[n] });
       }
     } else {
       lines.push(`${typeOf(s)}`);

@@ -1,21 +1,11 @@
 import { createInterface } from 'node:readline/promises';
-import type { Argv, CommandModule } from 'yargs';
 import { KubeClient } from '../cluster/kube-client.js';
 import { chooseTarget, connect, publicServer, TargetError } from '../cluster/target.js';
 import { RUN_ID_PATTERN, RUN_LABEL } from '../load/labels.js';
 import { deleteNamespaces } from '../run/cleanup.js';
 import { parseDuration } from '../util/duration.js';
 import { EXIT, RunError, UsageError } from './errors.js';
-
-interface CleanupArgs {
-  run?: string;
-  allRuns: boolean;
-  kubeconfig?: string;
-  context?: string;
-  dryRun: boolean;
-  yes: boolean;
-  wait: string;
-}
+import type { CleanupArgs } from './flags.js';
 
 async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -26,7 +16,7 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
-async function handler(args: CleanupArgs): Promise<void> {
+export async function cleanupHandler(args: CleanupArgs): Promise<void> {
   if (!args.run && !args.allRuns) throw new UsageError('name what to remove: --run <run id> (from a manifest.json) or --all-runs');
   if (args.run && args.allRuns) throw new UsageError('--run and --all-runs exclude each other');
   if (args.run && !RUN_ID_PATTERN.test(args.run)) throw new UsageError(`--run ${args.run}: not a kbench run id (like 20261122t043000-a1b2c3, from a result set's manifest.json)`);
@@ -89,17 +79,3 @@ async function handler(args: CleanupArgs): Promise<void> {
   }
 }
 
-export const cleanupCommand: CommandModule<object, CleanupArgs> = {
-  command: 'cleanup',
-  describe: 'Remove what earlier runs left behind (--keep, a killed run, a failed cleanup): only namespaces labelled with a kbench run id',
-  builder: (y: Argv) =>
-    y
-      .option('run', { type: 'string', describe: 'Remove the leftovers of this run id' })
-      .option('all-runs', { type: 'boolean', default: false, describe: 'Remove the leftovers of every kbench run (asks first, or --yes)' })
-      .option('yes', { type: 'boolean', default: false, describe: 'With --all-runs: do not ask' })
-      .option('wait', { type: 'string', default: '60s', describe: 'How long to wait for the namespaces to be gone (0s: do not wait)' })
-      .option('kubeconfig', { type: 'string', describe: 'kubeconfig file' })
-      .option('context', { type: 'string', describe: 'kubeconfig context' })
-      .option('dry-run', { type: 'boolean', default: false, describe: 'Only list what would be removed' }) as unknown as Argv<CleanupArgs>,
-  handler,
-};

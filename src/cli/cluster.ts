@@ -1,12 +1,13 @@
-import type { Argv, CommandModule } from 'yargs';
 import { BuildError, buildComponents } from '../localcluster/build.js';
 import { readState, stateNames, stopRecordedCluster } from '../localcluster/cluster-state.js';
 import { ComponentFailedError } from '../localcluster/component-process.js';
 import { GoToolchainError } from '../localcluster/go-toolchain.js';
 import { launchLocalCluster, LocalClusterInputError, localSettingsOrThrow, parseComponentFlags } from '../localcluster/launch.js';
-import { LOCAL_DEFAULTS, settingFlags } from '../localcluster/settings.js';
+import { settingFlags } from '../localcluster/settings.js';
 import type { SimSpec } from '../spec/schema.js';
+import { flagOf, readSimSetting } from '../spec/sim-settings.js';
 import { formatDuration } from '../util/duration.js';
+import type { ClusterBuildArgs, ClusterDownArgs, ClusterUpArgs } from './cluster-flags.js';
 import { RunError, UsageError } from './errors.js';
 import { loadOrThrow } from './validate.js';
 
@@ -21,12 +22,8 @@ export function clusterError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
 
-interface BuildArgs {
-  go?: string;
-  force: boolean;
-}
-
-async function build(args: BuildArgs): Promise<void> {
+/** `kbench cluster build`. */
+export async function clusterBuild(args: ClusterBuildArgs): Promise<void> {
   const log = (line: string): void => console.error(`kbench cluster build: ${line}`);
   const t0 = Date.now();
   let out;
@@ -43,57 +40,22 @@ async function build(args: BuildArgs): Promise<void> {
   console.log(`binaries: ${out.cache.binDir} (${mib.toFixed(0)} MiB)`);
 }
 
-interface UpArgs {
-  workload?: string;
-  set: string[];
-  'kubeconfig-out'?: string;
-  'data-dir'?: string;
-  name: string;
-  'component-flag': string[];
-  json: boolean;
-  [flag: string]: unknown;
-}
-
-function defaultText(key: string): string | undefined {
-  const map: Record<string, unknown> = { ...LOCAL_DEFAULTS, nodeLeaseInterval: `${LOCAL_DEFAULTS.nodeLeaseDurationS / 4}s` };
-  const v = map[key] ?? map[`${key}Ms`];
-  if (v === undefined) return undefined;
-  return map[`${key}Ms`] !== undefined ? formatDuration(Number(v)) : String(v);
-}
-
-function upBuilder(y: Argv): Argv<UpArgs> {
-  let out = y
-    .option('workload', { type: 'string', describe: "Take the cluster's settings from this workload's sim: block (flags override it)" })
-    .option('set', { type: 'string', array: true, default: [], describe: 'With --workload: override a field, --set sim.nodes=50' })
-    .option('kubeconfig-out', { type: 'string', describe: 'Where to write the admin kubeconfig (default: in the data dir); its endpoints go beside it, <file>.endpoints.json' })
-    .option('data-dir', { type: 'string', describe: 'Keep etcd data, certificates and logs here (default: a temp dir removed at exit)' })
-    .option('name', { type: 'string', default: 'local', describe: 'Name of this cluster, for `kbench cluster down --name`' })
-    .option('component-flag', { type: 'string', array: true, default: [], describe: 'Add a flag to a component: kube-apiserver=--v=2 (repeatable)' })
-    .option('json', { type: 'boolean', default: false, describe: 'Print one JSON line with the endpoints when ready' });
-  for (const f of settingFlags()) {
-    const c = f.counterpart;
-    const type = 'flag' in c ? 'number' : c.kind === 'number' ? 'number' : c.kind === 'boolean' ? 'boolean' : 'string';
-    const real = 'flag' in c ? `${c.flag.component} ${c.flag.name}` : c.real;
-    const def = defaultText(f.key);
-    out = out.option(f.flag, { type, describe: `${real}${def !== undefined ? ` [default: ${def}]` : ''}` });
-  }
-  return out as unknown as Argv<UpArgs>;
-}
-
 /** The `sim:` settings of `cluster up`: the workload's, then the flags given. */
-function upSimSpec(args: UpArgs): SimSpec {
+function upSimSpec(args: ClusterUpArgs): SimSpec {
   const base = args.workload ? loadOrThrow(args.workload, args.set).loaded.workload.spec.sim ?? {} : {};
   const out: Record<string, unknown> = { ...base };
   for (const f of settingFlags()) {
-    const v = args[f.flag];
+    const v = args[flagOf(f.key)];
     if (v === undefined) continue;
-    if (typeof v === 'number' && (!Number.isFinite(v) || v < 0)) throw new UsageError(`--${f.flag} ${v}: must be a non-negative number`);
+    const r = readSimSetting(f.key, v);
+    if (!r.ok) throw new UsageError(`--${flagOf(f.key)} ${String(v)}: ${r.message}`);
     out[f.key] = v;
   }
   return out as SimSpec;
 }
 
-async function up(args: UpArgs): Promise<void> {
+/** `kbench cluster up`: until Ctrl-C, `kbench cluster down`, or a component that dies. */
+export async function clusterUp(args: ClusterUpArgs): Promise<void> {
   const log = (line: string): void => console.error(`kbench cluster: ${line}`);
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
@@ -141,12 +103,8 @@ async function up(args: UpArgs): Promise<void> {
   if (outcome !== 'signal') throw clusterError(outcome);
 }
 
-interface DownArgs {
-  name: string;
-  all: boolean;
-}
-
-async function down(args: DownArgs): Promise<void> {
+/** `kbench cluster down`. */
+export async function clusterDown(args: ClusterDownArgs): Promise<void> {
   const names = args.all ? stateNames() : [args.name];
   let stopped = 0;
   for (const name of names) {
@@ -158,31 +116,3 @@ async function down(args: DownArgs): Promise<void> {
   }
   if (stopped === 0) console.log(args.all ? 'no local cluster is running' : `no local cluster named "${args.name}" is running`);
 }
-
-export const clusterCommand: CommandModule = {
-  command: 'cluster <command>',
-  describe: 'A real control plane on this machine (kube-apiserver, kube-scheduler, kube-controller-manager, etcd, kwok fake nodes)',
-  builder: (y: Argv) =>
-    y
-      .command<BuildArgs>({
-        command: 'build',
-        describe: 'Build the pinned components with Go into the cache (seconds when they are there already)',
-        builder: (b) =>
-          b
-            .option('go', { type: 'string', describe: 'The go command to use (default: go on PATH)' })
-            .option('force', { type: 'boolean', default: false, describe: 'Rebuild even when the cache has this version' }) as unknown as Argv<BuildArgs>,
-        handler: build,
-      })
-      .command<UpArgs>({ command: 'up', describe: 'Start a local control plane with kwok fake nodes and run until Ctrl-C', builder: upBuilder, handler: up })
-      .command<DownArgs>({
-        command: 'down',
-        describe: 'Stop a local control plane started by `kbench cluster up` (from another terminal)',
-        builder: (b) =>
-          b
-            .option('name', { type: 'string', default: 'local', describe: 'Which cluster (cluster up --name)' })
-            .option('all', { type: 'boolean', default: false, describe: 'Every local cluster kbench recorded, including ones `run --local-cluster` started' }) as unknown as Argv<DownArgs>,
-        handler: down,
-      })
-      .demandCommand(1, 'Name a cluster command: build, up or down'),
-  handler: () => undefined,
-};

@@ -1,37 +1,10 @@
-import type { Argv } from 'yargs';
 import { bindCollection, type CollectConfig, CollectConfigError, type CollectFlags, type CollectPlan, planCollection, type SimEndpoints } from '../collect/config.js';
 import { KubeClient } from '../cluster/kube-client.js';
 import type { ResolvedWorkload } from '../spec/resolve.js';
 import path from 'node:path';
 import { UsageError } from './errors.js';
+import type { CollectArgs } from './flags.js';
 import type { OpenedTarget } from './open-target.js';
-
-export interface CollectArgs {
-  collect: boolean;
-  metricsUrl: string[];
-  metricsCaFile?: string;
-  metricsCertFile?: string;
-  metricsKeyFile?: string;
-  metricsTokenFile?: string;
-  metricsInsecure: boolean;
-  prometheus?: string;
-  collectInterval?: string;
-}
-
-/** The metrics flags `run` and `collect` share. */
-export function withCollectOptions<T>(y: Argv<T>, canDisable: boolean): Argv<T & CollectArgs> {
-  let out = y
-    .option('metrics-url', { type: 'string', array: true, default: [], describe: 'Scrape a component: --metrics-url etcd=https://10.0.0.10:2379/metrics (repeatable)' })
-    .option('metrics-ca-file', { type: 'string', describe: 'CA bundle for --metrics-url and --prometheus' })
-    .option('metrics-cert-file', { type: 'string', describe: 'Client certificate for --metrics-url (etcd)' })
-    .option('metrics-key-file', { type: 'string', describe: 'Client key for --metrics-url (etcd)' })
-    .option('metrics-token-file', { type: 'string', describe: 'Bearer token file for --metrics-url and --prometheus' })
-    .option('metrics-insecure', { type: 'boolean', default: false, describe: 'Do not verify the metrics servers\' certificates' })
-    .option('prometheus', { type: 'string', describe: 'Also query this Prometheus server (built-in queries)' })
-    .option('collect-interval', { type: 'string', describe: 'Sampling interval of the server-side time series (default 5s, or collect.interval)' });
-  if (canDisable) out = out.option('collect', { type: 'boolean', default: true, describe: 'Collect control-plane metrics (--no-collect: client-side only)' });
-  return out as unknown as Argv<T & CollectArgs>;
-}
 
 /**
  * The sources from the workload's collect: block and the flags, checked before anything

@@ -1,28 +1,19 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
 import type { LoadedWorkload } from '../spec/load.js';
 import { resolveWorkload } from '../spec/resolve.js';
 import type { WorkloadSpec } from '../spec/schema.js';
 import { parseDuration } from '../util/duration.js';
-import { type CollectArgs, withCollectOptions } from './collect-options.js';
 import { UsageError } from './errors.js';
-import { defaultOut, runOnTarget, type TargetArgs, withTargetOptions } from './run.js';
+import type { CollectCommandArgs } from './flags.js';
+import { defaultOut, runOnTarget } from './run.js';
 import { loadOrThrow } from './validate.js';
-
-interface CollectCommandArgs extends CollectArgs, TargetArgs {
-  duration: string;
-  workload?: string;
-  selector: string;
-  out?: string;
-  set: string[];
-}
 
 /**
  * Measure only: the collectors and the pod tracker watch a cluster someone else loads, for
  * a fixed time, and write the same result set a run does (one phase, `collect`).
  */
-async function handler(args: CollectCommandArgs): Promise<void> {
+export async function collectHandler(args: CollectCommandArgs): Promise<void> {
   let durationMs: number;
   try {
     durationMs = parseDuration(args.duration);
@@ -61,15 +52,3 @@ async function handler(args: CollectCommandArgs): Promise<void> {
   });
 }
 
-export const collectCommand: CommandModule<object, CollectCommandArgs> = {
-  command: 'collect',
-  describe: 'Measure only: watch a cluster someone else loads (pods, API, control-plane metrics) and write a result set',
-  builder: (y: Argv) =>
-    withTargetOptions(withCollectOptions(y, false))
-      .option('duration', { type: 'string', default: '60s', describe: 'How long to watch (60s, 10m, 1h)' })
-      .option('workload', { type: 'string', describe: "Take collect:, slo: and sim: from this workload file (its phases are not run)" })
-      .option('selector', { type: 'string', default: '', describe: 'Label selector of the pods to track (default: every pod created while collecting)' })
-      .option('out', { type: 'string', describe: 'Result folder (default: results/collect-<UTC timestamp>)' })
-      .option('set', { type: 'string', array: true, default: [], describe: 'Override a field of --workload' }) as unknown as Argv<CollectCommandArgs>,
-  handler,
-};

@@ -1,24 +1,11 @@
-import type { Argv, CommandModule } from 'yargs';
 import { type CompareSettings, compareResults, DEFAULT_SETTINGS, type Group, GROUPS } from '../compare/compare.js';
 import { comparisonWarnings, workloadMismatch } from '../compare/compatibility.js';
 import { type Comparison, formatJson, formatMarkdown, formatTable } from '../compare/format.js';
 import { ResultFolder, ResultFolderError } from '../results/reader.js';
 import { EXIT, UsageError } from './errors.js';
+import type { CompareArgs, CompareFlags } from './flags.js';
 
-export interface CompareFlags {
-  threshold: string[];
-  noiseFloorMs: number;
-  noiseFloorPods: number;
-  minSamples: number;
-  force: boolean;
-  failOnRegression: boolean;
-}
-
-interface CompareArgs extends CompareFlags {
-  a: string;
-  b: string;
-  format: 'table' | 'markdown' | 'json';
-}
+export type { CompareFlags };
 
 /** `--threshold 10 --threshold api=50`: a default and per-group overrides, in percent. */
 export function parseThresholds(values: readonly string[]): Pick<CompareSettings, 'thresholdPct' | 'groupThresholdPct'> {
@@ -71,26 +58,7 @@ export function compareFolders(a: ResultFolder, b: ResultFolder, f: CompareFlags
   return { a, b, settings, rows: compareResults(a, b, settings), warnings };
 }
 
-export function withCompareOptions<T>(y: Argv<T>, failFlag = true): Argv<T> {
-  const withFlags = y
-    .option('threshold', {
-      type: 'string',
-      array: true,
-      default: [],
-      describe: `Smallest change (percent of A) that counts: default ${DEFAULT_SETTINGS.thresholdPct}, api and server 25; per group: --threshold api=50 (groups ${GROUPS.join(', ')})`,
-    })
-    .option('noise-floor-ms', { type: 'number', default: DEFAULT_SETTINGS.noiseFloorMs, describe: 'A latency change smaller than this is unchanged, whatever its percentage' })
-    .option('noise-floor-pods', {
-      type: 'number',
-      default: DEFAULT_SETTINGS.noiseFloorPods,
-      describe: "A change of the scheduler's pending-queue max smaller than this is unchanged",
-    })
-    .option('min-samples', { type: 'number', default: DEFAULT_SETTINGS.minSamples, describe: 'Fewer samples on a side is inconclusive (a p99 needs at least 100)' })
-    .option('force', { type: 'boolean', default: false, describe: 'Compare result sets of different workloads' });
-  return (failFlag ? withFlags.option('fail-on-regression', { type: 'boolean', default: false, describe: 'Exit 3 when any measurement regressed' }) : withFlags) as Argv<T>;
-}
-
-async function handler(args: CompareArgs): Promise<void> {
+export async function compareHandler(args: CompareArgs): Promise<void> {
   const a = openResult(args.a, 'A');
   const b = openResult(args.b, 'B');
   const c = compareFolders(a, b, args);
@@ -99,13 +67,3 @@ async function handler(args: CompareArgs): Promise<void> {
   if (args.failOnRegression && c.rows.some((r) => r.verdict === 'regressed')) process.exitCode = EXIT.sloViolated;
 }
 
-export const compareCommand: CommandModule<object, CompareArgs> = {
-  command: 'compare <a> <b>',
-  describe: 'Compare two result sets (A before, B after): every shared measurement with a verdict',
-  builder: (y: Argv) =>
-    withCompareOptions(y)
-      .positional('a', { type: 'string', demandOption: true, describe: 'Result folder A (the baseline, "before")' })
-      .positional('b', { type: 'string', demandOption: true, describe: 'Result folder B (the change, "after")' })
-      .option('format', { choices: ['table', 'markdown', 'json'] as const, default: 'table' as const, describe: 'Output format' }) as unknown as Argv<CompareArgs>,
-  handler,
-};

@@ -1,30 +1,19 @@
 #!/usr/bin/env node
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import { BadInputError } from '../util/errors.js';
+import { KBENCH_VERSION } from '../version.js';
 import { EXIT, RunError, UsageError } from './errors.js';
-import { cleanupCommand } from './cleanup.js';
-import { clusterCommand } from './cluster.js';
-import { collectCommand } from './collect.js';
-import { compareCommand } from './compare.js';
-import { reportCommand } from './report.js';
-import { runCommand } from './run.js';
-import { schemaCommand } from './schema.js';
-import { simCommand } from './sim.js';
-import { validateCommand } from './validate.js';
 
 /** The kbench command line: the only place that prints and chooses exit codes. */
 async function main(argv: string[]): Promise<number> {
-  const cli = yargs(argv)
-    .scriptName('kbench')
-    .command(runCommand)
-    .command(validateCommand)
-    .command(collectCommand)
-    .command(compareCommand)
-    .command(reportCommand)
-    .command(cleanupCommand)
-    .command(simCommand)
-    .command(clusterCommand)
-    .command(schemaCommand)
+  // The version needs nothing else loaded.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+    console.log(KBENCH_VERSION);
+    return EXIT.ok;
+  }
+  const [{ default: yargs }, { COMMANDS }] = await Promise.all([import('yargs'), import('./commands.js')]);
+  let cli = yargs(argv).scriptName('kbench').version(KBENCH_VERSION);
+  for (const add of COMMANDS) cli = add(cli);
+  cli = cli
     .demandCommand(1, 'Name a command: kbench <command> --help')
     .strict()
     .wrap(Math.min(110, process.stdout.columns || 100))
@@ -36,7 +25,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     await cli.parseAsync();
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof BadInputError) {
       console.error(`kbench: ${e.message}`);
       return EXIT.badInput;
     }
@@ -50,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
   return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
 }
 
-main(hideBin(process.argv)).then(
+main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { KubeClient } from '../cluster/kube-client.js';
-import { spawnSim, type SimProcess } from '../cluster/sim-process.js';
+import { SimProcessError, spawnSim, type SimProcess } from '../cluster/sim-process.js';
 import { chooseTarget, connect, type Connection, publicServer, TargetError } from '../cluster/target.js';
 import type { TargetInfo } from '../results/format.js';
 import type { SimSpec } from '../spec/schema.js';
@@ -63,6 +63,7 @@ export async function openTarget(opts: {
     try {
       sim = await spawnSim(flags, { log: (l) => opts.info(l), startTimeoutMs: 300_000, ...(opts.signal ? { signal: opts.signal } : {}) });
     } catch (e) {
+      if (e instanceof SimProcessError && e.badInput) throw new UsageError(`the sim: ${e.message}`);
       throw new RunError(`the embedded sim could not start: ${(e as Error).message}`);
     }
     choice = { kind: 'kubeconfig' as const, file: sim.kubeconfig, source: 'flag' as const };

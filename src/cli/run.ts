@@ -1,42 +1,23 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
 import { workloadMismatch } from '../compare/compatibility.js';
 import { formatJson, formatMarkdown, formatTable } from '../compare/format.js';
+import { apiErrorLine, apiErrorTotals } from '../results/api-errors.js';
 import { ResultFolder } from '../results/reader.js';
 import { checkOutDir, ResultFolderUnusable } from '../results/writer.js';
 import { runBenchmark, type RunOptions } from '../run/run-benchmark.js';
-import { DEFAULT_SERVER_GRACE_MS } from '../run/server-health.js';
 import type { ResolvedWorkload } from '../spec/resolve.js';
 import type { WorkloadSpec } from '../spec/schema.js';
 import { parseDuration } from '../util/duration.js';
-import { bindCollectors, type CollectArgs, planCollectors, withCollectOptions } from './collect-options.js';
-import { type CompareFlags, compareFolders, openResult, withCompareOptions } from './compare.js';
+import { bindCollectors, planCollectors } from './collect-options.js';
+import { compareFolders, openResult } from './compare.js';
+import type { CollectArgs, CompareFlags, RunArgs, TargetArgs } from './flags.js';
 import { EXIT, RunError, UsageError } from './errors.js';
 import { type OpenedTarget, openTarget } from './open-target.js';
 import { ConsoleReporter } from './progress.js';
 import { writeReport } from './report.js';
-import { loadOrThrow } from './validate.js';
+import { loadOrThrow, seedFlag } from './validate.js';
 import { verdictTable } from './verdict-table.js';
-
-interface RunArgs extends CollectArgs, CompareFlags, TargetArgs {
-  baseline?: string;
-  workload: string;
-  out?: string;
-  keep: boolean;
-  set: string[];
-  seed?: number;
-}
-
-/** The target and run-control flags `run` and `collect` share. */
-export interface TargetArgs {
-  kubeconfig?: string;
-  context?: string;
-  sim: boolean;
-  localCluster: boolean;
-  cleanupWait: string;
-  serverGrace: string;
-}
 
 export function defaultOut(workload: string): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');
@@ -51,15 +32,7 @@ function durationFlag(value: string, flag: string): number {
   }
 }
 
-/** The seed flag: a whole number, or bad input (never NaN in a manifest). */
-export function seedFlag(v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--seed ${String(v)}: expected a whole number, 0 or more`);
-  return n;
-}
-
-async function handler(args: RunArgs): Promise<void> {
+export async function runHandler(args: RunArgs): Promise<void> {
   // Bad input stops here, before anything touches a cluster.
   const seed = seedFlag(args.seed);
   const w = loadOrThrow(args.workload, args.set, seed);
@@ -75,7 +48,7 @@ async function handler(args: RunArgs): Promise<void> {
     resolvedSpec: w.loaded.workload.spec,
     title: `kbench run ${w.name}`,
     out: args.out ?? defaultOut(w.name),
-    target: { ...args, ...(seed !== undefined ? { seed } : {}) },
+    target: { kubeconfig: args.kubeconfig, context: args.context, sim: args.sim, localCluster: args.localCluster, cleanupWait: args.cleanupWait, serverGrace: args.serverGrace, ...(seed !== undefined ? { seed } : {}) },
     collect: args,
     // A sim kbench started is stopped at the end: deleting its contents first is wasted work.
     cleanup: (opened) => (args.keep ? 'keep' : opened.simDiscovery || opened.localCluster ? 'discard' : 'delete'),
@@ -181,6 +154,8 @@ export async function runOnTarget(o: {
 async function report(outcome: Awaited<ReturnType<typeof runBenchmark>>, baseline: { folder: ResultFolder; flags: CompareFlags } | undefined): Promise<void> {
   console.log(`\nSLO verdicts (${outcome.podCount} pods tracked; result set ${path.relative(process.cwd(), outcome.dir) || outcome.dir})\n`);
   console.log(verdictTable(outcome.verdicts));
+  // Throttling and failures are not SLOs, but a run that had them must not look clean.
+  if (outcome.api) console.log(`\n${apiErrorLine(apiErrorTotals(outcome.api))}`);
   for (const warning of outcome.warnings) console.log(`\nwarning: ${warning}`);
   console.log(`\ncleanup: ${outcome.cleanup.message}`);
   let regressed = 0;
@@ -225,27 +200,3 @@ async function afterRun(dir: string, baseline: { folder: ResultFolder; flags: Co
   return regressed;
 }
 
-/** The flags that choose the target and govern a run, for `run` and `collect`. */
-export function withTargetOptions<T>(y: Argv<T>): Argv<T & TargetArgs> {
-  return y
-    .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, then ~/.kube/config)' })
-    .option('context', { type: 'string', describe: 'kubeconfig context (default: the current one)' })
-    .option('sim', { type: 'boolean', default: false, describe: "Run on the embedded sim, started with the workload's sim: block" })
-    .option('local-cluster', { type: 'boolean', default: false, describe: "Run on a real control plane started on this machine for the command (kbench cluster build first), with the workload's sim: block mapped to real flags" })
-    .option('cleanup-wait', { type: 'string', default: '30s', describe: "How long the cleanup waits for the run's namespaces to be gone before it says they are still terminating" })
-    .option('server-grace', { type: 'string', default: `${DEFAULT_SERVER_GRACE_MS / 1000}s`, describe: 'Stop the run when the API server has answered nothing for this long' }) as unknown as Argv<T & TargetArgs>;
-}
-
-export const runCommand: CommandModule<object, RunArgs> = {
-  command: 'run <workload>',
-  describe: 'Run a workload against a cluster (or the embedded sim) and write a result set',
-  builder: (y: Argv) =>
-    withTargetOptions(withCompareOptions(withCollectOptions(y, true)))
-      .option('baseline', { type: 'string', describe: 'Result folder to compare the run with (writes comparison.md and comparison.json; exit 3 on a regression with --fail-on-regression)' })
-      .positional('workload', { type: 'string', demandOption: true, describe: 'Workload YAML file' })
-      .option('out', { type: 'string', describe: 'Result folder (default: results/<workload>-<UTC timestamp>)' })
-      .option('keep', { type: 'boolean', default: false, describe: "Keep the run's namespaces and objects (no cleanup)" })
-      .option('set', { type: 'string', array: true, default: [], describe: 'Override a workload field: --set sim.storage=etcd --set phases[0].create.count=10' })
-      .option('seed', { type: 'string', describe: 'Seed of everything random (a whole number; overrides the workload seed)' }) as unknown as Argv<RunArgs>,
-  handler,
-};

@@ -1,26 +1,10 @@
-import type { Argv, CommandModule } from 'yargs';
 import { type SimOptions, startSim, SimStartError } from '../sim/index.js';
 import { EtcdStartError } from '../sim/storage/etcd-process.js';
 import { RunError, UsageError } from './errors.js';
-import { simOptionsFromFlags, withSimFlags } from './sim-flags.js';
+import type { SimArgs } from './flags.js';
+import { simOptionsFromFlags } from './sim-flags.js';
 
-interface SimArgs {
-  json: boolean;
-  lifeline: boolean;
-  [flag: string]: unknown;
-}
-
-function builder(y: Argv): Argv<SimArgs> {
-  return withSimFlags(y)
-    .option('json', {
-      type: 'boolean',
-      default: false,
-      describe: 'Print one JSON line with the endpoints when ready',
-    })
-    .option('lifeline', { type: 'boolean', default: false, hidden: true, describe: 'Stop when stdin closes (kbench run starts the sim so)' }) as unknown as Argv<SimArgs>;
-}
-
-async function handler(args: SimArgs): Promise<void> {
+export async function simHandler(args: SimArgs): Promise<void> {
   const log = (line: string): void => console.error(`kbench sim: ${line}`);
   const options: SimOptions = { ...(simOptionsFromFlags(args) as SimOptions), log };
   let sim;
@@ -30,7 +14,7 @@ async function handler(args: SimArgs): Promise<void> {
     const msg = e instanceof Error ? e.message : String(e);
     if (e instanceof SimStartError || e instanceof EtcdStartError) {
       // A missing or unusable binary and an occupied port are things the user fixes.
-      if (/no `etcd` binary|not executable|refusing to overwrite|EADDRINUSE|EACCES|--events-etcd/.test(msg)) throw new UsageError(msg);
+      if ((e instanceof SimStartError && e.badInput) || /no `etcd` binary|not executable|refusing to overwrite|EADDRINUSE|EACCES|--events-etcd/.test(msg)) throw new UsageError(msg);
     }
     throw new RunError(`kbench sim could not start: ${msg}`);
   }
@@ -59,11 +43,7 @@ async function handler(args: SimArgs): Promise<void> {
       process.stdin.resume();
     }
   });
+  // Stopped: the lifeline must not keep the process alive.
+  if (args.lifeline) process.stdin.destroy();
 }
 
-export const simCommand: CommandModule<object, SimArgs> = {
-  command: 'sim',
-  describe: 'Run the embedded simulated control plane (API server, storage, scheduler, controllers, nodes) until interrupted',
-  builder,
-  handler,
-};

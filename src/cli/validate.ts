@@ -1,14 +1,8 @@
-import type { Argv, CommandModule } from 'yargs';
 import { formatSpecError, loadWorkload } from '../spec/load.js';
 import { resolveWorkload } from '../spec/resolve.js';
 import { UsageError } from './errors.js';
+import type { ValidateArgs } from './flags.js';
 import { formatPlan } from './plan.js';
-
-interface ValidateArgs {
-  workload: string;
-  set: string[];
-  seed?: number;
-}
 
 /** Loads and checks a workload; throws UsageError listing every problem with file:line. */
 export function loadOrThrow(file: string, sets: string[], seed?: number): ReturnType<typeof resolveWorkload> & { loaded: ReturnType<typeof loadWorkload> & { ok: true } } {
@@ -20,17 +14,16 @@ export function loadOrThrow(file: string, sets: string[], seed?: number): Return
   return { ...resolveWorkload(res.workload, seed), loaded: res };
 }
 
-export const validateCommand: CommandModule<object, ValidateArgs> = {
-  command: 'validate <workload>',
-  describe: 'Check a workload spec and its templates; print the resolved plan',
-  builder: (y: Argv) =>
-    y
-      .positional('workload', { type: 'string', demandOption: true, describe: 'Workload YAML file' })
-      .option('set', { type: 'string', array: true, default: [], describe: 'Override a field: --set phases[0].create.count=10' })
-      .option('seed', { type: 'number', describe: 'Seed (overrides the workload seed)' }) as unknown as Argv<ValidateArgs>,
-  handler: (args) => {
-    const w = loadOrThrow(args.workload, args.set, args.seed);
-    console.log(formatPlan(w));
-    console.log('\nvalid');
-  },
-};
+export function validateHandler(args: ValidateArgs): void {
+  const w = loadOrThrow(args.workload, args.set, seedFlag(args.seed));
+  console.log(formatPlan(w));
+  console.log('\nvalid');
+}
+
+/** The seed flag: a whole number, or bad input (never NaN in a manifest). */
+export function seedFlag(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--seed ${String(v)}: expected a whole number, 0 or more`);
+  return n;
+}

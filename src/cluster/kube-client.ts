@@ -52,7 +52,7 @@ export interface KubeClientOptions {
   connections?: number;
   /** Per-attempt timeout (ms). @default 60000 */
   timeoutMs?: number;
-  /** Retries after the first attempt. @default 4 */
+  /** Retries after the first attempt; an answer with Retry-After gets max(this, 10), as in client-go. @default 4 */
   maxRetries?: number;
   observer?: CallObserver;
   /** Random source for retry jitter (the run seed). */
@@ -70,6 +70,7 @@ export class KubeClient {
   readonly #prefix: string;
   readonly #timeoutMs: number;
   readonly #maxRetries: number;
+  readonly #maxRetriesAfter: number;
   readonly #random: () => number;
   #headers: Record<string, string> = {};
   #headersAt = -Infinity;
@@ -89,6 +90,7 @@ export class KubeClient {
     this.#prefix = conn.server.pathname.replace(/\/+$/, '');
     this.#timeoutMs = opts.timeoutMs ?? 60_000;
     this.#maxRetries = opts.maxRetries ?? 4;
+    this.#maxRetriesAfter = opts.maxRetries === undefined ? 10 : opts.maxRetries;
     if (opts.observer) this.#observers.add(opts.observer);
     this.#random = opts.random ?? Math.random;
   }
@@ -151,14 +153,16 @@ export class KubeClient {
       }
       const latencyMs = performance.now() - start;
       if (failure) failures.push(failure);
-      const last = !failure || !retry || attempt >= this.#maxRetries;
+      const retryAfter = Number(resHeaders['retry-after']);
+      const toldToWait = Number.isFinite(retryAfter) && retryAfter > 0;
+      // As client-go: an answer that says when to come back is retried up to 10 times.
+      const last = !failure || !retry || attempt >= (toldToWait ? this.#maxRetriesAfter : this.#maxRetries);
       if (last) {
         this.#report({ key, status, latencyMs, totalMs: performance.now() - first, attempts: attempt + 1, failures });
         if (status === 0) throw new KubeCallError(0, failure ?? 'network', `${method} ${path}: ${text}`);
         return { status, body: text, headers: resHeaders };
       }
-      const retryAfter = Number(resHeaders['retry-after']);
-      const backoff = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(10, retryAfter) * 1000 : Math.min(5000, 100 * 2 ** attempt);
+      const backoff = toldToWait ? Math.min(10, retryAfter) * 1000 : Math.min(5000, 100 * 2 ** attempt);
       await new Promise((r) => setTimeout(r, backoff * (0.8 + 0.4 * this.#random())));
     }
   }

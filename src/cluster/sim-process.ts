@@ -27,7 +27,15 @@ function cliPath(): string {
   return existsSync(beside) ? beside : fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 }
 
-export class SimProcessError extends Error {}
+export class SimProcessError extends Error {
+  /** `kbench sim` refused its settings (exit 2): bad input, not a failure. */
+  constructor(
+    message: string,
+    readonly badInput = false,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Runs `kbench sim` as a child process and waits for it to be ready. The harness reaches
@@ -61,7 +69,9 @@ export async function spawnSim(flags: string[], options: { log?: (line: string) 
         reject(new SimProcessError(`kbench sim printed an unexpected first line: ${line}`));
       }
     });
-    void exited.then((code) => reject(new SimProcessError(`kbench sim exited with code ${code} before it was ready: ${stderr.trim()}`)));
+    void exited.then((code) =>
+      reject(code === 2 ? new SimProcessError(stderr.trim().replace(/^kbench: /, ''), true) : new SimProcessError(`kbench sim exited with code ${code} before it was ready: ${stderr.trim()}`)),
+    );
   });
   const timeoutMs = options.startTimeoutMs ?? 60_000;
   let timer: NodeJS.Timeout | undefined;

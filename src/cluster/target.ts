@@ -44,6 +44,18 @@ export function chooseTarget(flags: { kubeconfig?: string; context?: string }, e
   return { kind: 'none' };
 }
 
+/**
+ * A parser's message without the lines of the file it quotes: a kubeconfig holds tokens
+ * and keys, and this message goes to stderr (and CI logs). Only the first line is kept,
+ * with any text after the position cut ("bad indentation (11:3)").
+ */
+export function withoutContent(message: string): string {
+  const first = message.split('\n')[0]!.trim();
+  const pos = /\((\d+):(\d+)\)/.exec(first);
+  const kind = first.replace(/\s*\(\d+:\d+\).*$/, '').slice(0, 120);
+  return pos ? `not valid YAML at line ${pos[1]}, column ${pos[2]} (${kind}; the line is not shown: a kubeconfig holds secrets)` : `${kind} (the file's content is not shown: a kubeconfig holds secrets)`;
+}
+
 /** Loads the chosen kubeconfig (or in-cluster config) into a Connection. */
 export async function connect(choice: Exclude<TargetChoice, { kind: 'none' }>): Promise<Connection> {
   const kc = new KubeConfig();
@@ -51,7 +63,7 @@ export async function connect(choice: Exclude<TargetChoice, { kind: 'none' }>): 
     if (choice.kind === 'in-cluster') kc.loadFromCluster();
     else kc.loadFromFile(choice.file);
   } catch (e) {
-    throw new TargetError(`cannot load ${choice.kind === 'in-cluster' ? 'the in-cluster configuration' : choice.file}: ${(e as Error).message}`);
+    throw new TargetError(`cannot load ${choice.kind === 'in-cluster' ? 'the in-cluster configuration' : choice.file}: ${withoutContent((e as Error).message)}`);
   }
   if (choice.kind === 'kubeconfig' && choice.context) {
     if (!kc.getContextObject(choice.context)) {

@@ -5,35 +5,9 @@ import type { ResultFolder } from '../results/reader.js';
 import { type Interval, proportionPValue, quantileDifferenceInterval } from './significance.js';
 
 export type Verdict = 'improved' | 'regressed' | 'unchanged' | 'inconclusive';
-export type Group = 'pods' | 'api' | 'errors' | 'throughput' | 'server';
-export const GROUPS: readonly Group[] = ['pods', 'api', 'errors', 'throughput', 'server'];
+export { type CompareSettings, DEFAULT_SETTINGS, type Group, GROUPS } from './settings.js';
+import { type CompareSettings, DEFAULT_SETTINGS, type Group } from './settings.js';
 export type Unit = 'ms' | 'pods' | 'per_s' | 'pct';
-
-export interface CompareSettings {
-  /** A change smaller than this (percent of A) is `unchanged`. */
-  thresholdPct: number;
-  /** Per-group overrides of thresholdPct (`--threshold api=50`). */
-  groupThresholdPct: Partial<Record<Group, number>>;
-  /** A latency change smaller than this is `unchanged` whatever its percentage. */
-  noiseFloorMs: number;
-  /**
-   * A change of the scheduler's pending-queue max smaller than this is `unchanged`: below it
-   * the max is timing luck (when in a burst the sample fell). Default a quarter of the SLO's 100.
-   */
-  noiseFloorPods: number;
-  /** Fewer samples on either side than this (or than 1/(1-q) for a quantile q) is `inconclusive`. */
-  minSamples: number;
-  /** Seed of the bootstrap draws: the same inputs always give the same verdicts. */
-  seed: number;
-}
-
-/**
- * Single runs vary from run to run beyond what one run's samples show (a shared machine,
- * GC, caches): latencies of individual API calls and server histograms vary most, so
- * their default threshold is wider.
- */
-export const DEFAULT_SETTINGS: CompareSettings = { thresholdPct: 10, groupThresholdPct: { api: 25, server: 25 }, noiseFloorMs: 5, noiseFloorPods: 25, minSamples: 20, seed: 1 };
-
 /**
  * The width (ms) of the histogram bucket a value falls in, from the bounds the scraped
  * component reported (recorded in the result set): a change within one bucket is the
@@ -197,19 +171,22 @@ function errorCandidates(a: ResultFolder, b: ResultFolder, out: Candidate[]): vo
 
 /** Pods that reached Running per second, from the first create sent (or first seen) to the last Running seen. */
 function podsPerSecond(r: ResultFolder): number | undefined {
+  if (!r.has('pods.csv')) return undefined;
+  const sent = r.podColumn('create_sent');
+  const seen = r.podColumn('first_seen');
+  const running = r.podColumn('running_seen');
   let first = Infinity;
   let last = -Infinity;
-  let running = 0;
-  for (const row of r.podRows()) {
-    const start = Date.parse(row.create_sent || row.first_seen || '');
-    const run = Date.parse(row.running_seen ?? '');
-    if (Number.isFinite(start)) first = Math.min(first, start);
-    if (Number.isFinite(run)) {
-      last = Math.max(last, run);
-      running++;
+  let n = 0;
+  for (let i = 0; i < running.length; i++) {
+    const start = Number.isNaN(sent[i]!) ? seen[i]! : sent[i]!;
+    if (!Number.isNaN(start)) first = Math.min(first, start);
+    if (!Number.isNaN(running[i]!)) {
+      last = Math.max(last, running[i]!);
+      n++;
     }
   }
-  return running >= 2 && last > first ? (1000 * running) / (last - first) : undefined;
+  return n >= 2 && last > first ? (1000 * n) / (last - first) : undefined;
 }
 
 function throughputCandidates(a: ResultFolder, b: ResultFolder, out: Candidate[]): void {

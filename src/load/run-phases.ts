@@ -50,24 +50,28 @@ export async function runPhases(
         const op = ACTION_FACTORIES[phase.action](phase, ctx, api);
         let succeeded = 0;
         let failed = 0;
+        let firstError: string | undefined;
         const total = phase.operations;
         const paced = await runPaced(
           total,
           phase.pacing,
           async (i) => {
-            let good = false;
+            let r: true | string;
             try {
-              good = await op(i);
-            } catch {
-              good = false;
+              r = await op(i);
+            } catch (e) {
+              r = (e as Error).message;
             }
-            if (good) succeeded++;
-            else failed++;
+            if (r === true) succeeded++;
+            else {
+              failed++;
+              firstError ??= r;
+            }
             hooks.onProgress?.(phase, succeeded + failed, total);
           },
           { random: ctx.random, signal },
         );
-        result.operations = { planned: total, started: paced.started, succeeded, failed, skipped: paced.skipped };
+        result.operations = { planned: total, started: paced.started, succeeded, failed, skipped: paced.skipped, ...(firstError ? { firstError } : {}) };
         const late = exactStats(paced.intendedLatencyMs);
         if (late) result.intendedLatencyMs = late;
         updateExpected(phase, ctx, expected);

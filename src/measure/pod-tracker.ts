@@ -1,4 +1,5 @@
 import type { KubeClient } from '../cluster/kube-client.js';
+import { PHASE_LABEL } from '../load/labels.js';
 import { LATE_READY, LATE_RUNNING, LATE_SCHEDULED, type PodRecord } from './pod-phases.js';
 
 /** Wall-clock milliseconds from the monotonic clock: sub-millisecond, never steps back. */
@@ -244,7 +245,7 @@ export class PodTracker {
         uid,
         namespace,
         name,
-        phase: o.metadata?.labels?.['kbench.io/phase'] ?? '',
+        phase: o.metadata?.labels?.[PHASE_LABEL] ?? '',
         node: '',
         createSent: this.#createSent.get(`${namespace}/${name}`) ?? 0,
         created,

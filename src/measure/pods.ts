@@ -97,9 +97,10 @@ export class PodsMeasurement implements Measurement {
 
   async finish(): Promise<MeasurementResult> {
     const { out, workload: w } = this.ctx;
-    const rows: string[][] = [];
-    for (const p of this.tracker.pods()) rows.push(podRow(p));
-    await out.writeCsv('pods.csv', POD_COLUMNS, rows);
+    const tracker = this.tracker;
+    await out.writeCsvRows('pods.csv', POD_COLUMNS, (function* () {
+      for (const p of tracker.pods()) yield podRow(p);
+    })());
     const { phases, starts } = phaseSummaries(this.tracker.pods());
     const totals = this.tracker.totals;
     const pods: PodsSummary = {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { formatChange, formatValue, GROUPS, type Row } from '../compare/compare.js';
 import type { Comparison } from '../compare/format.js';
 import { countLine } from '../compare/format.js';
+import { apiErrorLine, apiErrorTotals } from '../results/api-errors.js';
 import type { ResultFolder } from '../results/reader.js';
 import type { SloVerdict } from '../results/format.js';
 import { APF_RENDER_SCRIPT, apfTable } from './apf-section.js';
@@ -75,6 +76,21 @@ function comparisonTable(c: Comparison): string {
   }`;
 }
 
+/** API errors, retries and failures per key, so a throttled run does not look clean. */
+function apiErrorsTable(runs: ResultFolder[]): string {
+  const rows = runs.flatMap((r, i) =>
+    (r.summary.api ?? [])
+      .filter((k) => k.retries > 0 || Object.keys(k.failed).length > 0 || Object.keys(k.errors).length > 0)
+      .map((k) => {
+        const codes = (m: Record<string, number>): string => Object.entries(m).map(([c, n]) => `${c}: ${n}`).join(', ') || '–';
+        return `<tr>${runs.length > 1 ? `<td>${i === 0 ? 'A' : 'B'}</td>` : ''}<td>${esc(k.key)}</td><td class="num">${k.count + Object.values(k.failed).reduce((a, b) => a + b, 0)}</td><td class="num">${k.retries}</td><td>${esc(codes(k.errors))}</td><td>${esc(codes(k.failed))}</td></tr>`;
+      }),
+  );
+  const lines = runs.map((r, i) => `<p class="caption">${runs.length > 1 ? `${i === 0 ? 'A' : 'B'}: ` : ''}${esc(r.summary.api ? apiErrorLine(apiErrorTotals(r.summary.api)) : 'client-side API calls were not measured (the api measurement was off)')}</p>`).join('');
+  if (rows.length === 0) return `${lines}<p>No API call was refused, throttled or retried.</p>`;
+  return `${lines}<table class="slo"><thead><tr>${runs.length > 1 ? '<th>run</th>' : ''}<th>request</th><th class="num">calls</th><th class="num">retries</th><th>failed attempts by code</th><th>failed after retries</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
 function facts(r: ResultFolder, label?: string): string {
   const s = r.summary;
   const t = r.manifest.target;
@@ -88,6 +104,7 @@ function facts(r: ResultFolder, label?: string): string {
     ['target', t.kind === 'sim' ? `kbench sim${t.nodes ? `, ${t.nodes} nodes` : ''}${t.sim && typeof t.sim.storage === 'string' ? `, ${t.sim.storage} storage` : ''}` : `${t.server}${t.serverVersion ? ` (${t.serverVersion})` : ''}`],
     ['pods', s.pods ? `${s.pods.running} running of ${s.pods.expected} expected` : 'not measured (the pods measurement was off)'],
     ['SLOs', failed === 0 ? `all ${s.slo.filter((v) => v.verdict === 'pass').length} met` : `${failed} violated`],
+    ['cleanup', r.manifest.cleanup?.message ?? 'not recorded (the run did not end)'],
     ['kbench', r.manifest.kbenchVersion],
   ];
   return `<div class="facts">${label ? `<div class="run-label">${esc(label)}</div>` : ''}<dl>${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl></div>`;
@@ -178,6 +195,7 @@ export function renderReport(input: ReportInput): string {
 <section><div class="runs">${runs.map((x, i) => facts(x, input.baseline ? `${labels[i]} ${i === 0 ? '(before)' : '(after)'}` : undefined)).join('')}</div></section>
 ${input.comparison ? `<section><h2>Comparison</h2>${comparisonTable(input.comparison)}</section>` : ''}
 <section><h2>SLO verdicts</h2>${sloTable(runs)}</section>
+<section><h2>API errors and retries</h2>${apiErrorsTable(runs)}</section>
 ${warnings.length ? `<section class="warnings"><h2>Warnings</h2><ul>${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></section>` : ''}
 <section><h2>Pod startup, per phase (share of pods done within a latency)</h2><div class="cdf-grid" id="chart-cdf"></div>
 <p class="caption">${esc(r.summary.pods?.phases.pod_startup?.source ?? '')}</p></section>

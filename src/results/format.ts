@@ -213,7 +213,8 @@ export interface PhaseResult {
   durationMs: number;
   status: PhaseStatus;
   error?: string;
-  operations?: { planned: number; started: number; succeeded: number; failed: number; skipped: number };
+  /** API phases: operations planned, started, done, refused (with the first refusal's answer), and skipped (open loop beyond maxInFlight). */
+  operations?: { planned: number; started: number; succeeded: number; failed: number; skipped: number; firstError?: string };
   /** Open loop: completion minus scheduled arrival (ms). */
   intendedLatencyMs?: Stats;
   wait?: { for: string; target: number; reached: number };

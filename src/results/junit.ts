@@ -16,7 +16,7 @@ export async function writeJunit(out: ResultWriter, suite: string, verdicts: rea
   const cases = verdicts.map((v) => {
     const value = v.value === undefined ? 'unavailable' : `${round(v.value)} ${v.unit}`;
     const head = `  <testcase classname="kbench.slo.${v.side}" name="${xml(v.id)}" time="0">`;
-    if (v.verdict === 'fail') return `${head}\n    <failure message="${xml(`${value} > ${v.threshold} ${v.unit}`)}">${xml(v.description)}: ${xml(value)}, threshold ${v.comparison} ${v.threshold} ${v.unit}</failure>\n  </testcase>`;
+    if (v.verdict === 'fail') return `${head}\n    <failure message="${xml(`${value}, threshold ${v.comparison} ${v.threshold} ${v.unit}`)}">${xml(`${v.description}: ${value}, threshold ${v.comparison} ${v.threshold} ${v.unit}`)}</failure>\n  </testcase>`;
     if (v.verdict === 'unavailable') return `${head}\n    <skipped message="${xml(v.reason ?? 'unavailable')}"/>\n  </testcase>`;
     return `${head}</testcase>`;
   });

@@ -12,7 +12,10 @@ export class ResultFolderUnusable extends Error {}
  */
 export async function checkOutDir(dir: string): Promise<void> {
   const abs = path.resolve(dir);
-  const s = await stat(abs).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
+  const s = await stat(abs).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw new ResultFolderUnusable(`cannot use ${dir} as the result folder: ${e.code === 'ENOTDIR' ? 'a part of the path is a file' : (e.code ?? e.message)}`);
+  });
   if (s && !s.isDirectory()) throw new ResultFolderUnusable(`${dir} is a file, not a folder; choose another --out`);
   if (s && (await readdir(abs)).length > 0) throw new ResultFolderUnusable(`${dir} already exists and is not empty; choose another --out (a result set is never written over another)`);
   // Can a file be made there? Made and removed now, so an unwritable place is bad input.
@@ -72,6 +75,34 @@ export class ResultWriter {
 
   async writeCsv(name: string, columns: readonly string[], rows: unknown[][]): Promise<void> {
     await this.writeText(name, stringify(rows, { header: true, columns: [...columns] }));
+  }
+
+  /**
+   * Writes a CSV from rows made one at a time, a chunk of rows per write, so a file of
+   * 150,000 rows never exists whole in memory; atomically, like every file here.
+   */
+  async writeCsvRows(name: string, columns: readonly string[], rows: Iterable<unknown[]>): Promise<void> {
+    const target = this.file(name);
+    await mkdir(path.dirname(target), { recursive: true });
+    const tmp = `${target}.tmp`;
+    const stream = createWriteStream(tmp);
+    const failed = new Promise<never>((_, reject) => stream.once('error', reject));
+    failed.catch(() => undefined);
+    const write = async (text: string): Promise<void> => {
+      if (!stream.write(text)) await Promise.race([new Promise<void>((r) => stream.once('drain', () => r())), failed]);
+    };
+    await write(stringify([[...columns]]));
+    let chunk: unknown[][] = [];
+    for (const row of rows) {
+      chunk.push(row);
+      if (chunk.length === 1000) {
+        await write(stringify(chunk));
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) await write(stringify(chunk));
+    await Promise.race([new Promise<void>((r) => stream.end(r)), failed]);
+    await rename(tmp, target);
   }
 
   /** Appends one row to a CSV written as the run goes (the header comes with the first row). */

@@ -8,7 +8,7 @@ import { RUN_LABEL } from '../load/labels.js';
 import { runPhases } from '../load/run-phases.js';
 import type { Measurement, MeasureContext, SummaryPart } from '../measure/measurement.js';
 import { clientNow } from '../measure/pod-tracker.js';
-import { type CleanupReport, FORMAT_VERSION, type HealthSummary, type Manifest, type NamespaceCleanup, type PhaseResult, type RunStatus, type SloVerdict, type Summary, type TargetInfo } from '../results/format.js';
+import { type ApiKeySummary, type CleanupReport, FORMAT_VERSION, type HealthSummary, type Manifest, type NamespaceCleanup, type PhaseResult, type RunStatus, type SloVerdict, type Summary, type TargetInfo } from '../results/format.js';
 import { writeJunit } from '../results/junit.js';
 import { ResultWriter } from '../results/writer.js';
 import type { ResolvedWorkload } from '../spec/resolve.js';
@@ -59,6 +59,8 @@ export interface RunOutcome {
   warnings: string[];
   podCount: number;
   cleanup: CleanupReport;
+  /** The run's API calls by key (when the api measurement was on). */
+  api?: ApiKeySummary[];
 }
 
 export function newRunId(now = new Date()): string {
@@ -146,7 +148,19 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
   client.addObserver(health);
   const stop = new AbortController();
   const timeout = setTimeout(() => stop.abort(new RunStop(`the run timed out after ${w.timeoutMs / 1000} s (timeout: in the workload)`)), w.timeoutMs);
+  // Its own client: the probe is not one of the run's calls.
+  const probe = new KubeClient(o.connection, { timeoutMs: 5000, maxRetries: 0 });
+  let probing = false;
+  let ticks = 0;
   const healthTimer = setInterval(() => {
+    if (++ticks % 3 === 0 && !probing) {
+      probing = true;
+      void probe
+        .call('GET', '/readyz', { accept: 'text/plain', retry: false })
+        .then((r) => health.onReadyz(r.status, r.status === 200 ? '' : r.body.split('\n').filter((l) => l.startsWith('[-]')).join(' ') || r.body))
+        .catch((e: Error) => health.onReadyz(undefined, e.message))
+        .finally(() => (probing = false));
+    }
     const why = health.check();
     if (why && !stop.signal.aborted) {
       info(why);
@@ -163,16 +177,17 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
   const started: Measurement[] = [];
   const t0 = performance.now();
   try {
-    if (namespaces.length > 0) {
-      await createRunNamespaces(client, namespaces, runId, w.name);
-      const ready = await waitForDefaultServiceAccounts(client, namespaces, { ...NAMESPACE_READY_DEFAULTS, signal });
-      if (ready.warning) warnings.push(ready.warning);
-    }
+    // Measurements first: kbench's own set-up calls are timed with the workload's.
     for (const m of ms.all) {
       await m.start();
       started.push(m);
     }
     series.start();
+    if (namespaces.length > 0) {
+      await createRunNamespaces(client, namespaces, runId, w.name);
+      const ready = await waitForDefaultServiceAccounts(client, namespaces, { ...NAMESPACE_READY_DEFAULTS, signal });
+      if (ready.warning) warnings.push(ready.warning);
+    }
     let lastDone = 0;
     let lastAt = performance.now();
     let rate = 0;
@@ -261,6 +276,9 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
     }
   }
   const part = mergeParts(parts);
+  for (const p of phases) {
+    if (p.operations?.failed) warnings.push(`phase ${p.name}: ${p.operations.failed} of ${p.operations.planned} operations failed (the first: ${p.operations.firstError ?? 'no answer'})`);
+  }
   const endedAt = new Date().toISOString();
   const durationS = (performance.now() - t0) / 1000;
   const podCount = ms.pods?.tracker.size ?? 0;
@@ -298,11 +316,12 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
     o.cleanup === 'delete' ? await deleteNamespaces(client, namespaces, { waitMs }) : o.cleanup === 'keep' ? namespaces.map((name) => ({ name, result: 'kept' })) : [];
   const cleanup = cleanupReport(o.cleanup, fates, runId, waitMs);
   await client.close();
+  await probe.close();
   try {
     await out.writeJson('manifest.json', { ...manifest, status, endedAt, ...(error ? { error } : {}), cleanup } satisfies Manifest);
   } catch (e) {
     error = `${error ? `${error}; ` : ''}manifest.json could not be written (${(e as Error).message}): the folder still says the run is running`;
     status = 'failed';
   }
-  return { status, dir: out.dir, runId, verdicts, phases, ...(part.harness ? { harness: part.harness } : {}), ...(error ? { error } : {}), warnings, podCount, cleanup };
+  return { status, dir: out.dir, runId, verdicts, phases, ...(part.harness ? { harness: part.harness } : {}), ...(error ? { error } : {}), warnings, podCount, cleanup, ...(part.api ? { api: part.api } : {}) };
 }

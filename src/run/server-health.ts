@@ -14,6 +14,8 @@ export class ServerHealth implements CallObserver {
   #lastOk = Date.now();
   #failingSince: number | undefined;
   #lastError = '';
+  #notReadySince: number | undefined;
+  #notReady = '';
 
   constructor(
     private readonly server: string,
@@ -33,15 +35,33 @@ export class ServerHealth implements CallObserver {
     this.#lastError = o.status === 0 ? (o.failures[o.failures.length - 1] ?? 'no answer') : `HTTP ${o.status}`;
   }
 
+  /**
+   * What the server's /readyz said (probed every few seconds): in a phase without calls
+   * (a wait), a dead etcd shows only there. 401/403/404 mean this user cannot ask, not a
+   * failure; `undefined` is no answer at all.
+   */
+  onReadyz(status: number | undefined, body: string): void {
+    if (status === 200) {
+      this.#notReadySince = undefined;
+      return;
+    }
+    if (status === 401 || status === 403 || status === 404) return;
+    this.#notReadySince ??= this.now();
+    this.#notReady = status === undefined ? `/readyz: no answer (${body})` : `/readyz answered ${status}${body ? `: ${body.replace(/\s+/g, ' ').slice(0, 200)}` : ''}`;
+  }
+
   /** Why the run must stop, or undefined while the server answers (or has not failed for long). */
   check(): string | undefined {
     const t = this.tracker();
     const now = this.now();
-    // With the pods measurement on, its watch must be failing too (a quiet phase makes no
-    // calls); without it, the calls the run keeps making must be failing.
-    const down = t ? t.failingSince !== undefined && now - t.failingSince > this.graceMs && now - this.#lastOk > this.graceMs : this.#failingSince !== undefined && now - this.#failingSince > this.graceMs;
-    if (!down) return undefined;
-    const why = [this.#lastError, t?.lastError].filter(Boolean).join('; ');
-    return `the API server at ${this.server} has not answered since ${new Date(this.#lastOk).toISOString()} (more than ${Math.round(this.graceMs / 1000)} s; ${why || 'no answer'})`;
+    // Every call made for longer than the grace failed, or the pod watch has not connected
+    // for that long. A quiet phase makes no calls, so silence alone is never a failure.
+    const calls = this.#failingSince !== undefined && now - this.#failingSince > this.graceMs;
+    const watch = t?.failingSince !== undefined && now - t.failingSince > this.graceMs;
+    const ready = this.#notReadySince !== undefined && now - this.#notReadySince > this.graceMs;
+    if (!calls && !watch && !ready) return undefined;
+    const since = Math.min(calls ? this.#failingSince! : Infinity, watch ? t!.failingSince! : Infinity, ready ? this.#notReadySince! : Infinity, calls || watch ? this.#lastOk : Infinity);
+    const why = [calls ? this.#lastError : '', watch ? t?.lastError : '', ready ? this.#notReady : ''].filter(Boolean).join('; ');
+    return `the API server at ${this.server} has not answered${ready && !calls && !watch ? ' as ready' : ''} since ${new Date(since).toISOString()} (more than ${Math.round(this.graceMs / 1000)} s; ${why || 'no answer'})`;
   }
 }

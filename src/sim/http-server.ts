@@ -5,6 +5,7 @@ import type { ApiServer } from './apiserver/apiserver.js';
 import type { StreamSink } from './apiserver/api-types.js';
 import { ApiError, errors } from './apiserver/status.js';
 import type { ServingCerts } from './tls.js';
+import { ANONYMOUS, impersonatedUser, SIM_ADMIN, type UserInfo } from './apiserver/user-info.js';
 
 /** Largest request body accepted, as the real apiserver's 3 MiB limit. */
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -100,12 +101,27 @@ export class SimHttpServer {
     const q = raw.indexOf('?');
     const pathname = decodePath(q < 0 ? raw : raw.slice(0, q));
     const query = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
+    // The scheme is case-insensitive (RFC 7235): the real apiserver takes `bearer` too.
     const auth = req.headers.authorization ?? '';
-    if (!PUBLIC_PATHS.has(pathname) && auth !== this.#expectedAuth) {
+    const authenticated = auth === this.#expectedAuth || (auth.length === this.#expectedAuth.length && auth.slice(0, 7).toLowerCase() === 'bearer ' && auth.slice(7) === this.#expectedAuth.slice(7));
+    if (!PUBLIC_PATHS.has(pathname) && !authenticated) {
       req.resume();
       const err = errors.unauthorized();
       sendStatus(res, 401, JSON.stringify(err.toStatus()), { 'Content-Type': 'application/json' });
       return;
+    }
+    // The token's user, or whom it impersonates (the one token may act as anyone).
+    let user: UserInfo = ANONYMOUS;
+    if (authenticated) {
+      // headersDistinct builds an object of every header: only when impersonating.
+      const impersonating = req.headers['impersonate-user'] !== undefined || req.headers['impersonate-group'] !== undefined;
+      const as = impersonating ? impersonatedUser(req.headersDistinct['impersonate-user']?.[0], req.headersDistinct['impersonate-group'] ?? []) : undefined;
+      if (as instanceof Error) {
+        req.resume();
+        sendStatus(res, 500, JSON.stringify(errors.internal(as.message).toStatus()), { 'Content-Type': 'application/json' });
+        return;
+      }
+      user = as ?? SIM_ADMIN;
     }
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
     try {
@@ -117,6 +133,7 @@ export class SimHttpServer {
           contentType: req.headers['content-type'],
           accept: req.headers.accept,
           userAgent: req.headers['user-agent'],
+          user,
           readBody: hasBody ? () => readBody(req) : undefined,
         },
         () => streamSink(res),
@@ -142,6 +159,11 @@ function decodePath(p: string): string {
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    // Gone while it waited for a seat: nothing more will arrive.
+    if (req.destroyed && !req.complete) {
+      reject(new ApiError(400, 'BadRequest', 'the client closed the connection before sending the whole body'));
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
@@ -155,5 +177,9 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
+    // A client that goes away mid-body: the request ends and gives back its seat.
+    req.on('close', () => {
+      if (!req.complete) reject(new ApiError(400, 'BadRequest', 'the client closed the connection before sending the whole body'));
+    });
   });
 }

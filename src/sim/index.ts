@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { Random } from '../util/random.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import { ApiServer } from './apiserver/apiserver.js';
@@ -16,6 +17,7 @@ import { SimHttpServer } from './http-server.js';
 import { nodeIp, nodeName, podCidrBase } from './kubelet/node-objects.js';
 import { NodeAgent } from './kubelet/node-agent.js';
 import { PodLifecycle } from './kubelet/pod-lifecycle.js';
+import { defaultPodStages, podStageErrors, type PodStageSpec } from './kubelet/pod-stages.js';
 import { simKubeconfig, writeKubeconfig } from './kubeconfig.js';
 import { LocalClient } from './local-client.js';
 import { MetricsServer } from './metrics-server.js';
@@ -26,9 +28,28 @@ import { EtcdBackend } from './storage/etcd-backend.js';
 import { EtcdProcess, findOnPath } from './storage/etcd-process.js';
 import { MemoryBackend } from './storage/memory-backend.js';
 import { generateServingCerts } from './tls.js';
+import {
+  APISERVER_LOOPBACK,
+  KUBE_CONTROLLER_MANAGER,
+  KUBE_SCHEDULER,
+  nodeUser,
+  serviceAccountUser,
+  type UserInfo,
+} from './apiserver/user-info.js';
 
 export type { SimOptions, StorageMode } from './options.js';
+
+/** The service account each kube-controller-manager controller runs as (by the sim's controller name). */
+const CONTROLLER_SERVICE_ACCOUNTS: Readonly<Record<string, string>> = {
+  namespace: 'namespace-controller',
+  'garbage-collector': 'generic-garbage-collector',
+  replicaset: 'replicaset-controller',
+  deployment: 'deployment-controller',
+  'serviceaccount-controller': 'service-account-controller',
+  'root-ca-cert-publisher': 'root-ca-cert-publisher',
+};
 export { SIM_DEFAULTS } from './options.js';
+export { defaultPodStages, type PodStageSpec } from './kubelet/pod-stages.js';
 
 /** Every endpoint of a running sim, as written to `<kubeconfig>.sim.json`. */
 export interface SimEndpoints {
@@ -59,7 +80,15 @@ export interface SimHandle {
   stop(): Promise<void>;
 }
 
-export class SimStartError extends Error {}
+export class SimStartError extends Error {
+  /** The sim's settings were wrong (exit code 2), not the machine. */
+  constructor(
+    message: string,
+    readonly badInput = false,
+  ) {
+    super(message);
+  }
+}
 
 /** Where the sim's discovery file for a kubeconfig lives: beside it, `<kubeconfig>.sim.json`. */
 export function simDiscoveryPath(kubeconfigPath: string): string {
@@ -70,6 +99,34 @@ export function simDiscoveryPath(kubeconfigPath: string): string {
  * Starts the simulated control plane (storage, apiserver, controllers, scheduler, nodes and
  * kubelets) and resolves once it serves requests.
  */
+/**
+ * Internal errors (most often the storage gone) said once per kind of error, then counted:
+ * a dead etcd fails every request, and a stack trace per request buried the log.
+ */
+class InternalErrorLog {
+  readonly #seen = new Map<string, number>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly log: (line: string) => void) {}
+
+  report(e: unknown): void {
+    const message = (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 300);
+    const n = this.#seen.get(message);
+    if (n === undefined) {
+      this.log(`internal error: ${message} (further errors like it are counted)`);
+      this.#seen.set(message, 0);
+      this.#timer ??= setInterval(() => this.#flush(), 10_000).unref();
+    } else this.#seen.set(message, n + 1);
+  }
+
+  #flush(): void {
+    for (const [message, n] of this.#seen) if (n > 0) this.log(`internal error, ${n} more in the last 10 s: ${message}`);
+    this.#seen.clear();
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
 export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
   const o = resolveSimOptions(input);
   const log = o.log;
@@ -85,18 +142,22 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     throw new SimStartError('--events-etcd needs etcd storage (--storage etcd, or an etcd binary on PATH with --storage auto)');
   }
 
+  // The pod lifecycle profile is checked before anything starts.
+  const podStages = await resolvePodStages(o);
+
   const cleanups: (() => Promise<void> | void)[] = [];
   // Every component's client: closed first at stop, so work queued behind a rate limiter
   // (thousands of bindings behind --scheduler-qps) ends at once instead of keeping the
   // process alive for minutes while it fails against closed storage.
   let api!: ApiServer;
   const clients: LocalClient[] = [];
-  const client = (component: string, limiter?: TokenBucket): LocalClient => {
-    const c = new LocalClient(api, component, limiter);
+  const client = (component: string, user: UserInfo, limiter?: TokenBucket): LocalClient => {
+    const c = new LocalClient(api, component, user, limiter);
     clients.push(c);
     return c;
   };
   let shuttingDown = false;
+  const internalErrors = new InternalErrorLog(log);
   // What components report while they are being stopped is the stop, not news.
   const componentLog = (line: string): void => {
     if (!shuttingDown) log(line);
@@ -162,29 +223,32 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
       serverAddress: `${o.host}:${o.port}`,
       maxRequestsInflight: o.maxRequestsInflight,
       maxMutatingRequestsInflight: o.maxMutatingRequestsInflight,
+      enablePriorityAndFairness: o.enablePriorityAndFairness,
       watchHistoryWindowMs: o.watchHistoryWindowMs,
       watchHistoryMax: o.watchHistoryMax,
       bookmarkIntervalMs: o.bookmarkIntervalMs,
       minRequestTimeoutSeconds: o.minRequestTimeoutSeconds,
       tooLargeRvWaitMs: 3000,
+      seed: o.seed,
       // Components still finishing their work during shutdown find storage closed: not news.
-      onInternalError: (e) => shuttingDown || log(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+      onInternalError: (e) => void (shuttingDown || internalErrors.report(e)),
     });
     cleanups.push(() => api.stop());
     await api.start();
-    await bootstrapNamespaces(client('kbench-sim-bootstrap'));
+    await bootstrapNamespaces(client('kbench-sim-bootstrap', APISERVER_LOOPBACK));
 
     const random = new Random(o.seed);
     const now = Date.now;
 
-    // kube-controller-manager: every controller has its own client and rate limiter.
+    // kube-controller-manager: every controller has its own client and rate limiter, and its
+    // own service account (--use-service-account-credentials, as kubeadm runs it).
     const controllerClient = (name: string): LocalClient =>
-      client(`kube-controller-manager/${name}`, new TokenBucket(o.controllerQps, o.controllerBurst));
+      client(`kube-controller-manager/${name}`, serviceAccountUser('kube-system', CONTROLLER_SERVICE_ACCOUNTS[name] ?? name), new TokenBucket(o.controllerQps, o.controllerBurst));
     const namespaceController = new NamespaceController(controllerClient('namespace'), api.registry);
     const gc = new GarbageCollector(controllerClient('garbage-collector'), api.registry);
     const rsController = new ReplicaSetController(controllerClient('replicaset'), o.concurrentReplicasetSyncs, componentLog);
     const deployController = new DeploymentController(controllerClient('deployment'), o.concurrentDeploymentSyncs, now, componentLog);
-    const kcmLease = new LeaderLease(client('kube-controller-manager'), 'kube-controller-manager', now);
+    const kcmLease = new LeaderLease(client('kube-controller-manager', KUBE_CONTROLLER_MANAGER), 'kube-controller-manager', now);
     cleanups.push(
       () => namespaceController.stop(),
       () => gc.stop(),
@@ -205,7 +269,8 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     ]);
 
     // Nodes and their kubelets.
-    const kubeletClient = client('kubelet');
+    // One engine for every kubelet; each node's requests carry that node's credentials.
+    const kubeletClient = client('kubelet', nodeUser(controlPlaneNodeName()));
     const nodeAgent = new NodeAgent(kubeletClient, {
       count: o.nodes,
       shape: { cpu: o.nodeCpu, memory: o.nodeMemory, pods: o.nodePods },
@@ -220,10 +285,7 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     for (let i = 0; i < o.nodes; i++) nodes.set(nodeName(i), { ip: nodeIp(i), podPrefix: podCidrBase(i) });
     const pods = new PodLifecycle(kubeletClient, {
       nodes,
-      startupDelayMs: o.podStartupDelayMs,
-      startupJitterMs: o.podStartupJitterMs,
-      terminationDelayMs: o.podTerminationDelayMs,
-      events: o.kubeletEvents,
+      stages: podStages,
       random: random.fork(),
       now,
       log: componentLog,
@@ -232,8 +294,8 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     await pods.start();
 
     // kube-scheduler.
-    const schedulerLease = new LeaderLease(client('kube-scheduler'), 'kube-scheduler', now);
-    const scheduler = new Scheduler(client('kube-scheduler', new TokenBucket(o.schedulerQps, o.schedulerBurst)), {
+    const schedulerLease = new LeaderLease(client('kube-scheduler', KUBE_SCHEDULER), 'kube-scheduler', now);
+    const scheduler = new Scheduler(client('kube-scheduler', KUBE_SCHEDULER, new TokenBucket(o.schedulerQps, o.schedulerBurst)), {
       instance: `default-scheduler-${schedulerLease.identity.split('_')[0]}`,
       random: random.fork(),
       now,
@@ -247,7 +309,7 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     cleanups.push(() => schedulerMetrics.close());
     // The scheduler as a static pod's mirror, reachable through the apiserver's pod proxy
     // (kube-system/kube-scheduler-<node>:10259), as collectors find it on kubeadm clusters.
-    const schedulerPod = await mirrorPod(client('kubelet'), `kube-scheduler-${controlPlaneNodeName()}`, 'kube-scheduler');
+    const schedulerPod = await mirrorPod(kubeletClient, `kube-scheduler-${controlPlaneNodeName()}`, 'kube-scheduler');
     api.setProxyTarget('kube-system', schedulerPod, 10259, {
       scheme: 'https',
       fetch: async (p) =>
@@ -292,6 +354,7 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     };
   } catch (e) {
     await cleanup();
+    if (e instanceof SimStartError) throw e;
     if (e instanceof Error) throw new SimStartError(e.message);
     throw e;
   }
@@ -308,6 +371,7 @@ async function refuseForeignKubeconfig(file: string): Promise<void> {
   if (!existing.includes('current-context: kbench-sim')) {
     throw new SimStartError(
       `refusing to overwrite ${file} (--kubeconfig-out): it exists and is not a kubeconfig written by kbench sim. Choose another path.`,
+      true,
     );
   }
 }
@@ -366,4 +430,35 @@ async function bootstrapNamespaces(client: LocalClient): Promise<void> {
       if (!(e instanceof Error && 'code' in e && (e as { code: number }).code === 409)) throw e;
     }
   }
+}
+
+/** The profile the kubelets run: the given stages (or file), else the default profile from the settings. */
+async function resolvePodStages(o: ResolvedSimOptions): Promise<PodStageSpec[]> {
+  if (o.podStages === undefined) {
+    return defaultPodStages({
+      startupDelayMs: o.podStartupDelayMs,
+      startupJitterMs: o.podStartupJitterMs,
+      terminationDelayMs: o.podTerminationDelayMs,
+      kubeletEvents: o.kubeletEvents,
+    });
+  }
+  let stages: unknown = o.podStages;
+  let where = 'podStages';
+  if (typeof o.podStages === 'string') {
+    where = o.podStages;
+    let text: string;
+    try {
+      text = await readFile(o.podStages, 'utf8');
+    } catch (e) {
+      throw new SimStartError(`podStages: cannot read ${o.podStages}: ${(e as Error).message}`, true);
+    }
+    try {
+      stages = parseYaml(text);
+    } catch (e) {
+      throw new SimStartError(`podStages: ${o.podStages} is not YAML or JSON: ${(e as Error).message}`, true);
+    }
+  }
+  const errors = podStageErrors(stages);
+  if (errors.length > 0) throw new SimStartError(`invalid pod stages in ${where}: ${errors.join('; ')}`, true);
+  return stages as PodStageSpec[];
 }

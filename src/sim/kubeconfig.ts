@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { writeFile, chmod } from 'node:fs/promises';
 import { stringify } from 'yaml';
 
 /** A kubeconfig for the sim: one cluster with its CA, one user with the bearer token. */
@@ -17,6 +17,8 @@ export function simKubeconfig(server: string, caPem: string, token: string, name
 }
 
 export async function writeKubeconfig(path: string, content: string): Promise<void> {
-  // It holds a credential: readable by the owner only.
+  // It holds a credential: readable by the owner only, also when an older file was there
+  // (writeFile's mode applies only to a file it creates).
   await writeFile(path, content, { mode: 0o600 });
+  await chmod(path, 0o600);
 }

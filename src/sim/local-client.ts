@@ -5,6 +5,7 @@ import type { WatchEmitter } from './apiserver/rest-watch.js';
 import type { Status } from './apiserver/status.js';
 import type { KubeObject } from './apiserver/types.js';
 import type { TokenBucket } from '../util/token-bucket.js';
+import type { UserInfo } from './apiserver/user-info.js';
 
 const PATCH_TYPES = {
   merge: 'application/merge-patch+json',
@@ -49,15 +50,28 @@ export interface LocalWatch {
  * limits, metrics), minus the socket; watches share the cache without serializing events.
  */
 export class LocalClient {
-  readonly #closing = new AbortController();
+  readonly #closing: AbortController;
 
   constructor(
     private readonly api: ApiServer,
     /** The `component` of request metrics, like a client's user agent. */
     readonly component: string,
+    /** The identity the component authenticates as (what flow control classifies by). */
+    readonly user: UserInfo,
     /** The component's client-side rate limiter (its --kube-api-qps / --kube-api-burst). */
     private readonly limiter?: TokenBucket,
-  ) {}
+    closing?: AbortController,
+  ) {
+    this.#closing = closing ?? new AbortController();
+  }
+
+  /**
+   * The same client (limiter, closing) with another identity: a kubelet per node, each
+   * with its node's credentials.
+   */
+  as(user: UserInfo): LocalClient {
+    return new LocalClient(this.api, this.component, user, this.limiter, this.#closing);
+  }
 
   /**
    * Ends the client: requests waiting for the rate limiter, every later request and every
@@ -91,6 +105,7 @@ export class LocalClient {
         // A 429 comes before the body is read, so a retry may send the same object.
         object: options.body,
         component: this.component,
+        user: this.user,
       });
       if (!res || res.status !== 429 || attempt >= 9) break;
       // Not tied to the signal (a listener per sleeping request is costly in a 429 storm):

@@ -22,7 +22,9 @@ export class MetricsServer {
         res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
         return;
       }
-      if (req.headers.authorization !== expected) {
+      // The scheme is case-insensitive (RFC 7235).
+      const auth = req.headers.authorization ?? '';
+      if (auth !== expected && !(auth.slice(0, 7).toLowerCase() === 'bearer ' && auth.slice(7) === token)) {
         res.writeHead(401, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Unauthorized\n');
         return;
       }

@@ -1,18 +1,33 @@
+import type { PodStageSpec } from './kubelet/pod-stages.js';
 import { simOptionDefaults, type SimSettingsOptions } from '../spec/sim-settings.js';
 
 /**
  * Everything `kbench sim` / `startSim` can be told. The settings, their types, defaults and
- * the real component flag each models are defined once, in src/spec/sim-settings.ts.
+ * the real component flag each models are defined once, in src/spec/sim-settings.ts; the
+ * ones below are the sim's own until they join that table.
  */
 
 export type StorageMode = 'auto' | 'etcd' | 'memory';
 
-export type SimOptions = SimSettingsOptions & {
-  /** Progress and warnings. */
-  log?: (line: string) => void;
-};
+/** The type of a setting the table of src/spec/sim-settings.ts cannot say (the stage structure). */
+export interface SimOwnOptions {
+  /**
+   * The pod lifecycle profile: a list of stages (kubelet/pod-stages.ts: selector, weight,
+   * delay {duration, jitter}, next {state, status, events, delete}), or the path of a YAML or
+   * JSON file holding one. Replaces the default profile, whose parameters are
+   * podStartupDelayMs, podStartupJitterMs, podTerminationDelayMs and kubeletEvents.
+   * @default the default profile
+   */
+  podStages?: PodStageSpec[] | string;
+}
 
-type Optional = 'etcdBinary' | 'kubeconfigOut' | 'dataDir';
+export type SimOptions = SimSettingsOptions &
+  SimOwnOptions & {
+    /** Progress and warnings. */
+    log?: (line: string) => void;
+  };
+
+type Optional = 'etcdBinary' | 'kubeconfigOut' | 'dataDir' | 'podStages';
 
 export type ResolvedSimOptions = Required<Omit<SimOptions, Optional>> & Pick<SimOptions, Optional>;
 

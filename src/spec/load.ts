@@ -5,7 +5,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, parse as parseYaml, type Document, type Node } from 'yaml';
 import { parseDuration } from '../util/duration.js';
 import { typeForKind } from '../cluster/resources.js';
-import { ACTIONS, type PhaseSpec, WORKLOAD_SCHEMA, type WorkloadSpec } from './schema.js';
+import { ACTIONS, MAX_OPERATIONS, type PhaseSpec, WORKLOAD_SCHEMA, type WorkloadSpec } from './schema.js';
 import { DURATION, QUANTITY, readSimSetting, type SimSettingKey } from './sim-settings.js';
 import { placeholders, renderTemplate, TEMPLATE_VARIABLES, TemplateError } from './template.js';
 
@@ -133,6 +133,21 @@ function ajvMessage(e: ErrorObject): { path: PathSeg[]; message: string } {
 }
 
 /**
+ * A --set path that indexes a list past its end (phases[99] of 9 phases) would make
+ * YAML fill the gap with nulls, each an error of its own: one error says it instead.
+ */
+function pastTheEnd(doc: Document, p: readonly PathSeg[]): string | undefined {
+  for (let i = 0; i < p.length; i++) {
+    const seg = p[i];
+    if (typeof seg !== 'number') continue;
+    const node = doc.getIn(p.slice(0, i), true) as Node | undefined;
+    const len = node && isSeq(node) ? node.items.length : 0;
+    if (seg > len) return `${fieldName(p.slice(0, i))} has ${len} item${len === 1 ? '' : 's'} (${len === 0 ? 'none' : `0..${len - 1}`}); index ${seg} is past its end (${len} adds one)`;
+  }
+  return undefined;
+}
+
+/**
  * Reads a workload file, applies --set overrides, and checks it: YAML syntax, the schema,
  * then what a schema cannot say (one action per phase, phase references, templates and
  * their variables, durations). Every error names the file, line and field.
@@ -167,16 +182,33 @@ export function loadWorkload(file: string, overrides: readonly string[] = []): L
     }
     let value: unknown;
     try {
-      value = parseYaml(expr.slice(eq + 1));
+      value = parseYaml(expr.slice(eq + 1), { maxAliasCount: 10 });
     } catch {
       value = expr.slice(eq + 1);
     }
-    doc.setIn(p, doc.createNode(value));
+    const past = pastTheEnd(doc, p);
+    if (past) {
+      errors.push({ file: `--set ${expr}`, message: past });
+      continue;
+    }
+    try {
+      doc.setIn(p, doc.createNode(value));
+    } catch (e) {
+      // A name where the workload has a list (phases.x), or a field of a plain value.
+      errors.push({ file: `--set ${expr}`, message: `cannot set ${fieldName(p)}: ${(e as Error).message.split('\n')[0]} (lists are indexed like phases[0])` });
+      continue;
+    }
     overridden.set(fieldName(p), expr);
   }
   if (errors.length > 0) return { ok: false, errors };
   const loc = new Locator(doc, lines, file, overridden);
-  const raw = doc.toJS() as unknown;
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  } catch (e) {
+    // An alias bomb ("billion laughs") expands beyond any workload's size: refused, not expanded.
+    return { ok: false, errors: [{ file, message: `YAML: ${(e as Error).message.split('\n')[0]} (too many aliases: a workload never needs that many)` }] };
+  }
   if (!validateSchema(raw)) {
     const seen = new Set<string>();
     for (const e of validateSchema.errors ?? []) {
@@ -197,6 +229,14 @@ export function loadWorkload(file: string, overrides: readonly string[] = []): L
     ok: true,
     workload: { file: abs, sha256: createHash('sha256').update(text).digest('hex'), spec, templates, overrides: [...overrides] },
   };
+}
+
+function safeMs(v: string): number | undefined {
+  try {
+    return parseDuration(v);
+  } catch {
+    return undefined;
+  }
 }
 
 function checkDuration(value: string | undefined, p: PathSeg[], loc: Locator, errors: SpecError[]): void {
@@ -252,6 +292,12 @@ function checkSemantics(spec: WorkloadSpec, abs: string, loc: Locator, templates
     });
   }
   checkDuration(spec.timeout, ['timeout'], loc, errors);
+  if (spec.timeout !== undefined && safeMs(spec.timeout) === 0) errors.push(loc.at(['timeout'], 'must be longer than 0s (the run would fail at once)'));
+  spec.phases.forEach((phase, i) => {
+    if (phase.wait?.timeout !== undefined && safeMs(phase.wait.timeout) === 0) errors.push(loc.at(['phases', i, 'wait', 'timeout'], 'must be longer than 0s'));
+    const count = (phase.create?.count ?? 1) * (phase.repeat ?? 1);
+    if (count > MAX_OPERATIONS) errors.push(loc.at(['phases', i, 'repeat'], `count x repeat is ${count}; a phase makes at most ${MAX_OPERATIONS} objects`));
+  });
   for (const [k, v] of Object.entries(spec.slo ?? {})) {
     if (typeof v === 'string') checkDuration(v, ['slo', k], loc, errors);
   }

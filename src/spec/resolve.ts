@@ -32,8 +32,8 @@ export interface ResolvedCreate {
   vars: Record<string, string | number | boolean>;
   type: ResourceType;
   podsPerObject: number;
-  /** Namespace index of each object, in creation order (count * repeat entries). */
-  namespaceOf: number[];
+  /** Namespace index of each object, in creation order (count * repeat entries; 4 bytes each). */
+  namespaceOf: Uint32Array;
 }
 
 export interface ResolvedPhase {
@@ -107,7 +107,7 @@ export function resolveWorkload(w: LoadedWorkload, seedOverride?: number): Resol
       const type = typeForKind(sample.apiVersion, sample.kind)!;
       const podsPerObject = type.podsOf?.(sample) ?? 0;
       const total = p.create.count * pacing.repeat;
-      const namespaceOf: number[] = new Array(total);
+      const namespaceOf = new Uint32Array(total);
       for (let i = 0; i < total; i++) {
         if (nsObjects > 0 && nsPods + podsPerObject > maxPods) {
           ns++;

@@ -13,6 +13,9 @@ import { SLO_SCHEMA_PROPERTIES } from './slos.js';
 const duration = { ...DURATION, description: 'A duration: 800ms, 5s, 2m, 1h30m.' } as const;
 
 const positiveInt = { type: 'integer', minimum: 1 } as const;
+/** Operations of one phase: a million is more than any control plane here takes; beyond it is a typo. */
+export const MAX_OPERATIONS = 1_000_000;
+const opCount = { type: 'integer', minimum: 1, maximum: MAX_OPERATIONS } as const;
 
 const pacing = {
   workers: { ...positiveInt, description: 'Closed loop: operations in flight at once (p-limit). Default: defaults.workers, else 10.' },
@@ -34,7 +37,7 @@ const pacing = {
     },
     description: 'Run the operations in batches with a pause between them (k-bench style).',
   },
-  repeat: { ...positiveInt, description: 'Run the phase this many times (creates continue the index). Default 1.' },
+  repeat: { ...positiveInt, maximum: 10_000, description: 'Run the phase this many times (creates continue the index). Default 1.' },
 } as const;
 
 const objectsRef = { type: 'string', minLength: 1, description: 'Name of an earlier create phase whose objects this phase acts on.' } as const;
@@ -136,7 +139,7 @@ export const WORKLOAD_SCHEMA = {
             required: ['template', 'count'],
             properties: {
               template: { type: 'string', minLength: 1, description: 'Object template file, relative to the workload file.' },
-              count: { ...positiveInt, description: 'Objects to create (per repeat).' },
+              count: { ...opCount, description: 'Objects to create (per repeat).' },
               vars: {
                 type: 'object',
                 additionalProperties: { type: ['string', 'number', 'boolean'] },
@@ -148,7 +151,7 @@ export const WORKLOAD_SCHEMA = {
             type: 'object',
             additionalProperties: false,
             required: ['from'],
-            properties: { from: objectsRef, count: { ...positiveInt, description: 'Requests (default: each object once).' } },
+            properties: { from: objectsRef, count: { ...opCount, description: 'Requests (default: each object once).' } },
           },
           list: {
             type: 'object',
@@ -157,7 +160,7 @@ export const WORKLOAD_SCHEMA = {
             properties: {
               resource: { enum: ['pods', 'deployments', 'replicasets', 'configmaps', 'secrets', 'services', 'serviceaccounts', 'events', 'leases', 'namespaces', 'nodes'] },
               scope: { enum: ['namespace', 'cluster'], description: "namespace: in the run's namespaces (round robin); cluster: across all. Default namespace." },
-              count: { ...positiveInt, description: 'List requests. Default 1.' },
+              count: { ...opCount, description: 'List requests. Default 1.' },
               limit: { type: 'integer', minimum: 0, description: 'Page size (limit/continue); all pages are read. Default 500; 0 = one unpaginated request.' },
               labelSelector: { type: 'string' },
             },
@@ -170,7 +173,7 @@ export const WORKLOAD_SCHEMA = {
               from: objectsRef,
               type: { enum: ['merge', 'strategic', 'json'], description: 'Default merge.' },
               body: { description: 'The patch (template variables allowed in strings).' },
-              count: positiveInt,
+              count: opCount,
             },
           },
           update: {
@@ -181,7 +184,7 @@ export const WORKLOAD_SCHEMA = {
               from: objectsRef,
               labels: { type: 'object', additionalProperties: { type: 'string' }, description: 'Labels set by a read-modify-write (GET, then PUT).' },
               annotations: { type: 'object', additionalProperties: { type: 'string' } },
-              count: positiveInt,
+              count: opCount,
             },
           },
           scale: {

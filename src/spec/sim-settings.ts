@@ -17,6 +17,8 @@ const POSITIVE = { type: 'integer', minimum: 1 } as const;
 const RATE = { type: 'number', minimum: 0 } as const;
 const FLAG = { type: 'boolean' } as const;
 const TEXT = { type: 'string', minLength: 1 } as const;
+/** A file of stages, or (in a workload) the list itself; the sim checks each stage (docs/sim.md). */
+const STAGES = { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'object' } }] } as const;
 
 /** Where a real component takes the same setting (kbench cluster maps it there). */
 export interface RealFlag {
@@ -34,6 +36,8 @@ interface SettingDef {
   readonly flagOnly?: boolean;
   /** Only an option of startSim (tests, benchmarks): neither a flag nor a workload key. */
   readonly internal?: boolean;
+  /** The sim declares this option's type itself (a structure the table's types cannot say). */
+  readonly ownType?: boolean;
   readonly real?: RealFlag;
 }
 
@@ -46,6 +50,7 @@ export const SIM_SETTINGS = {
   kubeconfigOut: { option: 'kubeconfigOut', schema: TEXT, describe: 'Where to write the kubeconfig (default: in the data dir)', flagOnly: true },
   dataDir: { option: 'dataDir', schema: TEXT, describe: 'Keep etcd data and the kubeconfig here (default: a temp dir removed at exit)', flagOnly: true },
   seed: { option: 'seed', schema: COUNT, default: 1, describe: 'Seed of every random choice of the sim (delays, tie-breaks)' },
+  enablePriorityAndFairness: { option: 'enablePriorityAndFairness', schema: FLAG, default: true, describe: 'API Priority and Fairness over the default FlowSchemas and priority levels, sharing the two inflight limits; false: the legacy max-inflight limits', real: { component: 'kube-apiserver', flag: '--enable-priority-and-fairness' } },
   maxRequestsInflight: { option: 'maxRequestsInflight', schema: COUNT, default: 400, describe: 'Concurrent reads before 429 (0: no limit)', real: { component: 'kube-apiserver', flag: '--max-requests-inflight' } },
   maxMutatingRequestsInflight: { option: 'maxMutatingRequestsInflight', schema: COUNT, default: 200, describe: 'Concurrent writes before 429', real: { component: 'kube-apiserver', flag: '--max-mutating-requests-inflight' } },
   watchHistoryWindow: { option: 'watchHistoryWindowMs', schema: DURATION, default: '75s', describe: 'How long the watch cache keeps events for resuming watches (older: 410 Gone)' },
@@ -62,6 +67,7 @@ export const SIM_SETTINGS = {
   podStartupDelay: { option: 'podStartupDelayMs', schema: DURATION, default: '800ms', describe: 'Mean time from binding to Running (image pre-pulled)' },
   podStartupJitter: { option: 'podStartupJitterMs', schema: DURATION, default: '400ms', describe: 'Startup delay is uniform in delay ± jitter' },
   podTerminationDelay: { option: 'podTerminationDelayMs', schema: DURATION, default: '200ms', describe: 'Time a deleted pod takes to stop (capped by its grace period)' },
+  podStages: { option: 'podStages', schema: STAGES, describe: 'The pod lifecycle as kwok-style stages (replaces the default profile): a YAML or JSON file, or in a workload the list itself (docs/sim.md)', ownType: true },
   kubeletEvents: { option: 'kubeletEvents', schema: FLAG, default: false, describe: 'Write kubelet Events (Pulled, Created, Started) for every pod' },
   schedulerQps: { option: 'schedulerQps', schema: RATE, default: 50, describe: 'Scheduler client rate limit', real: { component: 'kube-scheduler', flag: '--kube-api-qps' } },
   schedulerBurst: { option: 'schedulerBurst', schema: POSITIVE, default: 100, describe: 'Scheduler client burst', real: { component: 'kube-scheduler', flag: '--kube-api-burst' } },
@@ -87,8 +93,11 @@ type ValueOf<S> = S extends { pattern: string } ? (S extends typeof DURATION ? n
 
 /** startSim's options, one per setting, keyed by the option name. */
 export type SimSettingsOptions = {
-  -readonly [K in SimSettingKey as Table[K]['option']]?: ValueOf<Table[K]['schema']>;
+  -readonly [K in SimSettingKey as Table[K] extends { ownType: true } ? never : Table[K]['option']]?: ValueOf<Table[K]['schema']>;
 };
+
+/** What a setting's value becomes once read: durations in ms; stages a path or a list. */
+export type SimValue = string | number | boolean | unknown[];
 
 export function isDurationSetting(key: SimSettingKey): boolean {
   return SIM_SETTINGS[key].schema === DURATION;
@@ -112,9 +121,21 @@ export const FLAG_SIM_KEYS = (Object.keys(SIM_SETTINGS) as SimSettingKey[]).filt
  * Reads one setting's value (a flag's or a workload's) into what the sim takes, or says why
  * it cannot be: `lots` is not a memory quantity, `-1` is not a node count.
  */
-export function readSimSetting(key: SimSettingKey, value: unknown): { ok: true; value: string | number | boolean } | { ok: false; message: string } {
-  const schema: { type?: string; pattern?: string; enum?: readonly string[]; minimum?: number; maximum?: number; minLength?: number } = SIM_SETTINGS[key].schema;
+export function readSimSetting(key: SimSettingKey, value: unknown): { ok: true; value: SimValue } | { ok: false; message: string } {
+  const schema = SIM_SETTINGS[key].schema as { type?: string; pattern?: string; enum?: readonly string[]; minimum?: number; maximum?: number; minLength?: number };
   const got = JSON.stringify(value);
+  if ((schema as object) === STAGES) {
+    // A list given inline (a workload's, passed on to `kbench sim` as JSON), or a file's path.
+    if (Array.isArray(value)) return value.length > 0 ? { ok: true, value } : { ok: false, message: 'must list at least one stage' };
+    if (typeof value !== 'string' || value.trim() === '') return { ok: false, message: `must be a file of stages or a list of them (got ${got})` };
+    if (!value.trim().startsWith('[')) return { ok: true, value: value.trim() };
+    try {
+      const list = JSON.parse(value) as unknown;
+      return Array.isArray(list) && list.length > 0 ? { ok: true, value: list } : { ok: false, message: 'must list at least one stage' };
+    } catch (e) {
+      return { ok: false, message: `is not a JSON list of stages (${(e as Error).message})` };
+    }
+  }
   if (schema.enum) return schema.enum.includes(String(value)) ? { ok: true, value: String(value) } : { ok: false, message: `must be one of ${schema.enum.join(', ')} (got ${got})` };
   if (schema.type === 'boolean') {
     if (typeof value === 'boolean') return { ok: true, value };
@@ -149,8 +170,8 @@ function durationMs(s: string): number | undefined {
 }
 
 /** Every setting's default, keyed by the sim's option name (durations in ms). */
-export function simOptionDefaults(): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
+export function simOptionDefaults(): Record<string, SimValue> {
+  const out: Record<string, SimValue> = {};
   for (const [key, d] of Object.entries(SIM_SETTINGS) as [SimSettingKey, SettingDef][]) {
     if (d.default === undefined) continue;
     const r = readSimSetting(key, d.default);
@@ -166,6 +187,7 @@ export function simFlagsFor(sim: Partial<Record<WorkloadSimKey, unknown>>, seed:
   for (const [k, v] of Object.entries(sim)) {
     if (v === undefined) continue;
     if (typeof v === 'boolean') flags.push(v ? `--${flagOf(k)}` : `--no-${flagOf(k)}`);
+    else if (typeof v === 'object') flags.push(`--${flagOf(k)}`, JSON.stringify(v));
     else flags.push(`--${flagOf(k)}`, String(v));
   }
   if (seed !== undefined && sim.seed === undefined) flags.push('--seed', String(seed));

@@ -1,4 +1,4 @@
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parseDocument, parse as parseYaml, visit, YAMLParseError } from 'yaml';
 
 /**
  * Object templates: YAML files with `{{name}}` placeholders, replaced as text before the
@@ -46,13 +46,10 @@ export function renderTemplate(text: string, vars: Readonly<Record<string, strin
   const rendered = substitute(text, vars);
   let value: unknown;
   try {
-    value = parseYaml(rendered);
+    value = parseYaml(rendered, { maxAliasCount: 100 });
   } catch (e) {
-    if (e instanceof YAMLParseError) {
-      const pos = e.linePos?.[0];
-      throw new TemplateError(pos?.line ?? 1, pos?.col ?? 1, e.message.split('\n')[0]!);
-    }
-    throw e;
+    const pos = e instanceof YAMLParseError ? e.linePos?.[0] : undefined;
+    throw new TemplateError(pos?.line ?? 1, pos?.col ?? 1, (e as Error).message.split('\n')[0]!);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TemplateError(1, 1, 'a template must be one YAML mapping (a Kubernetes object)');
@@ -75,6 +72,8 @@ const PER_OBJECT = ['index', 'name', 'namespace', 'random'] as const;
 type PerObject = (typeof PER_OBJECT)[number];
 const SENTINEL = (n: string): string => `__kbench_${n}__`;
 const SENTINEL_RE = /__kbench_(index|name|namespace|random)__/g;
+/** A plain (unquoted) scalar that was exactly one placeholder: it takes the type YAML gives its value. */
+const PLAIN = '\u0000plain:';
 
 export type ObjectVars = Readonly<Record<PerObject, string | number>>;
 
@@ -82,16 +81,33 @@ export type ObjectVars = Readonly<Record<PerObject, string | number>>;
  * A template parsed once per phase: the phase's fixed variables are put in as text (so
  * `replicas: {{replicas}}` is a number), the per-object ones (index, name, namespace,
  * random) become markers, and each object is the parsed tree copied with its values in.
- * A value that is a whole YAML scalar keeps its type (index is a number).
+ * The result is what substituting the text and parsing it would give: an unquoted
+ * `{{index}}` is a number, a quoted `"{{index}}"` a string.
  */
 export function compileTemplate(text: string, fixed: Readonly<Record<string, string | number | boolean>>): (vars: ObjectVars) => Record<string, unknown> {
   const marked = text.replace(PLACEHOLDER, (whole, name: string) => ((PER_OBJECT as readonly string[]).includes(name) ? SENTINEL(name) : name in fixed ? String(fixed[name]) : whole));
-  const tree = renderTemplate(marked, {});
+  const doc = parseDocument(marked);
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    throw new TemplateError(e.linePos?.[0]?.line ?? 1, e.linePos?.[0]?.col ?? 1, e.message.split('\n')[0]!);
+  }
+  visit(doc, {
+    Scalar(_key, node) {
+      if (node.type === 'PLAIN' && typeof node.value === 'string' && /^__kbench_(index|name|namespace|random)__$/.test(node.value)) node.value = PLAIN + node.value;
+    },
+  });
+  let tree: unknown;
+  try {
+    tree = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (e) {
+    throw new TemplateError(1, 1, (e as Error).message.split('\n')[0]!);
+  }
+  if (typeof tree !== 'object' || tree === null || Array.isArray(tree)) throw new TemplateError(1, 1, 'a template must be one YAML mapping (a Kubernetes object)');
+  const typed = (v: string | number): unknown => (typeof v === 'number' ? v : (parseYaml(v) as unknown));
   const fill = (v: unknown, vars: ObjectVars): unknown => {
     if (typeof v === 'string') {
+      if (v.startsWith(PLAIN)) return typed(vars[v.slice(PLAIN.length + 9, -2) as PerObject]);
       if (!v.includes('__kbench_')) return v;
-      const whole = /^__kbench_(index|name|namespace|random)__$/.exec(v);
-      if (whole) return vars[whole[1] as PerObject];
       return v.replace(SENTINEL_RE, (_, n: PerObject) => String(vars[n]));
     }
     if (Array.isArray(v)) return v.map((x) => fill(x, vars));

@@ -9,15 +9,34 @@ import { goVersionAtLeast, parseGoVersion, requiredGo } from '../../src/localclu
 import { kwokConfig, stageDelays } from '../../src/localcluster/kwok-stages.js';
 import { LocalClusterInputError, localSettingsOrThrow, parseComponentFlags } from '../../src/localcluster/launch.js';
 import { clusterLayout } from '../../src/localcluster/layout.js';
-import { LOCAL_DEFAULTS, REAL_COUNTERPARTS, resolveLocalSettings } from '../../src/localcluster/settings.js';
-import { WORKLOAD_SCHEMA as SCHEMA } from '../../src/spec/schema.js';
+import { counterpart, LOCAL_DEFAULTS, resolveLocalSettings, settingFlags } from '../../src/localcluster/settings.js';
+import { SIM_SETTINGS, WORKLOAD_SIM_KEYS } from '../../src/spec/sim-settings.js';
 
 const ports = { etcd: { client: 1, peer: 2, metrics: 3 }, apiserver: 4, scheduler: 5, controllerManager: 6 };
 
 describe('sim settings on a real control plane', () => {
-  it('has a row for every sim: key of the workload schema', () => {
-    const keys = Object.keys((SCHEMA.properties.sim as { properties: Record<string, unknown> }).properties).sort();
-    expect(Object.keys(REAL_COUNTERPARTS).sort()).toEqual(keys);
+  it("applies every setting the sim-settings table names a real flag for, and says why for each other one", () => {
+    for (const key of WORKLOAD_SIM_KEYS) {
+      const c = counterpart(key);
+      if ('real' in SIM_SETTINGS[key]) expect({ key, applied: !('none' in c) }).toEqual({ key, applied: true });
+      if ('none' in c) expect({ key, why: c.none }).not.toEqual({ key, why: 'no real component has a flag for it' });
+    }
+    expect(settingFlags().map((f) => f.key)).toEqual(expect.arrayContaining(['nodes', 'maxRequestsInflight', 'enablePriorityAndFairness', 'schedulerQps', 'podStartupDelay']));
+    expect(settingFlags().map((f) => f.key)).not.toContain('seed');
+  });
+
+  it("takes the fake kubelets' defaults from the sim's", () => {
+    expect(LOCAL_DEFAULTS).toMatchObject({ nodes: 100, nodeCpu: '4', nodeMemory: '16Gi', nodePods: 40, nodeLeaseDurationS: 40, nodeStatusIntervalMs: 300_000, podStartupDelayMs: 800, podStartupJitterMs: 400, podTerminationDelayMs: 200, eventsEtcd: false });
+  });
+
+  it('applies the real kubelet and apiserver flags of the table on kwok and the command line', () => {
+    const r = resolveLocalSettings({ nodePods: 110, nodeStatusInterval: '1m', enablePriorityAndFairness: false, minRequestTimeout: 60 });
+    expect(r.problems).toEqual([]);
+    expect(r.settings.nodePods).toBe(110);
+    expect(r.settings.nodeStatusIntervalMs).toBe(60_000);
+    expect(r.settings.flags['kube-apiserver']).toEqual(['--enable-priority-and-fairness=false', '--min-request-timeout=60']);
+    expect(r.applied.find((a) => a.key === 'nodePods')?.real).toMatch(/^kubelet --max-pods: /);
+    expect(resolveLocalSettings({ nodes: -1 }, 'w.yaml: sim').problems[0]?.message).toMatch(/^w\.yaml: sim\.nodes: must be a whole number of at least 0/);
   });
 
   it('maps the smoke workload settings to flags, the scheduler config and kwok', () => {
@@ -36,8 +55,8 @@ describe('sim settings on a real control plane', () => {
   });
 
   it('refuses settings with no real counterpart, naming each, and accepts values that are real anyway', () => {
-    const r = resolveLocalSettings({ bookmarkInterval: '5s', storage: 'memory', watchHistoryWindow: '1m', kubeletEvents: true }, 'smoke.yaml: sim');
-    expect(r.problems.map((p) => p.key).sort()).toEqual(['bookmarkInterval', 'kubeletEvents', 'storage', 'watchHistoryWindow']);
+    const r = resolveLocalSettings({ bookmarkInterval: '5s', storage: 'memory', watchHistoryWindow: '1m', kubeletEvents: true, podStages: 'stages.yaml' }, 'smoke.yaml: sim');
+    expect(r.problems.map((p) => p.key).sort()).toEqual(['bookmarkInterval', 'kubeletEvents', 'podStages', 'storage', 'watchHistoryWindow']);
     expect(r.problems[0]!.message).toMatch(/^smoke\.yaml: sim\.bookmarkInterval: has no counterpart on a real control plane/);
     expect(resolveLocalSettings({ storage: 'etcd', kubeletEvents: false }).problems).toEqual([]);
     expect(() => localSettingsOrThrow({ seed: 3 }, 'sim')).toThrow(LocalClusterInputError);

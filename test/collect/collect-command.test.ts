@@ -60,7 +60,7 @@ describe('kbench collect: measure a sim someone else loads', () => {
   it('watches for the duration and writes a result set, creating nothing', () => {
     expect([0, 3]).toContain(res.code);
     const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
-    expect(manifest).toMatchObject({ mode: 'collect', podSelector: 'app=someone-else', status: 'complete', cleanup: 'none needed: nothing was created' });
+    expect(manifest).toMatchObject({ mode: 'collect', podSelector: 'app=someone-else', status: 'complete', cleanup: { action: 'none', message: 'none needed: nothing was created', namespaces: [] } });
     expect(manifest.target.sim.startedBy).toBe('kbench sim, separately');
     expect(summary.phases.map((p: Json) => [p.name, p.action])).toEqual([['collect', 'sleep']]);
     expect(summary.phases[0].durationMs).toBeGreaterThanOrEqual(6000);

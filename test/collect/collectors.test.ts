@@ -92,9 +92,12 @@ describe('collectors on the sim with etcd storage: a burst of pods', () => {
     const pending = (phase: string): number[] =>
       series.filter((r) => r.phase === phase && r.sched_pending_total !== '').map((r) => Number(r.sched_pending_total));
     // 5 nodes of 40 pods hold the 200 of `fill`; the 100 of `burst` wait Unschedulable.
+    // Every row of the hold is at most the 100 that fit nowhere, and the scheduler has queued
+    // them all before it ends (how soon within the hold depends on the machine's speed).
     const held = pending('hold');
     expect(held.length).toBeGreaterThanOrEqual(2);
-    expect(held.every((v) => v === 100)).toBe(true);
+    expect(held.every((v) => v <= 100)).toBe(true);
+    expect(held[held.length - 1]).toBe(100);
     const quiet = pending('quiet');
     expect(quiet.length).toBeGreaterThan(0);
     expect(quiet.every((v) => v === 0)).toBe(true);

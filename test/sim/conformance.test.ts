@@ -29,6 +29,8 @@ describe.each(STORAGE_MODES)('sim API conformance (%s storage)', (storage) => {
       bookmarkIntervalMs: 200,
       maxRequestsInflight: 3,
       maxMutatingRequestsInflight: 3,
+      // The legacy max-inflight filter (--enable-priority-and-fairness=false); APF has its own tests.
+      enablePriorityAndFairness: false,
     });
     c = t.client;
     stop = t.stop;

@@ -36,14 +36,29 @@ export class LimitedApi {
   }
 }
 
-/** One operation of a phase: index i; resolves false when the API said no. */
-export type Operation = (i: number) => Promise<boolean>;
+/** One operation of a phase: index i; resolves true, or why it failed (the API's answer). */
+export type Operation = (i: number) => Promise<true | string>;
 
 /** Builds a phase's operation once, before its first call (templates compiled, paths chosen). */
 export type ActionFactory = (phase: ResolvedPhase, ctx: RunContext, api: LimitedApi) => Operation;
 
 export function ok(r: CallResult): boolean {
   return r.status >= 200 && r.status < 300;
+}
+
+/** true for a 2xx answer, else the answer in a line: `422 Invalid: ...`. */
+export function outcome(r: CallResult, what: string): true | string {
+  if (ok(r)) return true;
+  let reason = '';
+  let message = r.body;
+  try {
+    const st = JSON.parse(r.body) as { reason?: string; message?: string };
+    reason = st.reason ?? '';
+    message = st.message ?? r.body;
+  } catch {
+    // not a Status
+  }
+  return `${what}: ${r.status}${reason ? ` ${reason}` : ''}: ${message}`.replace(/\s+/g, ' ').slice(0, 300);
 }
 
 /** The objects an earlier create phase made. */

@@ -1,7 +1,7 @@
 import { collectionPath } from '../../cluster/resources.js';
 import { compileTemplate } from '../../spec/template.js';
 import { PHASE_LABEL, RUN_LABEL, WORKLOAD_LABEL } from '../labels.js';
-import { type ActionFactory, type CreatedObject, ok } from './context.js';
+import { type ActionFactory, type CreatedObject, ok, outcome } from './context.js';
 
 type Json = Record<string, unknown>;
 
@@ -44,6 +44,6 @@ export const create: ActionFactory = (phase, ctx, api) => {
     if (c.type.kind === 'Pod') ctx.onCreateSent(namespace, String(meta.name));
     const res = await api.call('POST', path[nsIndex]!, { body: obj });
     if (ok(res)) made.push({ type: c.type, namespace, name: String(meta.name) });
-    return ok(res);
+    return outcome(res, `create ${c.type.kind} ${namespace}/${String(meta.name)}`);
   };
 };

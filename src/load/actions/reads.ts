@@ -1,14 +1,14 @@
 import { collectionPath, objectPath, typeForResource } from '../../cluster/resources.js';
-import { type ActionFactory, objectsOf, ok } from './context.js';
+import { type ActionFactory, objectsOf, outcome } from './context.js';
 
 /** get: one object of an earlier create phase per operation, round robin. */
 export const get: ActionFactory = (phase, ctx, api) => {
   const from = phase.spec.get!.from;
   return async (i) => {
     const objs = objectsOf(ctx, from);
-    if (objs.length === 0) return false;
+    if (objs.length === 0) return `no objects of phase ${from} to get`;
     const o = objs[i % objs.length]!;
-    return ok(await api.call('GET', objectPath(o.type, o.namespace, o.name)));
+    return outcome(await api.call('GET', objectPath(o.type, o.namespace, o.name)), `get ${o.namespace}/${o.name}`);
   };
 };
 
@@ -27,7 +27,8 @@ export const list: ActionFactory = (phase, ctx, api) => {
       if (cont) query.continue = cont;
       if (l.labelSelector) query.labelSelector = l.labelSelector;
       const res = await api.call('GET', collectionPath(type, ns), { query });
-      if (!ok(res)) return false;
+      const r = outcome(res, `list ${l.resource}`);
+      if (r !== true) return r;
       cont = limit > 0 ? ((JSON.parse(res.body) as { metadata?: { continue?: string } }).metadata?.continue ?? '') : '';
     } while (cont);
     return true;

@@ -1,6 +1,6 @@
 import { objectPath } from '../../cluster/resources.js';
 import { substitute } from '../../spec/template.js';
-import { type ActionFactory, objectsOf, ok } from './context.js';
+import { type ActionFactory, objectsOf, ok, outcome } from './context.js';
 
 const PATCH_TYPES = { merge: 'application/merge-patch+json', strategic: 'application/strategic-merge-patch+json', json: 'application/json-patch+json' } as const;
 
@@ -11,10 +11,10 @@ export const patch: ActionFactory = (phase, ctx, api) => {
   const bodyText = JSON.stringify(body);
   return async (i) => {
     const objs = objectsOf(ctx, from);
-    if (objs.length === 0) return false;
+    if (objs.length === 0) return `no objects of phase ${from} to patch`;
     const o = objs[i % objs.length]!;
     const rendered = substitute(bodyText, { index: i, name: o.name, namespace: o.namespace, runId: ctx.runId, workload: ctx.workload, phase: phase.name });
-    return ok(await api.call('PATCH', objectPath(o.type, o.namespace, o.name), { body: rendered, contentType }));
+    return outcome(await api.call('PATCH', objectPath(o.type, o.namespace, o.name), { body: rendered, contentType }), `patch ${o.namespace}/${o.name}`);
   };
 };
 
@@ -23,19 +23,19 @@ export const update: ActionFactory = (phase, ctx, api) => {
   const u = phase.spec.update!;
   return async (i) => {
     const objs = objectsOf(ctx, u.from);
-    if (objs.length === 0) return false;
+    if (objs.length === 0) return `no objects of phase ${u.from} to update`;
     const o = objs[i % objs.length]!;
     const path = objectPath(o.type, o.namespace, o.name);
     for (let attempt = 0; attempt < 5; attempt++) {
       const got = await api.call('GET', path);
-      if (!ok(got)) return false;
+      if (!ok(got)) return outcome(got, `get ${o.namespace}/${o.name}`);
       const obj = JSON.parse(got.body) as { metadata: { labels?: Record<string, string>; annotations?: Record<string, string> } };
       if (u.labels) obj.metadata.labels = { ...(obj.metadata.labels ?? {}), ...u.labels };
       if (u.annotations) obj.metadata.annotations = { ...(obj.metadata.annotations ?? {}), ...u.annotations };
       const put = await api.call('PUT', path, { body: obj });
-      if (put.status !== 409) return ok(put);
+      if (put.status !== 409) return outcome(put, `update ${o.namespace}/${o.name}`);
     }
-    return false;
+    return `update ${o.namespace}/${o.name}: 409 Conflict five times in a row`;
   };
 };
 
@@ -44,10 +44,10 @@ export const scale: ActionFactory = (phase, ctx, api) => {
   const s = phase.spec.scale!;
   return async (i) => {
     const objs = objectsOf(ctx, s.from);
-    if (objs.length === 0) return false;
+    if (objs.length === 0) return `no objects of phase ${s.from} to scale`;
     const o = objs[i % objs.length]!;
     const res = await api.call('PATCH', objectPath(o.type, o.namespace, o.name, 'scale'), { body: { spec: { replicas: s.replicas } }, contentType: 'application/merge-patch+json' });
-    return ok(res);
+    return outcome(res, `scale ${o.namespace}/${o.name}`);
   };
 };
 
@@ -58,9 +58,9 @@ export const del: ActionFactory = (phase, ctx, api) => {
   if (d.gracePeriodSeconds !== undefined) options.gracePeriodSeconds = d.gracePeriodSeconds;
   return async (i) => {
     const objs = objectsOf(ctx, d.from);
-    if (i >= objs.length) return false;
+    if (i >= objs.length) return `phase ${d.from} made no object ${i} to delete`;
     const o = objs[i]!;
     const res = await api.call('DELETE', objectPath(o.type, o.namespace, o.name), { body: options });
-    return ok(res) || res.status === 404;
+    return res.status === 404 ? true : outcome(res, `delete ${o.namespace}/${o.name}`);
   };
 };

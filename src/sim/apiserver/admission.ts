@@ -10,6 +10,8 @@ export interface AdmissionContext {
   /** An object as storage has it now, or undefined. Read-only: it may be shared. */
   get(def: ResourceDef, namespace: string, name: string): Promise<Readonly<KubeObject> | undefined>;
   randomSuffix(n: number): string;
+  /** A random integer in [0, n) from the sim's seeded source. */
+  randomInt(n: number): number;
 }
 
 const SERVICE_ACCOUNT_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -34,7 +36,7 @@ function containersOf(spec: Json): Json[] {
  */
 async function findServiceAccount(ctx: AdmissionContext, serviceAccounts: ResourceDef, namespace: string, name: string): Promise<Readonly<KubeObject> | undefined> {
   const attempts = name === 'default' ? 10 : 1;
-  const interval = 100 + Math.floor(Math.random() * 100);
+  const interval = 100 + ctx.randomInt(100);
   for (let i = 0; i < attempts; i++) {
     if (i > 0) await sleep(interval);
     const account = await ctx.get(serviceAccounts, namespace, name);

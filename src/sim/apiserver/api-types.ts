@@ -1,3 +1,5 @@
+import type { UserInfo } from './user-info.js';
+
 /** A request as the apiserver core sees it, whether it came over HTTPS or in-process. */
 export interface ApiRequest {
   method: string;
@@ -17,6 +19,8 @@ export interface ApiRequest {
   object?: unknown;
   /** `component` label of request metrics (which client made it). */
   component?: string;
+  /** Who sent it (after authentication and impersonation); anonymous when absent. */
+  user?: UserInfo;
 }
 
 export interface ApiResponse {

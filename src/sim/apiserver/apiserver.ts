@@ -3,32 +3,39 @@ import type { StorageBackend } from '../storage/backend.js';
 import { type ApiRequest, type ApiResponse, jsonResponse, type StreamSink } from './api-types.js';
 import { Cacher } from './cacher.js';
 import { WatchHub } from './watch-hub.js';
-import type { ApiContext, ApiCoreOptions, ResourceRequest } from './context.js';
-import { coreVersions, group, groupList, resourceList, versionInfo } from './discovery.js';
+import type { ApiContext, ApiCoreOptions, ProxyTarget, ResourceRequest } from './context.js';
+import { nonResourceResponse } from './non-resource.js';
 import { ApiserverMetrics, type RequestLabels } from './metrics.js';
 import { ObjectStore } from './object-store.js';
-import { openapiResponse } from './openapi.js';
-import { Registry, storagePrefix } from './registry.js';
+import { Registry } from './registry.js';
+import { storagePrefix } from './storage-keys.js';
 import { isLongRunning, metricScope, metricVerb, type ResourceRequestInfo, requestInfo } from './request-info.js';
-import type { ResourceDef, StrategyContext } from './resource-def.js';
+import type { ResourceDef, StrategyContext, Subresource } from './resource-def.js';
 import { handleGet, handleList } from './rest-read.js';
 import { HttpWatchEmitter, runWatch, type WatchEmitter, watchOptions } from './rest-watch.js';
-import {
-  handleCreate,
-  handleDelete,
-  handleDeleteCollection,
-  handlePatch,
-  handleScaleGet,
-  handleUpdate,
-  randomSuffix,
-} from './rest-write.js';
+import { handleCreate } from './rest-create.js';
+import { handleDelete, handleDeleteCollection } from './rest-delete.js';
+import { handlePatch, handleUpdate } from './rest-update.js';
+import { Random, seedFrom } from '../../util/random.js';
 import { ApiError, errors } from './status.js';
+import { DEFAULT_FLOW_SCHEMAS, DEFAULT_PRIORITY_LEVELS } from './flowcontrol/bootstrap.js';
+import { FlowControl, type FlowOutcome } from './flowcontrol/flow-control.js';
+import { storeFlowControlObjects } from './resources/flowcontrol.js';
+import { ANONYMOUS, type UserInfo } from './user-info.js';
+
+/** How long a request may wait in a priority level's queue: a quarter of the 60 s request timeout. */
+const APF_WAIT_LIMIT_MS = 15_000;
 
 export interface ApiServerOptions extends ApiCoreOptions {
-  /** --max-requests-inflight: concurrent non-mutating requests before 429 (watches exempt). */
+  /**
+   * --max-requests-inflight: with API Priority and Fairness, part of the server's total
+   * concurrency; without it, concurrent non-mutating requests before 429 (watches exempt).
+   */
   maxRequestsInflight: number;
   /** --max-mutating-requests-inflight. */
   maxMutatingRequestsInflight: number;
+  /** --enable-priority-and-fairness: classify and queue requests (APF) instead of the legacy max-inflight limits. */
+  enablePriorityAndFairness: boolean;
   /** The watch cache keeps events this young for watches that resume (ms). */
   watchHistoryWindowMs: number;
   /** ...and at most this many per resource. */
@@ -36,6 +43,8 @@ export interface ApiServerOptions extends ApiCoreOptions {
   /** host:port clients reach the server at (reported by GET /api). */
   serverAddress: string;
   now?: () => number;
+  /** Seed of the apiserver's random choices (generated names, admission retries). @default 1 */
+  seed?: number;
   /** Called with unexpected errors (500s) for logging. */
   onInternalError?: (err: unknown) => void;
 }
@@ -44,6 +53,7 @@ export interface ApiServerOptions extends ApiCoreOptions {
 export const DEFAULT_API_OPTIONS: Omit<ApiServerOptions, 'serverAddress'> = {
   maxRequestsInflight: SIM_DEFAULTS.maxRequestsInflight,
   maxMutatingRequestsInflight: SIM_DEFAULTS.maxMutatingRequestsInflight,
+  enablePriorityAndFairness: SIM_DEFAULTS.enablePriorityAndFairness,
   watchHistoryWindowMs: SIM_DEFAULTS.watchHistoryWindowMs,
   watchHistoryMax: SIM_DEFAULTS.watchHistoryMax,
   bookmarkIntervalMs: SIM_DEFAULTS.bookmarkIntervalMs,
@@ -51,11 +61,6 @@ export const DEFAULT_API_OPTIONS: Omit<ApiServerOptions, 'serverAddress'> = {
   tooLargeRvWaitMs: 3000,
 };
 
-/** Where a proxied pod's requests go (an in-process server of the sim). */
-export interface ProxyTarget {
-  scheme: 'http' | 'https';
-  fetch(path: string): Promise<{ status: number; contentType: string; body: string }>;
-}
 
 export interface Backends {
   main: StorageBackend;
@@ -82,12 +87,15 @@ export class ApiServer implements ApiContext {
   #peak = { readOnly: 0, mutating: 0 };
   readonly #timers: NodeJS.Timeout[] = [];
   #ready = false;
+  /** API Priority and Fairness, when on (and the server's concurrency is limited). */
+  #flowControl: FlowControl | undefined;
 
   constructor(backends: Backends, options: ApiServerOptions) {
     this.#backends = backends;
     this.options = options;
     this.#now = options.now ?? Date.now;
-    this.strategy = { now: this.#now, randomSuffix };
+    const random = new Random(seedFrom(`apiserver:${options.seed ?? 1}`));
+    this.strategy = { now: this.#now, randomSuffix: (n) => randomSuffix(random, n), randomInt: (n) => random.int(n) };
     const hubs = new Map<StorageBackend, WatchHub>();
     for (const prefix of this.registry.storagePrefixes()) {
       const backend = prefix === '/registry/events/' && backends.events ? backends.events : backends.main;
@@ -113,6 +121,21 @@ export class ApiServer implements ApiContext {
 
   async start(): Promise<void> {
     await Promise.all([...this.#hubs].map((h) => h.start()));
+    const uids = await storeFlowControlObjects(this);
+    const serverConcurrencyLimit = this.options.maxRequestsInflight + this.options.maxMutatingRequestsInflight;
+    // The real server refuses a total of 0 with APF on; the sim takes it as no limit at all.
+    if (this.options.enablePriorityAndFairness && serverConcurrencyLimit > 0) {
+      this.#flowControl = new FlowControl({
+        serverConcurrencyLimit,
+        waitLimitMs: APF_WAIT_LIMIT_MS,
+        schemas: DEFAULT_FLOW_SCHEMAS,
+        levels: DEFAULT_PRIORITY_LEVELS,
+        uids,
+        registry: this.metrics.registry,
+        now: this.#now,
+      });
+      this.#flowControl.start();
+    }
     // The inflight gauge reports the peak of the last second, as the real one does.
     const peaks = setInterval(() => {
       this.metrics.setInflight('readOnly', this.#peak.readOnly);
@@ -132,6 +155,7 @@ export class ApiServer implements ApiContext {
   }
 
   stop(): void {
+    this.#flowControl?.stop();
     for (const t of this.#timers) clearInterval(t);
     for (const h of this.#hubs) h.stop();
     for (const s of this.#stores.values()) s.cacher.stop();
@@ -162,20 +186,36 @@ export class ApiServer implements ApiContext {
   async handle(req: ApiRequest, stream?: () => StreamSink): Promise<ApiResponse | null> {
     const start = performance.now();
     const info = requestInfo(req.method, req.path, req.query);
-    if (!info.isResource) {
-      if (req.path === '/metrics') {
-        return { status: 200, headers: { 'Content-Type': this.metrics.registry.contentType }, body: this.metrics.registry.text() };
-      }
-      return this.#nonResource(req);
-    }
+    const user = req.user ?? ANONYMOUS;
+    if (!info.isResource) return this.#handleNonResource(req, user);
     const labels = this.#labels(info, req);
     const longRunning = isLongRunning(info);
     const kind = info.verb === 'get' || info.verb === 'list' ? 'readOnly' : 'mutating';
+    let flow: (FlowOutcome & { admitted: true }) | undefined;
     if (!longRunning) {
-      const limit = kind === 'readOnly' ? this.options.maxRequestsInflight : this.options.maxMutatingRequestsInflight;
-      if (limit > 0 && this.#inflight[kind] >= limit) {
-        this.metrics.countDropped(labels, 429, req.query.has('dryRun'));
-        return this.#errorResponse(errors.tooManyRequests(1));
+      if (this.#flowControl) {
+        const outcome = await this.#flowControl.admit({
+          user,
+          isResource: true,
+          verb: info.verb,
+          apiGroup: info.group,
+          resource: info.resource,
+          subresource: info.subresource,
+          namespace: info.namespace,
+          path: req.path,
+        });
+        if (!outcome.admitted) {
+          // Counted as dropped, never timed, as the real filter records it.
+          this.metrics.countDropped(labels, 429, req.query.has('dryRun'));
+          return this.#rejected(outcome);
+        }
+        flow = outcome;
+      } else {
+        const limit = kind === 'readOnly' ? this.options.maxRequestsInflight : this.options.maxMutatingRequestsInflight;
+        if (limit > 0 && this.#inflight[kind] >= limit) {
+          this.metrics.countDropped(labels, 429, req.query.has('dryRun'));
+          return this.#errorResponse(errors.tooManyRequests(1));
+        }
       }
       this.#inflight[kind]++;
       if (this.#inflight[kind] > this.#peak[kind]) this.#peak[kind] = this.#inflight[kind];
@@ -183,20 +223,76 @@ export class ApiServer implements ApiContext {
       this.metrics.longRunning(labels, 1);
     }
     let code = 500;
+    let res: ApiResponse | null = null;
     try {
       if (req.readBody) req.body = await req.readBody();
-      const res = await this.#resource(req, info, stream);
+      res = await this.#resource(req, info, stream);
       code = res?.status ?? 200;
-      return res;
     } catch (e) {
-      const res = this.#errorResponse(e);
+      res = this.#errorResponse(e);
       code = res.status;
+    } finally {
+      if (!longRunning) {
+        this.#inflight[kind]--;
+        flow?.finish();
+      } else this.metrics.longRunning(labels, -1);
+      const seconds = (performance.now() - start) / 1000;
+      // The SLI leaves out the time spent queued by priority and fairness.
+      this.metrics.observeRequest(labels, code, seconds, req.query.has('dryRun'), seconds - (flow?.waitedMs ?? 0) / 1000);
+    }
+    if (res && flow) Object.assign(res.headers, flow.headers);
+    return res;
+  }
+
+  /**
+   * The storage check of /readyz and /healthz, as the real apiserver's etcd check: one
+   * cheap read of every backend, answered within 2 s.
+   */
+  async #storageAnswers(): Promise<boolean> {
+    const backends = [this.#backends.main, ...(this.#backends.events ? [this.#backends.events] : [])];
+    const check = Promise.all(backends.map((b) => b.currentRevision())).then(
+      () => true,
+      () => false,
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 2000)));
+    try {
+      return await Promise.race([check, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Non-resource paths (/metrics, discovery, health) go through flow control too; probes are exempt. */
+  async #handleNonResource(req: ApiRequest, user: UserInfo): Promise<ApiResponse> {
+    const outcome = this.#flowControl
+      ? await this.#flowControl.admit({ user, isResource: false, verb: req.method.toLowerCase(), apiGroup: '', resource: '', subresource: '', namespace: '', path: req.path })
+      : undefined;
+    if (outcome && !outcome.admitted) return this.#rejected(outcome);
+    try {
+      const res =
+        req.path === '/metrics'
+          ? { status: 200, headers: { 'Content-Type': this.metrics.registry.contentType }, body: this.metrics.registry.text() }
+          : (req.path === '/readyz' || req.path === '/healthz') && this.#ready && !(await this.#storageAnswers())
+            ? { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: `[+]ping ok\n[-]etcd failed: reason withheld\n${req.path.slice(1)} check failed` }
+            : nonResourceResponse(req, { registry: this.registry, serverAddress: this.options.serverAddress, ready: this.#ready });
+      if (outcome) Object.assign(res.headers, outcome.headers);
       return res;
     } finally {
-      if (!longRunning) this.#inflight[kind]--;
-      else this.metrics.longRunning(labels, -1);
-      this.metrics.observeRequest(labels, code, (performance.now() - start) / 1000, req.query.has('dryRun'));
+      if (outcome?.admitted) outcome.finish();
     }
+  }
+
+  /** 429 from priority and fairness, with the level's Retry-After and the classification headers. */
+  #rejected(outcome: FlowOutcome & { admitted: false }): ApiResponse {
+    const res = this.#errorResponse(errors.tooManyRequests(outcome.retryAfterSeconds));
+    Object.assign(res.headers, outcome.headers);
+    return res;
+  }
+
+  /** Flow control's view of the server, for tests and metrics: undefined when it is off. */
+  get flowControl(): FlowControl | undefined {
+    return this.#flowControl;
   }
 
   #labels(info: ResourceRequestInfo, req: ApiRequest): RequestLabels {
@@ -231,11 +327,18 @@ export class ApiServer implements ApiContext {
 
   async #resource(req: ApiRequest, info: ResourceRequestInfo, stream?: () => StreamSink): Promise<ApiResponse | null> {
     const def = this.#resolve(info);
+    if (def.verbs && !def.verbs.includes(info.verb)) throw errors.methodNotAllowed();
     const r: ResourceRequest = { req, info: def.namespaced ? info : { ...info, namespace: '' }, def };
+    // A subresource with behaviour of its own (binding, scale, finalize, proxy) serves its verbs.
+    const own = info.subresource ? def.subresourceHandlers?.[info.subresource as Subresource] : undefined;
+    if (own) {
+      const verb = info.verb === 'get' || info.verb === 'create' || info.verb === 'update' || info.verb === 'patch' ? own[info.verb] : undefined;
+      if (!verb) throw errors.methodNotAllowed();
+      return verb(this, r);
+    }
     switch (info.verb) {
       case 'get':
-        if (info.subresource === 'proxy') return this.#proxy(info);
-        return info.subresource === 'scale' ? handleScaleGet(this, r) : handleGet(this, r);
+        return handleGet(this, r);
       case 'list':
         return handleList(this, r);
       case 'watch': {
@@ -269,21 +372,8 @@ export class ApiServer implements ApiContext {
     this.#proxyTargets.set(`${namespace}/${pod}:${port}`, target);
   }
 
-  async #proxy(info: ResourceRequestInfo): Promise<ApiResponse> {
-    if (info.verb !== 'get') throw errors.methodNotAllowed();
-    // name is [scheme:]pod[:port]
-    const parts = info.name.split(':');
-    const scheme = parts.length === 3 ? parts[0] : '';
-    const pod = parts.length === 3 ? parts[1]! : parts[0]!;
-    const port = Number(parts.length === 3 ? parts[2] : parts[1] ?? 80);
-    const found = await this.store(this.registry.lookup('', 'v1', 'pods')!).get(`/registry/pods/${info.namespace}/${pod}`);
-    if (!found) throw errors.notFound({ group: '', resource: 'pods' }, pod);
-    const target = this.#proxyTargets.get(`${info.namespace}/${pod}:${port}`);
-    if (!target || (scheme && scheme !== target.scheme)) {
-      throw errors.serviceUnavailable(`error trying to reach service: dial tcp ${pod}:${port}: connect: connection refused`);
-    }
-    const res = await target.fetch(info.proxyPath);
-    return { status: res.status, headers: { 'Content-Type': res.contentType }, body: res.body };
+  proxyTarget(namespace: string, pod: string, port: number): ProxyTarget | undefined {
+    return this.#proxyTargets.get(`${namespace}/${pod}:${port}`);
   }
 
   /**
@@ -308,48 +398,13 @@ export class ApiServer implements ApiContext {
       this.metrics.longRunning(labels, -1);
     }
   }
+}
 
-  #nonResource(req: ApiRequest): ApiResponse {
-    const path = req.path.replace(/\/+$/, '') || '/';
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return this.#errorResponse(errors.methodNotAllowed());
-    }
-    const json = (o: unknown): ApiResponse => jsonResponse(200, JSON.stringify(o));
-    switch (path) {
-      case '/version':
-        return json(versionInfo());
-      case '/api':
-        return json(coreVersions(this.options.serverAddress));
-      case '/apis':
-        return json(groupList(this.registry));
-      case '/healthz':
-      case '/livez':
-      case '/readyz':
-        return this.#ready
-          ? { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'ok' }
-          : { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: '[-]cache not ready\nhealthz check failed' };
-      case '/':
-        return json({
-          paths: ['/api', '/api/v1', '/apis', ...[...this.registry.groups().keys()].filter(Boolean).map((g) => `/apis/${g}`), '/healthz', '/livez', '/metrics', '/openapi/v2', '/openapi/v3', '/readyz', '/version'],
-        });
-    }
-    const parts = path.split('/').filter(Boolean);
-    if (parts[0] === 'api' && parts.length === 2) {
-      const list = resourceList(this.registry, '', parts[1]!);
-      if (list) return json(list);
-    }
-    if (parts[0] === 'apis' && parts.length === 2) {
-      const g = group(this.registry, parts[1]!);
-      if (g) return json(g);
-    }
-    if (parts[0] === 'apis' && parts.length === 3) {
-      const list = resourceList(this.registry, parts[1]!, parts[2]!);
-      if (list) return json(list);
-    }
-    if (parts[0] === 'openapi') {
-      const res = openapiResponse(parts.slice(1), req.accept);
-      if (res) return res;
-    }
-    return { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: '404 page not found\n' };
-  }
+const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** names.SimpleNameGenerator's alphabet (no vowels, no 0, 1 or 3), drawn from the seeded source. */
+function randomSuffix(random: Random, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += NAME_CHARS[random.int(NAME_CHARS.length)];
+  return s;
 }

@@ -17,6 +17,12 @@ export interface ApiCoreOptions {
   tooLargeRvWaitMs: number;
 }
 
+/** Where a proxied pod's requests go (an in-process server of the sim). */
+export interface ProxyTarget {
+  scheme: 'http' | 'https';
+  fetch(path: string): Promise<{ status: number; contentType: string; body: string }>;
+}
+
 /** What the REST handlers share: the resource table, storage per resource, clock. */
 export interface ApiContext {
   readonly registry: Registry;
@@ -24,6 +30,8 @@ export interface ApiContext {
   readonly strategy: StrategyContext;
   store(def: ResourceDef): ObjectStore;
   now(): number;
+  /** The in-process server standing in for a pod's port, if any (pods/proxy). */
+  proxyTarget(namespace: string, pod: string, port: number): ProxyTarget | undefined;
 }
 
 export interface ResourceRequest {

@@ -33,7 +33,7 @@ function apiResources(defs: ResourceDef[]): Record<string, unknown>[] {
       singularName: def.singular,
       namespaced: def.namespaced,
       kind: def.kind,
-      verbs: ALL_VERBS,
+      verbs: def.verbs ? [...def.verbs].sort() : ALL_VERBS,
     };
     if (def.shortNames?.length) main.shortNames = def.shortNames;
     if (def.categories?.length) main.categories = def.categories;

@@ -110,10 +110,11 @@ export class ApiserverMetrics {
     return c;
   }
 
-  observeRequest(l: RequestLabels, code: number, seconds: number, dryRun: boolean): void {
+  /** `sliSeconds`: the duration without time queued by priority and fairness (the SLI's). */
+  observeRequest(l: RequestLabels, code: number, seconds: number, dryRun: boolean, sliSeconds = seconds): void {
     const c = this.#childrenFor(l, dryRun);
     c.duration.observe(seconds);
-    c.sli?.observe(seconds);
+    c.sli?.observe(sliSeconds);
     this.#count(c, code);
   }
 

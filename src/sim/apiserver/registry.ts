@@ -1,6 +1,8 @@
 import type { ResourceDef } from './resource-def.js';
+import { storagePrefix } from './storage-keys.js';
 import { namespaces, nodes } from './resources/cluster.js';
 import { events, eventsV1 } from './resources/events.js';
+import { flowschemas, prioritylevelconfigurations } from './resources/flowcontrol.js';
 import { configmaps, leases, secrets, services, serviceaccounts } from './resources/misc.js';
 import { pods } from './resources/pods.js';
 import { deployments, replicasets } from './resources/workloads.js';
@@ -22,6 +24,8 @@ export const RESOURCES: readonly ResourceDef[] = [
   replicasets,
   leases,
   eventsV1,
+  flowschemas,
+  prioritylevelconfigurations,
 ];
 
 export class Registry {
@@ -56,12 +60,4 @@ export class Registry {
   storagePrefixes(): string[] {
     return [...new Set(this.resources.map((r) => storagePrefix(r)))];
   }
-}
-
-export function storagePrefix(def: ResourceDef): string {
-  return `/registry/${def.storage}/`;
-}
-
-export function storageKey(def: ResourceDef, namespace: string | undefined, name: string): string {
-  return def.namespaced ? `${storagePrefix(def)}${namespace}/${name}` : `${storagePrefix(def)}${name}`;
 }

@@ -1,13 +1,18 @@
 import type { AdmissionContext } from './admission.js';
+import type { ApiResponse } from './api-types.js';
+import type { ApiContext, ResourceRequest } from './context.js';
 import type { TypedField } from './decode-check.js';
+import type { Verb } from './request-info.js';
 import type { StatusCause } from './status.js';
 import type { KubeObject } from './types.js';
 
 /** What a strategy may need besides the object: the clock and the cluster's settings. */
 export interface StrategyContext {
   now(): number;
-  /** A random lowercase alphanumeric suffix, as for generateName. */
+  /** A random suffix of n characters for generated names, from the sim's seeded random source. */
   randomSuffix(n: number): string;
+  /** A random integer in [0, n), from the same source. */
+  randomInt(n: number): number;
 }
 
 /** Per-resource behaviour on top of the generic REST handlers (k8s "rest strategy"). */
@@ -23,6 +28,19 @@ export interface Strategy {
    * `requested` is DeleteOptions.gracePeriodSeconds.
    */
   gracePeriod?(obj: KubeObject, requested: number | undefined): number | undefined;
+  /** Changes written when a deletion starts and the object stays for a while (a namespace turns Terminating). */
+  prepareForDeletion?(obj: KubeObject): void;
+}
+
+/** Serves one verb of a subresource that has behaviour of its own. */
+export type SubresourceHandler = (ctx: ApiContext, r: ResourceRequest) => Promise<ApiResponse>;
+
+/** The verbs a subresource serves; any other verb is 405 MethodNotAllowed. */
+export interface SubresourceVerbs {
+  get?: SubresourceHandler;
+  create?: SubresourceHandler;
+  update?: SubresourceHandler;
+  patch?: SubresourceHandler;
 }
 
 export interface TableColumn {
@@ -73,6 +91,17 @@ export interface ResourceDef {
   typedFields?: readonly TypedField[];
   codec?: VersionCodec;
   columns?: TableColumn[];
+  /**
+   * Subresources with their own handlers (pods/binding, deployments/scale,
+   * namespaces/finalize, pods/proxy). `status` needs none: the generic verbs write status only.
+   */
+  subresourceHandlers?: Partial<Record<Subresource, SubresourceVerbs>>;
+  /** Why a name is invalid, or undefined; a DNS subdomain unless the resource says otherwise. */
+  nameError?(name: string): string | undefined;
+  /** A delete that removes the object answers with its last state, not a Status (pods, namespaces). */
+  returnDeletedObject?: boolean;
+  /** The verbs the resource serves (discovery and dispatch); any other is 405. All eight by default. */
+  verbs?: readonly Verb[];
 }
 
 export function apiVersionOf(def: Pick<ResourceDef, 'group' | 'version'>): string {

@@ -8,7 +8,7 @@ import {
   toPartialObjectMetadataList,
   toTable,
 } from './output-form.js';
-import { storageKey, storagePrefix } from './registry.js';
+import { storageKey, storagePrefix } from './storage-keys.js';
 import { apiVersionOf, type ResourceDef } from './resource-def.js';
 import { parseFieldSelector, parseLabelSelector, SelectorParseError } from './selectors.js';
 import { errors } from './status.js';
@@ -34,18 +34,8 @@ export function filterFor(r: ResourceRequest, extraFieldSelector?: string): Watc
     filter.labels = parseLabelSelector(q.get('labelSelector'));
     let fs = q.get('fieldSelector') ?? '';
     if (extraFieldSelector) fs = fs ? `${fs},${extraFieldSelector}` : extraFieldSelector;
-    const alias = r.def.codec?.fieldAlias ?? {};
-    if (Object.keys(alias).length > 0) {
-      fs = fs
-        .split(',')
-        .map((term) => {
-          const m = /^\s*([^=!\s]+)\s*(.*)$/.exec(term);
-          return m && alias[m[1]!] ? `${alias[m[1]!]}${m[2]}` : term;
-        })
-        .join(',');
-    }
     const supported = new Set(['metadata.name', 'metadata.namespace', ...(r.def.fieldNames ?? [])]);
-    filter.fields = parseFieldSelector(fs, supported);
+    filter.fields = parseFieldSelector(fs, supported, r.def.codec?.fieldAlias);
   } catch (e) {
     if (e instanceof SelectorParseError) throw errors.badRequest(e.message);
     throw e;

@@ -54,7 +54,7 @@ export function watchOptions(ctx: ApiContext, r: ResourceRequest): WatchOptions 
   // watch handler does, so watchers do not all reconnect at once.
   if (timeoutMs === 0) {
     const min = ctx.options.minRequestTimeoutSeconds;
-    timeoutMs = (min + Math.random() * min) * 1000;
+    timeoutMs = (min + (ctx.strategy.randomInt(1_000_000) / 1_000_000) * min) * 1000;
   }
   let from: number | undefined;
   let initialEnd = false;

@@ -229,9 +229,14 @@ export function parseLabelSelector(input: string | undefined | null): Selector {
 
 /**
  * Parses a field selector (`a=b,c!=d`, with `\` escaping `,`, `=`, `!` and `\`). Only the
- * fields in `supported` may be used, as the real apiserver checks per resource.
+ * fields in `supported` may be used, as the real apiserver checks per resource and version;
+ * `alias` maps a version's field label to the stored field it selects on.
  */
-export function parseFieldSelector(input: string | undefined | null, supported: ReadonlySet<string>): Selector {
+export function parseFieldSelector(
+  input: string | undefined | null,
+  supported: ReadonlySet<string>,
+  alias: Readonly<Record<string, string>> = {},
+): Selector {
   if (input === undefined || input === null || input.trim() === '') return EVERYTHING;
   const reqs: Requirement[] = [];
   for (const term of splitUnescaped(input, ',')) {
@@ -243,7 +248,7 @@ export function parseFieldSelector(input: string | undefined | null, supported: 
     if (!supported.has(key)) {
       throw new SelectorParseError(`field label not supported: ${key}`);
     }
-    reqs.push({ key, op: m.op === '!=' ? 'neq' : 'eq', value });
+    reqs.push({ key: alias[key] ?? key, op: m.op === '!=' ? 'neq' : 'eq', value });
   }
   return new RequirementSelector(reqs);
 }

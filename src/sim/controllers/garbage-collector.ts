@@ -3,6 +3,7 @@ import { apiVersionOf, type ResourceDef } from '../apiserver/resource-def.js';
 import type { KubeObject, OwnerReference } from '../apiserver/types.js';
 import { Informer } from '../informer.js';
 import { LocalApiError, type LocalClient } from '../local-client.js';
+import { AbsentOwnerCache } from './absent-owner-cache.js';
 import { WorkQueue } from './work-queue.js';
 
 /** What the collector keeps of each object: identity, owners, deletion state. */
@@ -38,6 +39,7 @@ export class GarbageCollector {
   readonly #informers: Informer<Node>[] = [];
   readonly #queue: WorkQueue;
   readonly #defs: ResourceDef[];
+  readonly #absentOwners = new AbsentOwnerCache();
 
   constructor(
     private readonly client: LocalClient,
@@ -105,6 +107,11 @@ export class GarbageCollector {
 
   #remove(n: Node): void {
     this.#nodes.delete(n.uid);
+    // Seen deleted with dependents: they need not ask the apiserver whether it is gone.
+    if ((this.#dependents.get(n.uid)?.size ?? 0) > 0) {
+      const ref = { apiVersion: apiVersionOf(n.def), kind: n.def.kind, name: n.name, uid: n.uid };
+      this.#absentOwners.add(AbsentOwnerCache.key(ref, n.def.namespaced ? n.namespace : ''));
+    }
     for (const o of n.owners) this.#dependents.get(o.uid)?.delete(n.uid);
     for (const dep of this.#dependents.get(n.uid) ?? []) this.#queue.add(dep);
     // Owners waiting in the foreground re-check their remaining dependents.
@@ -119,18 +126,28 @@ export class GarbageCollector {
     if (n.owners.length > 0) await this.#collectIfOwnersGone(n);
   }
 
-  /** Is the owner still there? The cache first, then storage (the cache may trail). */
+  /**
+   * Is the owner still there? The cache first, then owners known to be gone, then storage
+   * (the cache may trail), as the real collector's isDangling.
+   */
   async #ownerExists(ref: OwnerReference, namespace: string): Promise<boolean> {
     const cached = this.#nodes.get(ref.uid);
     if (cached) return true;
+    if (this.#absentOwners.has(AbsentOwnerCache.key(ref, '')) || this.#absentOwners.has(AbsentOwnerCache.key(ref, namespace))) return false;
     const [group, version] = ref.apiVersion.includes('/') ? ref.apiVersion.split('/') : ['', ref.apiVersion];
     const def = this.#defs.find((d) => d.group === group && d.version === version && d.kind === ref.kind);
     if (!def) return true; // an owner kind the sim does not serve: leave the dependent alone
+    const absentKey = AbsentOwnerCache.key(ref, def.namespaced ? namespace : '');
     try {
       const live = await this.client.get(objectPath(def, namespace, ref.name));
-      return live.metadata.uid === ref.uid;
+      if (live.metadata.uid === ref.uid) return true;
+      this.#absentOwners.add(absentKey);
+      return false;
     } catch (e) {
-      if (e instanceof LocalApiError && e.code === 404) return false;
+      if (e instanceof LocalApiError && e.code === 404) {
+        this.#absentOwners.add(absentKey);
+        return false;
+      }
       throw e;
     }
   }

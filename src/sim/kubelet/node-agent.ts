@@ -1,5 +1,6 @@
 import type { KubeObject } from '../apiserver/types.js';
 import { rfc3339Micro } from '../apiserver/types.js';
+import { nodeUser } from '../apiserver/user-info.js';
 import { LocalApiError, type LocalClient } from '../local-client.js';
 import { heartbeatConditions, nodeLease, nodeName, nodeObject, type NodeShape } from './node-objects.js';
 
@@ -14,6 +15,8 @@ export interface NodeAgentOptions {
 
 interface NodeState {
   name: string;
+  /** The node's own credentials (system:node:<name>), as its kubelet's. */
+  client: LocalClient;
   registeredAt: number;
   lease?: KubeObject;
   nextLease: number;
@@ -73,13 +76,14 @@ export class NodeAgent {
 
   async #register(index: number, now: number): Promise<void> {
     const name = nodeName(index);
+    const client = this.client.as(nodeUser(name));
     try {
-      await this.client.create('/api/v1/nodes', nodeObject(index, this.opts.shape, now));
+      await client.create('/api/v1/nodes', nodeObject(index, this.opts.shape, now));
     } catch (e) {
       // Re-registering after a restart on kept data: the node is already there.
       if (!(e instanceof LocalApiError && e.code === 409)) throw e;
     }
-    this.#nodes.push({ name, registeredAt: now, nextLease: 0, nextStatus: 0 });
+    this.#nodes.push({ name, client, registeredAt: now, nextLease: 0, nextStatus: 0 });
   }
 
   #tick(): void {
@@ -106,16 +110,16 @@ export class NodeAgent {
     try {
       if (node.lease) {
         const lease = { ...node.lease, spec: { ...(node.lease.spec ?? {}), renewTime: rfc3339Micro(now) } };
-        node.lease = await this.client.update(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${node.name}`, lease);
+        node.lease = await node.client.update(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${node.name}`, lease);
       } else {
-        node.lease = await this.client.create('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', nodeLease(node.name, now));
+        node.lease = await node.client.create('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', nodeLease(node.name, now));
       }
     } catch (e) {
       // Lost a race or the lease is gone: start over from the stored one next time.
       node.lease = undefined;
       if (e instanceof LocalApiError && e.code === 409) {
         try {
-          node.lease = await this.client.get(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${node.name}`);
+          node.lease = await node.client.get(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${node.name}`);
         } catch {
           // next tick
         }
@@ -130,7 +134,7 @@ export class NodeAgent {
   async #reportStatus(node: NodeState, now: number): Promise<void> {
     this.#inflight++;
     try {
-      await this.client.patch(`/api/v1/nodes/${node.name}/status`, {
+      await node.client.patch(`/api/v1/nodes/${node.name}/status`, {
         status: { conditions: heartbeatConditions(now, node.registeredAt) },
       });
     } catch (e) {

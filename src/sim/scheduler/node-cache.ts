@@ -1,3 +1,4 @@
+import type { ClusterEvent } from './queueing-hints.js';
 import type { SchedNode, SchedPod } from './sched-types.js';
 
 /** A node with what is already placed on it (bound and assumed pods). */
@@ -31,24 +32,26 @@ export class NodeCache {
     return this.#list;
   }
 
-  upsertNode(node: SchedNode): boolean {
+  /** Adds or updates a node; returns the cluster events the change amounts to (none for a heartbeat). */
+  upsertNode(node: SchedNode): ClusterEvent[] {
     const cur = this.#nodes.get(node.name);
     if (cur) {
-      const changed =
-        cur.node.allocCpuMillis !== node.allocCpuMillis ||
-        cur.node.allocMemoryBytes !== node.allocMemoryBytes ||
-        cur.node.allocPods !== node.allocPods ||
-        cur.node.unschedulable !== node.unschedulable ||
-        JSON.stringify(cur.node.labels) !== JSON.stringify(node.labels) ||
-        JSON.stringify(cur.node.taints) !== JSON.stringify(node.taints);
+      const events: ClusterEvent[] = [];
+      const o = cur.node;
+      if (o.allocCpuMillis !== node.allocCpuMillis || o.allocMemoryBytes !== node.allocMemoryBytes || o.allocPods !== node.allocPods) {
+        events.push('NodeAllocatableChange');
+      }
+      if (o.unschedulable !== node.unschedulable) events.push('NodeSpecUnschedulableChange');
+      if (JSON.stringify(o.labels) !== JSON.stringify(node.labels)) events.push('NodeLabelChange');
+      if (JSON.stringify(o.taints) !== JSON.stringify(node.taints)) events.push('NodeTaintChange');
       cur.node = node;
-      return changed;
+      return events;
     }
     this.#nodes.set(node.name, { node, requestedCpu: 0, requestedMemory: 0, pods: new Set(), owners: new Map() });
     this.#list = null;
     // Pods seen before their node arrived are counted now.
     for (const [key, p] of this.#placed) if (p.node === node.name) this.#add(this.#nodes.get(node.name)!, key, p.pod);
-    return true;
+    return ['NodeAdd'];
   }
 
   removeNode(name: string): void {

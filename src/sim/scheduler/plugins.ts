@@ -1,4 +1,5 @@
 import type { NodeInfo } from './node-cache.js';
+import type { FilterPlugin } from './queueing-hints.js';
 import type { NodeSelectorRequirement, SchedPod, Taint, Toleration } from './sched-types.js';
 
 /**
@@ -10,6 +11,12 @@ import type { NodeSelectorRequirement, SchedPod, Taint, Toleration } from './sch
 
 /** Why a node was rejected, in the wording of the real scheduler's status message. */
 export type FilterReason = string;
+
+/** A rejection: the plugin that said no, and its reason. */
+export interface Rejection {
+  plugin: FilterPlugin;
+  reason: FilterReason;
+}
 
 function tolerates(t: Toleration, taint: Taint): boolean {
   if (t.effect && t.effect !== taint.effect) return false;
@@ -38,27 +45,27 @@ function matchesRequirement(labels: Record<string, string>, r: NodeSelectorRequi
   }
 }
 
-/** Returns undefined when the pod fits the node, else why not. */
-export function filter(pod: SchedPod, info: NodeInfo): FilterReason | undefined {
+/** Returns undefined when the pod fits the node, else which plugin refused it and why. */
+export function filter(pod: SchedPod, info: NodeInfo): Rejection | undefined {
   const node = info.node;
   if (node.unschedulable && !pod.tolerations.some((t) => tolerates(t, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }))) {
-    return 'node(s) were unschedulable';
+    return { plugin: 'NodeUnschedulable', reason: 'node(s) were unschedulable' };
   }
   for (const [k, v] of pod.nodeSelector) {
-    if (node.labels[k] !== v) return "node(s) didn't match Pod's node affinity/selector";
+    if (node.labels[k] !== v) return { plugin: 'NodeAffinity', reason: "node(s) didn't match Pod's node affinity/selector" };
   }
   if (pod.affinityTerms.length > 0 && !pod.affinityTerms.some((term) => term.every((r) => matchesRequirement(node.labels, r)))) {
-    return "node(s) didn't match Pod's node affinity/selector";
+    return { plugin: 'NodeAffinity', reason: "node(s) didn't match Pod's node affinity/selector" };
   }
   for (const taint of node.taints) {
     if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
     if (!pod.tolerations.some((t) => tolerates(t, taint))) {
-      return `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`;
+      return { plugin: 'TaintToleration', reason: `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}` };
     }
   }
-  if (info.pods.size + 1 > node.allocPods) return 'Too many pods';
-  if (pod.cpuMillis > 0 && info.requestedCpu + pod.cpuMillis > node.allocCpuMillis) return 'Insufficient cpu';
-  if (pod.memoryBytes > 0 && info.requestedMemory + pod.memoryBytes > node.allocMemoryBytes) return 'Insufficient memory';
+  if (info.pods.size + 1 > node.allocPods) return { plugin: 'NodeResourcesFit', reason: 'Too many pods' };
+  if (pod.cpuMillis > 0 && info.requestedCpu + pod.cpuMillis > node.allocCpuMillis) return { plugin: 'NodeResourcesFit', reason: 'Insufficient cpu' };
+  if (pod.memoryBytes > 0 && info.requestedMemory + pod.memoryBytes > node.allocMemoryBytes) return { plugin: 'NodeResourcesFit', reason: 'Insufficient memory' };
   return undefined;
 }
 

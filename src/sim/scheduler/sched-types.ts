@@ -72,8 +72,10 @@ export function toSchedPod(o: KubeObject, prev?: SchedPod): SchedPod {
   const status = isRecord(o.status) ? o.status : {};
   const conds = Array.isArray(status.conditions) ? status.conditions.filter(isRecord) : [];
   const schedCond = conds.find((c) => c.type === 'PodScheduled' && c.status === 'False');
-  if (prev && prev.uid === o.metadata.uid) {
-    // A pod's requests, selectors and tolerations do not change: only its progress does.
+  if (prev && prev.uid === o.metadata.uid && prev.nodeName) {
+    // A bound pod's requests, selectors and tolerations no longer matter or change: only its
+    // progress does. A pending pod is read again (tolerations may be added, a gated pod's
+    // selectors narrowed).
     return {
       ...prev,
       nodeName: typeof spec.nodeName === 'string' ? spec.nodeName : '',
@@ -128,4 +130,17 @@ export function toSchedNode(o: KubeObject): SchedNode {
     taints: (Array.isArray(spec.taints) ? spec.taints.filter(isRecord) : []) as unknown as Taint[],
     unschedulable: spec.unschedulable === true,
   };
+}
+
+/** Whether a pending pod's change touches what scheduling looks at. */
+export function schedulingChanged(a: SchedPod, b: SchedPod): boolean {
+  return (
+    a.gated !== b.gated ||
+    a.priority !== b.priority ||
+    a.cpuMillis !== b.cpuMillis ||
+    a.memoryBytes !== b.memoryBytes ||
+    JSON.stringify(a.tolerations) !== JSON.stringify(b.tolerations) ||
+    JSON.stringify(a.nodeSelector) !== JSON.stringify(b.nodeSelector) ||
+    JSON.stringify(a.affinityTerms) !== JSON.stringify(b.affinityTerms)
+  );
 }

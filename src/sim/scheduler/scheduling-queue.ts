@@ -1,3 +1,4 @@
+import { type ClusterEvent, eventMayHelp, type FilterPlugin } from './queueing-hints.js';
 import type { SchedPod } from './sched-types.js';
 
 export interface QueuedPod {
@@ -29,7 +30,7 @@ export class SchedulingQueue {
   readonly #where = new Map<string, QueueName>();
   readonly #entries = new Map<string, QueuedPod>();
   readonly #backoff = new Map<string, QueuedPod>();
-  readonly #unschedulable = new Map<string, { q: QueuedPod; since: number }>();
+  readonly #unschedulable = new Map<string, { q: QueuedPod; since: number; rejectedBy: ReadonlySet<FilterPlugin> }>();
   readonly #gated = new Map<string, QueuedPod>();
   #waiters: (() => void)[] = [];
 
@@ -43,8 +44,11 @@ export class SchedulingQueue {
     return this.#where.has(key);
   }
 
-  /** A new (or changed) pending pod. */
-  add(pod: SchedPod): void {
+  /**
+   * A new (or changed) pending pod. `schedulingChanged`: the change touches what scheduling
+   * looks at (tolerations, selectors, gates), which may make a waiting pod schedulable.
+   */
+  add(pod: SchedPod, schedulingChanged = false): void {
     const existing = this.#entries.get(pod.key);
     if (existing) {
       existing.pod = pod;
@@ -52,6 +56,12 @@ export class SchedulingQueue {
       if (where === 'gated' && !pod.gated) {
         this.#gated.delete(pod.key);
         this.#pushActive(existing);
+      } else if (where === 'unschedulable' && schedulingChanged) {
+        const u = this.#unschedulable.get(pod.key)!;
+        if (eventMayHelp('UnscheduledPodUpdate', u.rejectedBy)) {
+          this.#unschedulable.delete(pod.key);
+          this.#requeue(existing);
+        }
       }
       return;
     }
@@ -99,11 +109,14 @@ export class SchedulingQueue {
     for (const w of this.#waiters.splice(0)) w();
   }
 
-  /** A pod that fit no node waits for a cluster change (or the periodic flush). */
-  addUnschedulable(q: QueuedPod): void {
+  /**
+   * A pod that fit no node waits for a cluster change that one of the plugins that rejected
+   * it registered for (or the periodic flush).
+   */
+  addUnschedulable(q: QueuedPod, rejectedBy: ReadonlySet<FilterPlugin>): void {
     q.backoffUntil = this.now() + this.#backoffMs(q.attempts);
     this.#entries.set(q.pod.key, q);
-    this.#unschedulable.set(q.pod.key, { q, since: this.now() });
+    this.#unschedulable.set(q.pod.key, { q, since: this.now(), rejectedBy });
     this.#where.set(q.pod.key, 'unschedulable');
   }
 
@@ -115,10 +128,16 @@ export class SchedulingQueue {
     this.#where.set(q.pod.key, 'backoff');
   }
 
-  /** A cluster change that may let unschedulable pods fit: retry them (after their backoff). */
-  moveAllUnschedulable(): void {
-    for (const { q } of this.#unschedulable.values()) this.#requeue(q);
-    this.#unschedulable.clear();
+  /**
+   * A cluster change (MoveAllToActiveOrBackoffQueue): the unschedulable pods it may help are
+   * retried, after what is left of their backoff.
+   */
+  moveAllUnschedulable(event: ClusterEvent): void {
+    for (const [key, { q, rejectedBy }] of this.#unschedulable) {
+      if (!eventMayHelp(event, rejectedBy)) continue;
+      this.#unschedulable.delete(key);
+      this.#requeue(q);
+    }
   }
 
   /** Periodic work: backoff expiry, and the flush of long-unschedulable pods. */

@@ -1,7 +1,8 @@
 import type { ResourceDef } from '../resource-def.js';
 import { isRecord, type KubeObject } from '../types.js';
 import { ageColumn, nameColumn, str } from './columns.js';
-import { dnsLabelError, invalidValue } from './validation.js';
+import { updateFinalize } from './namespace-finalize.js';
+import { dnsLabelError } from './validation.js';
 
 type Json = Record<string, unknown>;
 
@@ -19,6 +20,10 @@ export const namespaces: ResourceDef = {
   shortNames: ['ns'],
   storage: 'namespaces',
   subresources: ['status', 'finalize'],
+  subresourceHandlers: { finalize: { update: updateFinalize } },
+  // The namespace registry's Delete answers with the namespace, gone or Terminating.
+  returnDeletedObject: true,
+  nameError: dnsLabelError,
   fieldNames: ['status.phase'],
   fields: (o) => ({ 'status.phase': str(statusOf(o).phase, '') }),
   strategy: {
@@ -26,15 +31,15 @@ export const namespaces: ResourceDef = {
       obj.spec = { finalizers: ['kubernetes'] };
       obj.status = { phase: 'Active' };
     },
-    validate(obj) {
-      const name = obj.metadata.name ?? '';
-      const err = dnsLabelError(name);
-      return err ? [invalidValue('metadata.name', name, err)] : [];
-    },
     prepareForUpdate(obj, old) {
       // spec.finalizers change only through the finalize subresource.
       obj.spec = old.spec;
       obj.status = old.status;
+    },
+    prepareForDeletion(obj) {
+      // Deleting a namespace turns it Terminating in the same write; the namespace
+      // controller empties it, then the finalize subresource lets it go.
+      obj.status = { ...(obj.status ?? {}), phase: 'Terminating' };
     },
   },
   columns: [

@@ -31,7 +31,9 @@ function eventFields(o: KubeObject): Record<string, string> {
   }
   out.reason = str(o.reason, '');
   out.reportingComponent = str(o.reportingComponent, '');
-  out.source = str(rec(o.source).component, '');
+  // EventToSelectableFields: an event without source.component (events.k8s.io writers set
+  // reportingController and no deprecatedSource) is selected by its reporting controller.
+  out.source = str(rec(o.source).component, '') || out.reportingComponent;
   out.type = str(o.type, '');
   return out;
 }
@@ -77,7 +79,6 @@ const eventsV1Codec: VersionCodec = {
     'regarding.resourceVersion': 'involvedObject.resourceVersion',
     'regarding.fieldPath': 'involvedObject.fieldPath',
     reportingController: 'reportingComponent',
-    'deprecatedSource.component': 'source',
   },
 };
 
@@ -137,7 +138,9 @@ export const eventsV1: ResourceDef = {
   version: 'v1',
   shortNames: ['ev'],
   codec: eventsV1Codec,
-  fieldNames: [...EVENT_FIELDS, ...Object.keys(eventsV1Codec.fieldAlias ?? {})],
+  // The field labels events.k8s.io/v1 accepts (AddFieldLabelConversionsForEvent), each
+  // mapped to the stored (core/v1) field it selects on.
+  fieldNames: ['reason', 'source', 'type', ...Object.keys(eventsV1Codec.fieldAlias ?? {})],
   strategy: {
     validate(obj) {
       // Runs on the stored (core/v1) form; messages name the events.k8s.io fields.

@@ -4,7 +4,9 @@ import { isRecord, type KubeObject, rfc3339Seconds } from '../types.js';
 import { ageColumn, nameColumn, str } from './columns.js';
 import { defaultPodSpec, qosClass, validatePodSpec } from './pod-spec.js';
 import { serviceaccounts } from './misc.js';
-import { forbidden } from './validation.js';
+import { createBinding } from './pod-binding.js';
+import { getPodProxy } from './pod-proxy.js';
+import { validatePodSpecUpdate } from './pod-update.js';
 
 type Json = Record<string, unknown>;
 
@@ -40,21 +42,6 @@ function podStatusReason(o: KubeObject): string {
   return reason;
 }
 
-function specWithoutImages(spec: unknown): string {
-  if (!isRecord(spec)) return JSON.stringify(spec);
-  const copy = structuredClone(spec);
-  for (const field of ['containers', 'initContainers'] as const) {
-    const list = copy[field];
-    if (Array.isArray(list)) for (const c of list) if (isRecord(c)) delete c.image;
-  }
-  // Tolerations may be added, the grace period lowered and gates removed (each checked
-  // apart); compare the rest.
-  delete copy.tolerations;
-  delete copy.activeDeadlineSeconds;
-  delete copy.schedulingGates;
-  return JSON.stringify(copy);
-}
-
 export const pods: ResourceDef = {
   group: '',
   version: 'v1',
@@ -76,6 +63,9 @@ export const pods: ResourceDef = {
   categories: ['all'],
   storage: 'pods',
   subresources: ['status', 'binding', 'proxy'],
+  subresourceHandlers: { binding: { create: createBinding }, proxy: { get: getPodProxy } },
+  // The pod store answers a delete with the deleted pod (ReturnDeletedObject).
+  returnDeletedObject: true,
   admitCreate: (obj, ctx) => admitPodCreate(obj, ctx, serviceaccounts),
   fieldNames: [
     'spec.nodeName',
@@ -102,7 +92,7 @@ export const pods: ResourceDef = {
     };
   },
   strategy: {
-    prepareForCreate(obj) {
+    prepareForCreate(obj, ctx) {
       const spec = isRecord(obj.spec) ? obj.spec : {};
       defaultPodSpec(spec);
       obj.spec = spec;
@@ -115,7 +105,7 @@ export const pods: ResourceDef = {
             type: 'PodScheduled',
             status: 'False',
             lastProbeTime: null,
-            lastTransitionTime: rfc3339Seconds(Date.now()),
+            lastTransitionTime: rfc3339Seconds(ctx.now()),
             reason: 'SchedulingGated',
             message: 'Scheduling is blocked due to non-empty scheduling gates',
           },
@@ -126,26 +116,15 @@ export const pods: ResourceDef = {
       return validatePodSpec(obj.spec, 'spec');
     },
     prepareForUpdate(obj, old) {
+      // A body is defaulted when decoded, whatever the verb: fields a client left out take
+      // their defaults before the update is judged.
+      const spec = isRecord(obj.spec) ? obj.spec : {};
+      defaultPodSpec(spec);
+      obj.spec = spec;
       obj.status = old.status;
     },
     validateUpdate(obj, old) {
-      // Scheduling gates can only be removed (whoever added one releases the pod).
-      const before = new Set(gateNames(old.spec));
-      const added = gateNames(obj.spec)
-        .map((name, i) => ({ name, i }))
-        .filter((g) => !before.has(g.name));
-      if (added.length > 0) {
-        return added.map((g) => forbidden(`spec.schedulingGates[${g.i}].name`, `only deletion is allowed, but found new scheduling gate '${g.name}'`));
-      }
-      if (specWithoutImages(obj.spec) !== specWithoutImages(old.spec)) {
-        return [
-          forbidden(
-            'spec',
-            'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
-          ),
-        ];
-      }
-      return [];
+      return validatePodSpecUpdate(isRecord(obj.spec) ? obj.spec : {}, isRecord(old.spec) ? old.spec : {});
     },
     gracePeriod(obj, requested) {
       const spec = isRecord(obj.spec) ? obj.spec : {};

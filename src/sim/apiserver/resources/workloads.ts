@@ -3,6 +3,8 @@ import { parseLabelSelector, SelectorParseError } from '../selectors.js';
 import type { StatusCause } from '../status.js';
 import { isRecord, type KubeObject } from '../types.js';
 import { ageColumn, nameColumn } from './columns.js';
+import { labelSelectorString } from './label-selector.js';
+import { scaleSubresource } from './scale.js';
 import { defaultPodSpec, validatePodSpec } from './pod-spec.js';
 import { invalidValue, notSupported, required } from './validation.js';
 
@@ -15,36 +17,6 @@ function specOf(o: KubeObject): Json {
 function statusNum(o: KubeObject, field: string): number {
   const st = isRecord(o.status) ? o.status : {};
   return typeof st[field] === 'number' ? (st[field] as number) : 0;
-}
-
-/** A LabelSelector object (matchLabels + matchExpressions) as a selector string. */
-export function labelSelectorString(sel: unknown): string {
-  if (!isRecord(sel)) return '';
-  const parts: string[] = [];
-  if (isRecord(sel.matchLabels)) {
-    for (const [k, v] of Object.entries(sel.matchLabels)) parts.push(`${k}=${String(v)}`);
-  }
-  if (Array.isArray(sel.matchExpressions)) {
-    for (const e of sel.matchExpressions) {
-      if (!isRecord(e)) continue;
-      const values = Array.isArray(e.values) ? e.values.map(String) : [];
-      switch (e.operator) {
-        case 'In':
-          parts.push(`${String(e.key)} in (${values.join(',')})`);
-          break;
-        case 'NotIn':
-          parts.push(`${String(e.key)} notin (${values.join(',')})`);
-          break;
-        case 'Exists':
-          parts.push(String(e.key));
-          break;
-        case 'DoesNotExist':
-          parts.push(`!${String(e.key)}`);
-          break;
-      }
-    }
-  }
-  return parts.join(',');
 }
 
 function validateTemplateWorkload(obj: KubeObject): StatusCause[] {
@@ -144,6 +116,7 @@ export const deployments: ResourceDef = {
   categories: ['all'],
   storage: 'deployments',
   subresources: ['status', 'scale'],
+  subresourceHandlers: { scale: scaleSubresource },
   generation: true,
   strategy: templateStrategy((spec) => {
     spec.revisionHistoryLimit ??= 10;
@@ -202,6 +175,7 @@ export const replicasets: ResourceDef = {
   categories: ['all'],
   storage: 'replicasets',
   subresources: ['status', 'scale'],
+  subresourceHandlers: { scale: scaleSubresource },
   generation: true,
   strategy: templateStrategy(() => undefined),
   columns: [

@@ -1,0 +1,101 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Manifest, Summary } from '../../src/results/format.js';
+import { gone, killAll, readJsonIf, ROOT, start } from './harness.js';
+
+/**
+ * Ctrl-C, SIGTERM and SIGKILL sent to kbench (alone, or to its whole process group as a
+ * terminal does) at every stage of a run on the sim it starts: what the user sees, the exit
+ * code, what the result set says, and that no process is left behind.
+ */
+const dir = mkdtempSync(path.join(os.tmpdir(), 'kbench-faults-'));
+afterAll(() => {
+  killAll();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const STAGES = {
+  'target start': /target: kbench sim .*starting it/,
+  'run start': /run \S+: result set/,
+  'a phase': /phase 3\/5 nap \(sleep\) started/,
+  'result writing': /phase all-gone ok in/,
+} as const;
+
+type Stage = keyof typeof STAGES;
+let seed = 9100;
+
+async function interrupt(stage: Stage, signal: 'SIGINT' | 'SIGTERM' | 'SIGKILL', group: boolean) {
+  const s = ++seed;
+  const out = path.join(dir, `${stage.replace(/ /g, '-')}-${signal}-${s}`);
+  const p = start(['run', path.join(ROOT, 'test/fixtures/faults.yaml'), '--sim', '--seed', String(s), '--out', out]);
+  await p.waitFor(STAGES[stage]);
+  const sentAt = performance.now() - p.started;
+  if (group) process.kill(-p.child.pid!, signal);
+  else p.child.kill(signal);
+  const exit = await p.exited;
+  // The sim kbench started (found by the seed it was given) is gone soon after kbench.
+  const left = await gone(['sim', '--lifeline', `--seed ${s}`]);
+  return { out, exit, left, secondsToExit: (exit.at - sentAt) / 1000, stderr: p.lines.map((l) => l.text).join('\n'), manifest: readJsonIf<Manifest>(path.join(out, 'manifest.json')), summary: readJsonIf<Summary>(path.join(out, 'summary.json')) };
+}
+
+describe('interrupting kbench run --sim', () => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} while the sim starts: exit 1, nothing run, no result folder, no sim left`, async () => {
+      const r = await interrupt('target start', signal, signal === 'SIGINT');
+      expect(r.exit.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/interrupted while the (target|sim) was starting/);
+      expect(r.manifest).toBeUndefined();
+      expect(r.left).toEqual([]);
+    }, 180_000);
+
+    for (const stage of ['run start', 'a phase'] as const) {
+      it(`${signal} at ${stage}: what was measured is written, marked interrupted, and the sim is stopped`, async () => {
+        const r = await interrupt(stage, signal, signal === 'SIGINT');
+        expect(r.exit.code, r.stderr).toBe(1);
+        expect(r.stderr).toMatch(new RegExp(`${signal}: stopping, writing what was measured`));
+        expect(r.secondsToExit).toBeLessThan(60);
+        expect(r.manifest?.status).toBe('interrupted');
+        expect(r.summary?.status).toBe('interrupted');
+        // The sim was the target and is thrown away: nothing is left anywhere.
+        expect(r.manifest?.cleanup?.action).toBe('discard');
+        if (stage === 'a phase') expect(r.summary?.pods?.seen).toBe(40);
+        expect(r.left).toEqual([]);
+      }, 180_000);
+    }
+
+    it(`${signal} while results are written: the run is complete or interrupted, and says which, consistently`, async () => {
+      const r = await interrupt('result writing', signal, signal === 'SIGINT');
+      expect(r.manifest?.status).toMatch(/^(complete|interrupted)$/);
+      expect(r.summary?.status).toBe(r.manifest?.status);
+      expect(r.exit.code).toBe(r.manifest?.status === 'complete' ? (r.summary!.slo.some((v) => v.verdict === 'fail') ? 3 : 0) : 1);
+      expect(r.left).toEqual([]);
+    }, 180_000);
+  }
+
+  for (const stage of Object.keys(STAGES) as Stage[]) {
+    it(`SIGKILL at ${stage}: the sim goes with kbench; a started result set says it never finished`, async () => {
+      const r = await interrupt(stage, 'SIGKILL', false);
+      expect(r.exit.signal).toBe('SIGKILL');
+      expect(r.left).toEqual([]);
+      if (r.manifest) expect(['running', 'complete', 'interrupted', 'failed']).toContain(r.manifest.status);
+      if (stage === 'a phase') expect(r.manifest?.status).toBe('running');
+    }, 180_000);
+  }
+
+  it('a second Ctrl-C exits at once, naming the run, and still stops the sim', async () => {
+    const s = ++seed;
+    const out = path.join(dir, `twice-${s}`);
+    const p = start(['run', path.join(ROOT, 'test/fixtures/faults.yaml'), '--sim', '--seed', String(s), '--out', out]);
+    await p.waitFor(STAGES['a phase']);
+    p.child.kill('SIGINT');
+    await p.waitFor(/SIGINT: stopping/);
+    p.child.kill('SIGINT');
+    const exit = await p.exited;
+    expect(exit.code).toBe(1);
+    const runId = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')).runId as string;
+    expect(p.lines.map((l) => l.text).join('\n')).toMatch(new RegExp(`SIGINT again: exiting without writing results or cleaning up \\(run ${runId}\\)`));
+    expect(await gone(['sim', '--lifeline', `--seed ${s}`])).toEqual([]);
+  }, 180_000);
+});
