@@ -84,7 +84,7 @@ describe.runIf(gate !== 'skip')('kbench on a real control plane', () => {
     const m = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
     expect(m.target).toMatchObject({ kind: 'local-cluster', serverVersion: 'v1.37.2', nodes: 20, note: '--local-cluster' });
     expect(m.target.sim.versions).toEqual({ kubernetes: 'v1.37.2', etcd: 'v3.7.0', kwok: 'v0.8.0' });
-    expect(m.target.sim.settings).toContainEqual({ key: 'schedulerQps', value: 200, real: 'kube-scheduler KubeSchedulerConfiguration clientConnection.qps (the --kube-api-qps flag is deprecated)' });
+    expect(m.target.sim.settings).toContainEqual({ key: 'schedulerQps', value: 200, real: 'kube-scheduler --kube-api-qps: KubeSchedulerConfiguration clientConnection.qps (the flag is ignored with --config)' });
     expect(allText(out)).not.toMatch(/BEGIN (CERTIFICATE|PRIVATE KEY)|client-key-data|eyJhbGciOi/);
   });
 
