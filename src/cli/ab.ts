@@ -40,7 +40,7 @@ export async function abHandler(args: AbArgs): Promise<void> {
   ];
   const ab: AbFile = { formatVersion: SERIES_FORMAT_VERSION, kind: 'ab', workload: { name: wa.name, sha256: wa.sha256 }, set: args.set, a: { dir: 'a', set: args.a }, b: { dir: 'b', set: args.b }, order: [] };
   await atomicJson(path.join(out, 'ab.json'), ab);
-  const target = { sim: true, cleanupWait: args.cleanupWait, serverGrace: args.serverGrace, ...(seed !== undefined ? { seed } : {}) };
+  const target = { sim: !args.localCluster, localCluster: args.localCluster, cleanupWait: args.cleanupWait, serverGrace: args.serverGrace, ...(seed !== undefined ? { seed } : {}) };
   let failure: unknown;
   try {
     for (let i = 1; i <= n; i++) {

@@ -14,6 +14,7 @@ export const COMMAND_LIST = {
   report: { command: 'report <dir>', describe: 'Write a self-contained HTML report of a result set (with --compare: overlaid on another)' },
   cleanup: { command: 'cleanup', describe: 'Remove what earlier runs left behind (--keep, a killed run, a failed cleanup): only namespaces labelled with a kbench run id' },
   sim: { command: 'sim', describe: 'Run the embedded simulated control plane (API server, storage, scheduler, controllers, nodes) until interrupted' },
+  cluster: { command: 'cluster <command>', describe: 'A real control plane on this machine (kube-apiserver, kube-scheduler, kube-controller-manager, etcd, kwok fake nodes)' },
   history: { command: 'history <command>', describe: 'Run history in a database: add, list, show, trend, check (change points), ack' },
   schema: { command: 'schema', describe: 'Print the workload JSON Schema (for editors; workloads/schema.json is this)' },
 } as const satisfies Record<string, { command: string; describe: string }>;

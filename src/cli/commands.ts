@@ -19,6 +19,7 @@ import {
 } from './flags.js';
 import { COMMAND_LIST } from './command-list.js';
 import { UsageError } from './errors.js';
+import { withClusterBuildFlags, withClusterDownFlags, withClusterUpFlags } from './cluster-flags.js';
 import { historyCommands } from './history.js';
 
 /**
@@ -167,6 +168,31 @@ export const COMMANDS: ((y: Argv) => Argv)[] = [
         .option('json', { type: 'boolean', default: false, describe: 'Print one JSON line with the endpoints when ready' })
         .option('lifeline', { type: 'boolean', default: false, hidden: true, describe: 'Stop when stdin closes (kbench run starts the sim so)' }),
     handler: async (a) => (await import('./sim.js')).simHandler(a as unknown as SimArgs),
+  }),
+  cmd({
+    ...COMMAND_LIST.cluster,
+    builder: (y: Argv) =>
+      y
+        .command({
+          command: 'build',
+          describe: 'Build the pinned components with Go into the cache (seconds when they are there already)',
+          builder: withClusterBuildFlags,
+          handler: async (a) => (await import('./cluster.js')).clusterBuild(a),
+        })
+        .command({
+          command: 'up',
+          describe: 'Start a local control plane with kwok fake nodes and run until Ctrl-C',
+          builder: withClusterUpFlags,
+          handler: async (a) => (await import('./cluster.js')).clusterUp(a),
+        })
+        .command({
+          command: 'down',
+          describe: 'Stop a local control plane started by `kbench cluster up` (from another terminal)',
+          builder: withClusterDownFlags,
+          handler: async (a) => (await import('./cluster.js')).clusterDown(a),
+        })
+        .demandCommand(1, 'Name a cluster command: build, up or down'),
+    handler: () => undefined,
   }),
   cmd({
     ...COMMAND_LIST.history,

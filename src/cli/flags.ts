@@ -33,6 +33,7 @@ export interface TargetArgs {
   kubeconfig?: string;
   context?: string;
   sim: boolean;
+  localCluster: boolean;
   cleanupWait: string;
   serverGrace: string;
 }
@@ -184,6 +185,7 @@ export function withTargetOptions<T>(y: Argv<T>): Argv<T & TargetArgs> {
     .option('kubeconfig', { type: 'string', describe: 'kubeconfig file (default: KUBECONFIG, then ~/.kube/config)' })
     .option('context', { type: 'string', describe: 'kubeconfig context (default: the current one)' })
     .option('sim', { type: 'boolean', default: false, describe: "Run on the embedded sim, started with the workload's sim: block" })
+    .option('local-cluster', { type: 'boolean', default: false, describe: "Run on a real control plane started on this machine for the command (kbench cluster build first), with the workload's sim: block mapped to real flags" })
     .option('cleanup-wait', { type: 'string', default: '30s', describe: "How long the cleanup waits for the run's namespaces to be gone before it says they are still terminating" })
     .option('server-grace', { type: 'string', default: '30s', describe: 'Stop the run when the API server has answered nothing (or not been ready) for this long' }) as unknown as Argv<T & TargetArgs>;
 }

@@ -117,7 +117,7 @@ export async function runSeriesHandler(args: SeriesArgs): Promise<void> {
   const out = args.out ?? defaultOut(w.name);
   await checkSeriesOut(out);
   const writer = await SeriesWriter.create(out, newSeriesId(), { name: w.name, sha256: w.sha256 });
-  const target = { kubeconfig: args.kubeconfig, context: args.context, sim: args.sim, cleanupWait: args.cleanupWait, serverGrace: args.serverGrace, ...(seed !== undefined ? { seed } : {}) };
+  const target = { kubeconfig: args.kubeconfig, context: args.context, sim: args.sim, localCluster: args.localCluster, cleanupWait: args.cleanupWait, serverGrace: args.serverGrace, ...(seed !== undefined ? { seed } : {}) };
   let opened: OpenedTarget | undefined;
   let failure: unknown;
   try {

@@ -54,12 +54,12 @@ export async function runHandler(args: RunArgs): Promise<void> {
     resolvedSpec: w.loaded.workload.spec,
     title: `kbench run ${w.name}${shard ? ` (shard ${shard.plan.shard.index} of ${shard.plan.shard.count}, run ${shard.runId})` : ''}`,
     out: args.out ?? defaultOut(`${w.name}${of}`),
-    target: { kubeconfig: args.kubeconfig, context: args.context, sim: args.sim, cleanupWait: args.cleanupWait, serverGrace: args.serverGrace, ...(seed !== undefined ? { seed } : {}) },
+    target: { kubeconfig: args.kubeconfig, context: args.context, sim: args.sim, localCluster: args.localCluster, cleanupWait: args.cleanupWait, serverGrace: args.serverGrace, ...(seed !== undefined ? { seed } : {}) },
     // One shard scrapes the control plane; the others would only repeat it.
     collect: shard && !shard.collector ? { ...args, collect: false } : args,
     ...(shard ? { shard } : {}),
     // A sim kbench started is stopped at the end: deleting its contents first is wasted work.
-    cleanup: (opened) => (args.keep ? 'keep' : opened.simDiscovery ? 'discard' : 'delete'),
+    cleanup: (opened) => (args.keep ? 'keep' : opened.simDiscovery || opened.localCluster ? 'discard' : 'delete'),
   });
 }
 
@@ -108,7 +108,7 @@ export async function runOnTarget(o: {
   const onSignal = (signal: string): void => {
     interrupts++;
     if (interrupts > 1) {
-      const left = runId && !opened?.simDiscovery ? `; the run's namespaces may still be on the cluster: \`kbench cleanup --run ${runId}\` removes them` : '';
+      const left = runId && !opened?.simDiscovery && !opened?.localCluster ? `; the run's namespaces may still be on the cluster: \`kbench cleanup --run ${runId}\` removes them` : '';
       console.error(`kbench: ${signal} again: exiting without writing results or cleaning up${runId ? ` (run ${runId})` : ''}${left}`);
       // The target kbench started goes with it: a sim must not outlive the command.
       void (opened?.close(2000) ?? Promise.resolve()).finally(() => process.exit(EXIT.failed));
@@ -126,6 +126,7 @@ export async function runOnTarget(o: {
       kubeconfig: o.target.kubeconfig,
       context: o.target.context,
       sim: o.target.sim,
+      localCluster: o.target.localCluster,
       simSpec: w.sim,
       seed: o.target.seed ?? w.seed,
       info: (l) => reporter.info(l),

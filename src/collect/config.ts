@@ -23,12 +23,21 @@ export interface CollectFlags {
   collectInterval?: string;
 }
 
-/** The sim's endpoints, from the discovery file it writes next to its kubeconfig. */
+/**
+ * Endpoints from the discovery file beside a kubeconfig: the sim's (`<kubeconfig>.sim.json`)
+ * or a local control plane's (`<kubeconfig>.endpoints.json`, `kind: local-cluster`).
+ */
 export interface SimEndpoints {
+  kind?: string;
   scheduler?: string;
+  controllerManager?: string;
   etcdMetrics?: string;
   eventsEtcdMetrics?: string;
   storage?: string;
+  /** CA of the scheduler's and controller-manager's serving certificates (default: the kubeconfig's). */
+  caFile?: string;
+  /** A token allowed GET /metrics on their secure ports (default: the kubeconfig's own token). */
+  metricsTokenFile?: string;
 }
 
 export interface PrometheusConfig {
@@ -224,25 +233,27 @@ export function bindCollection(plan: CollectPlan, o: { client: KubeClient; conne
   const missing: MissingComponents = {};
   if (o.sim) {
     const sim = o.sim;
-    if (!covered('scheduler') && sim.scheduler) {
-      const conn = o.connection;
-      sources.push(
-        urlSource({
-          name: 'scheduler',
-          component: 'scheduler',
-          url: sim.scheduler,
-          ...(conn.tls.ca ? { ca: conn.tls.ca } : {}),
-          // The sim's scheduler takes the kubeconfig's own token, as a kubeadm scheduler takes a service account's.
-          token: async () => (await conn.headers()).authorization?.replace(/^Bearer /, ''),
-        }),
-      );
-    }
+    const conn = o.connection;
+    const ca = sim.caFile ? readCredential(sim.caFile, 'the discovery file: caFile') : conn.tls.ca;
+    // A local control plane names a metrics token (a ServiceAccount's, as Prometheus would use);
+    // the sim's scheduler takes the kubeconfig's own token.
+    const token = sim.metricsTokenFile ? tokenReader(sim.metricsTokenFile, 'the discovery file: metricsTokenFile') : undefined;
+    const secure = (name: string, component: Component, url: string): ScrapeSource =>
+      urlSource({
+        name,
+        component,
+        url,
+        ...(ca ? { ca } : {}),
+        token: async () => (token ? token() : (await conn.headers()).authorization?.replace(/^Bearer /, '')),
+      });
+    if (!covered('scheduler') && sim.scheduler) sources.push(secure('scheduler', 'scheduler', sim.scheduler));
+    if (!covered('controller-manager') && sim.controllerManager) sources.push(secure('controller-manager', 'controller-manager', sim.controllerManager));
     if (!covered('etcd')) {
       if (sim.etcdMetrics) sources.push(urlSource({ name: 'etcd', component: 'etcd', url: sim.etcdMetrics }));
       if (sim.eventsEtcdMetrics) sources.push(urlSource({ name: 'etcd-events', component: 'etcd', url: sim.eventsEtcdMetrics }));
       if (!sim.etcdMetrics) missing.etcd = `storage is ${sim.storage ?? 'memory'}`;
     }
-    missing['controller-manager'] = 'the sim has no separate controller-manager metrics';
+    if (!sim.controllerManager) missing['controller-manager'] = 'the sim has no separate controller-manager metrics';
   } else if (!covered('scheduler') && prometheus.length === 0) {
     // kubeadm and most distributions: the active scheduler, found from its leader Lease.
     sources.push(podProxySource(client, { name: 'scheduler', component: 'scheduler', namespace: 'kube-system', lease: 'kube-scheduler', port: 10259, scheme: 'https' }));

@@ -1,6 +1,7 @@
 import type { Measurement, MeasureContext, MeasurementResult } from '../measure/measurement.js';
 import type { CollectorsSummary, HistogramSummary, Pending, ServerPeriodSummary, Unavailable } from '../results/format.js';
 import type { ResolvedPhase } from '../spec/resolve.js';
+import { APF_FAMILIES, ApfRecorder } from './apf.js';
 import type { CollectConfig } from './config.js';
 import { known } from '../results/format.js';
 import { FAMILIES, pendingOf, serverPeriod } from './period.js';
@@ -28,6 +29,9 @@ export const SERVER_SERIES_COLUMNS = [
   'etcd_backend_commit_p99_ms',
   'etcd_db_size_bytes',
 ] as const;
+
+/** The families the collectors read; the rest of a scrape is skipped unparsed (the raw start and end scrapes are saved whole). */
+const READ = new Set<string>([...Object.values(FAMILIES), ...Object.values(APF_FAMILIES)]);
 
 interface SourceStats {
   scrapes: number;
@@ -62,6 +66,7 @@ export class ControlPlaneMeasurement implements Measurement {
   #sampling: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stats = new Map<string, SourceStats>();
+  readonly #apf: ApfRecorder;
 
   constructor(
     private readonly ctx: MeasureContext,
@@ -69,6 +74,7 @@ export class ControlPlaneMeasurement implements Measurement {
     private readonly prometheus?: PrometheusMeasurement,
   ) {
     for (const s of config.sources) this.#stats.set(s.name, { scrapes: 0, failures: 0 });
+    this.#apf = new ApfRecorder(config.missing);
   }
 
   async #scrapeAll(keepText: boolean): Promise<(Scrape & { text?: string })[]> {
@@ -79,8 +85,8 @@ export class ControlPlaneMeasurement implements Measurement {
         stats.scrapes++;
         try {
           const text = await s.scrape();
-          const parsed = parsePrometheusText(text);
-          if (parsed.families.size === 0) {
+          const parsed = parsePrometheusText(text, READ);
+          if (parsed.samples === 0) {
             throw new Error(`no metrics in the answer${parsed.errors[0] ? ` (line ${parsed.errors[0].line}: ${parsed.errors[0].message})` : ''}`);
           }
           if (stats.lastError) this.ctx.info(`metrics: source ${s.name} answers again`);
@@ -98,6 +104,7 @@ export class ControlPlaneMeasurement implements Measurement {
     );
     this.#pending.push({ phase: this.#phase, reading: pendingOf(set, this.config.missing) });
     this.#dbSize.push({ phase: this.#phase, reading: gaugeValue(set, 'etcd', FAMILIES.dbSize, this.config.missing, () => true, 'max') });
+    this.#apf.observe(set, this.#phase);
     return set;
   }
 
@@ -128,7 +135,7 @@ export class ControlPlaneMeasurement implements Measurement {
     const end = await this.#scrapeAll(false);
     const t0 = Math.min(...start.map((s) => s.at), Number.POSITIVE_INFINITY);
     const t1 = Math.max(...end.map((s) => s.at), 0);
-    const inside = { pending: this.#of(this.#pending, phase.name), dbSize: this.#of(this.#dbSize, phase.name) };
+    const inside = { pending: this.#of(this.#pending, phase.name), dbSize: this.#of(this.#dbSize, phase.name), inqueueMax: this.#apf.maxima(phase.name) };
     this.#phases[phase.name] = { durationS: Math.round((t1 - t0) / 100) / 10, ...serverPeriod(start, end, inside, this.config.missing, this.ctx.workload.slo) };
     this.#phaseStarts.delete(phase.name);
   }
@@ -205,13 +212,14 @@ export class ControlPlaneMeasurement implements Measurement {
       rates[5],
       cell(gauge('etcd', FAMILIES.dbSize)),
     ]);
+    this.#apf.appendRows(this.ctx.out, prev, set, at, ((at - this.#t0) / 1000).toFixed(1), this.#phase);
   }
 
   async finish(): Promise<MeasurementResult> {
     const end = await this.#scrapeAll(true);
     await this.#saveRaw(end, 'end');
     this.#row(end);
-    const run = serverPeriod(this.#startSet, end, { pending: this.#of(this.#pending), dbSize: this.#of(this.#dbSize) }, this.config.missing, this.ctx.workload.slo);
+    const run = serverPeriod(this.#startSet, end, { pending: this.#of(this.#pending), dbSize: this.#of(this.#dbSize), inqueueMax: this.#apf.maxima() }, this.config.missing, this.ctx.workload.slo);
     const { verdicts, notes } = serverVerdicts(run, this.prometheus?.outcomes ?? {}, this.ctx.workload.slo);
     const warnings: string[] = [];
     for (const [name, st] of this.#stats) {

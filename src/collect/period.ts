@@ -1,6 +1,7 @@
 import type { HistogramSummary, Pending, ServerApiKey, ServerPeriodSummary, Unavailable } from '../results/format.js';
 import type { ResolvedSlo } from '../spec/resolve.js';
 import { apiThresholdMs } from '../spec/slos.js';
+import { flowControlPeriod } from './apf.js';
 import type { Histogram } from './histogram.js';
 import { counterIncrease, gaugeValue, type MissingComponents, type PeriodHistograms, periodHistograms, type Reading, type Scrape, summarize } from './readings.js';
 
@@ -41,6 +42,15 @@ export function pendingOf(set: readonly Scrape[], missing: MissingComponents): R
   const out: Pending = { active: active.value, backoff: backoff.value, unschedulable: unschedulable.value, total: 0 };
   if (gated.ok) out.gated = gated.value;
   out.total = out.active + out.backoff + out.unschedulable;
+  for (const s of set) {
+    if (s.component !== 'scheduler') continue;
+    for (const x of s.families?.get(FAMILIES.pending)?.samples ?? []) {
+      const q = x.labels.queue ?? '';
+      if ((QUEUES as readonly string[]).includes(q)) continue;
+      out.others = { ...out.others, [q]: (out.others?.[q] ?? 0) + x.value };
+      out.total += x.value;
+    }
+  }
   return { ok: true, value: out };
 }
 
@@ -55,6 +65,7 @@ export function maxPending(readings: readonly Reading<Pending>[]): Reading<Pendi
   for (const { value } of good) {
     for (const k of ['active', 'backoff', 'unschedulable', 'total'] as const) out[k] = Math.max(out[k], value[k]);
     if (value.gated !== undefined) out.gated = Math.max(out.gated ?? 0, value.gated);
+    for (const [q, n] of Object.entries(value.others ?? {})) out.others = { ...out.others, [q]: Math.max(out.others?.[q] ?? 0, n) };
   }
   return { ok: true, value: out };
 }
@@ -100,7 +111,7 @@ function merged(r: Reading<PeriodHistograms>): HistogramSummary | Unavailable {
 export function serverPeriod(
   start: readonly Scrape[],
   end: readonly Scrape[],
-  inside: { pending: readonly Reading<Pending>[]; dbSize: readonly Reading<number>[] },
+  inside: { pending: readonly Reading<Pending>[]; dbSize: readonly Reading<number>[]; inqueueMax?: ReadonlyMap<string, number> },
   missing: MissingComponents,
   slo: ResolvedSlo,
 ): ServerPeriodSummary {
@@ -118,6 +129,7 @@ export function serverPeriod(
       throttled429: j(counterIncrease(start, end, 'apiserver', FAMILIES.apiTotal, missing, code((c) => c === '429'))),
       timeouts504: j(counterIncrease(start, end, 'apiserver', FAMILIES.apiTotal, missing, code((c) => c === '504'))),
       errors5xx: j(counterIncrease(start, end, 'apiserver', FAMILIES.apiTotal, missing, code((c) => c.startsWith('5')))),
+      ...(inside.inqueueMax ? { flowControl: flowControlPeriod(start, end, inside.inqueueMax, missing) } : {}),
     },
     etcd: {
       walFsync: merged(periodHistograms(start, end, 'etcd', [FAMILIES.walFsync], missing)),

@@ -34,6 +34,8 @@ export interface MetricFamily {
 
 export interface ParseResult {
   families: Map<string, MetricFamily>;
+  /** Sample lines read, kept or not (a real kube-apiserver serves some 20,000). */
+  samples: number;
   /** Lines that could not be read, with their number (1-based). */
   errors: { line: number; message: string }[];
 }
@@ -120,8 +122,31 @@ function familyOf(sampleName: string, types: Map<string, MetricType>): string {
   return sampleName;
 }
 
-export function parsePrometheusText(text: string): ParseResult {
+/**
+ * A sample line of a family `keep` does not name, told without parsing it: the name ends at
+ * the first `{` or space, and a family's samples are its name plus a known suffix.
+ */
+function skipSample(line: string, keep: ReadonlySet<string>): boolean {
+  const c = line.charCodeAt(0);
+  // '#', blank, or indented: the full path decides.
+  if (c === 35 || c === 32 || c === 9 || Number.isNaN(c)) return false;
+  let end = line.indexOf('{');
+  const space = line.indexOf(' ');
+  if (end < 0 || (space >= 0 && space < end)) end = space;
+  const name = end < 0 ? line : line.slice(0, end);
+  if (keep.has(name)) return false;
+  for (const suffix of ALL_SUFFIXES) if (name.endsWith(suffix) && keep.has(name.slice(0, -suffix.length))) return false;
+  return true;
+}
+
+/**
+ * Parses the text; with `keep`, only the families it names are kept, and the samples of
+ * the others are skipped before their labels are read: a real kube-apiserver's /metrics is
+ * near 3 MB, and a collector reads a dozen of its hundreds of families every interval.
+ */
+export function parsePrometheusText(text: string, keep?: ReadonlySet<string>): ParseResult {
   const families = new Map<string, MetricFamily>();
+  let samples = 0;
   const types = new Map<string, MetricType>();
   const errors: ParseResult['errors'] = [];
   const family = (name: string): MetricFamily => {
@@ -133,6 +158,10 @@ export function parsePrometheusText(text: string): ParseResult {
   // OpenMetrics (it ends with # EOF) gives timestamps in seconds; the Prometheus text format in ms.
   const openMetrics = lines.some((l) => l.trim() === '# EOF');
   for (let n = 0; n < lines.length; n++) {
+    if (keep && skipSample(lines[n]!, keep)) {
+      samples++;
+      continue;
+    }
     const line = lines[n]!.replace(/\r$/, '');
     const trimmed = line.trim();
     if (trimmed === '') continue;
@@ -143,7 +172,9 @@ export function parsePrometheusText(text: string): ParseResult {
       if (kind === 'TYPE') {
         const t = rest.trim() as MetricType;
         types.set(name, t);
-        family(name).type = t;
+        if (!keep || keep.has(name)) family(name).type = t;
+      } else if (keep && !keep.has(name)) {
+        continue;
       } else if (kind === 'HELP') {
         family(name).help = unescapeHelp(rest);
       } else {
@@ -155,6 +186,9 @@ export function parsePrometheusText(text: string): ParseResult {
       const nm = /^[A-Za-z_:][A-Za-z0-9_:]*/.exec(trimmed);
       if (!nm) throw new Error('expected a metric name');
       const name = nm[0];
+      samples++;
+      const of = familyOf(name, types);
+      if (keep && !keep.has(of)) continue;
       let p = name.length;
       while (trimmed[p] === ' ' || trimmed[p] === '\t') p++;
       let labels: Record<string, string> = {};
@@ -182,10 +216,10 @@ export function parsePrometheusText(text: string): ParseResult {
       const sample: Sample = { name, labels, value: parseNumber(parts[0]!) };
       if (parts[1] !== undefined) sample.timestampMs = openMetrics ? Math.round(parseNumber(parts[1]) * 1000) : parseNumber(parts[1]);
       if (exemplar) sample.exemplar = exemplar;
-      family(familyOf(name, types)).samples.push(sample);
+      family(of).samples.push(sample);
     } catch (e) {
       errors.push({ line: n + 1, message: (e as Error).message });
     }
   }
-  return { families, errors };
+  return { families, samples, errors };
 }

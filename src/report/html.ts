@@ -7,6 +7,7 @@ import { countLine } from '../compare/format.js';
 import { apiErrorLine, apiErrorTotals } from '../results/api-errors.js';
 import type { ResultFolder } from '../results/reader.js';
 import type { SloVerdict } from '../results/format.js';
+import { APF_RENDER_SCRIPT, apfTable } from './apf-section.js';
 import { RENDER_SCRIPT } from './render-script.js';
 import { runSeries } from './report-data.js';
 
@@ -207,6 +208,7 @@ ${warnings.length ? `<section class="warnings"><h2>Warnings</h2><ul>${warnings.m
 <section><h2>Scheduler pending queue</h2>${chart('chart-pending')}</section>
 <section><h2>etcd WAL fsync and backend commit</h2>${chart('chart-etcd')}</section>
 </div>
+<section><h2>API Priority and Fairness, per priority level</h2><div class="two"><div>${chart('chart-apf-inqueue')}</div><div>${chart('chart-apf-rejected')}</div></div>${chart('chart-apf-wait')}${apfTable(r)}</section>
 <section><h2>API call latency p99, per key (client side)</h2>${chart('chart-api')}</section>
 <section><h2>Harness health</h2>${chart('chart-harness')}${runs.map(harnessNote).join('')}</section>
 <section><h2>Manifest</h2><details><summary>${esc(r.manifest.workload.file)} (sha256 ${esc(r.manifest.workload.sha256.slice(0, 12))}), as run</summary><pre>${esc(JSON.stringify(r.manifest, null, 2))}</pre></details></section>
@@ -215,6 +217,7 @@ ${warnings.length ? `<section class="warnings"><h2>Warnings</h2><ul>${warnings.m
 <script id="kbench-data" type="application/json">${json}</script>
 <script>${chartLibrary()}</script>
 <script>${RENDER_SCRIPT}</script>
+<script>${APF_RENDER_SCRIPT}</script>
 </body>
 </html>
 `;

@@ -1,4 +1,5 @@
 import type { CsvRow, ResultFolder } from '../results/reader.js';
+import { apfMissing, type ApfSeries, apfSeries } from './apf-section.js';
 
 /** One run's data as the report's charts draw it: small, JSON, no raw rows. */
 export interface RunSeries {
@@ -10,6 +11,8 @@ export interface RunSeries {
   pending: Series<'total' | 'active' | 'backoff' | 'unschedulable'> | null;
   etcd: Series<'walFsyncP99' | 'backendCommitP99'> | null;
   harness: Series<'lagP99' | 'cpuPct'> | null;
+  /** API Priority and Fairness per priority level (a real kube-apiserver). */
+  apf: ApfSeries | null;
   apiP99: { key: string; p99: number; count: number }[];
   phases: { name: string; start: number; end: number }[];
   /** Why a chart has no data, by chart. */
@@ -74,6 +77,8 @@ export function runSeries(r: ResultFolder, label: string): RunSeries {
   }
   const harness = series(timeseries, { lagP99: 'harness_lag_p99_ms', cpuPct: 'harness_cpu_pct' });
   if (!harness) missing.harness = 'timeseries.csv is empty';
+  const apf = apfSeries(r);
+  if (!apf) missing.apf = apfMissing(r);
   const apiP99 = (r.summary.api ?? []).filter((k) => k.latencyMs).map((k) => ({ key: k.key, p99: k.latencyMs!.p99, count: k.count }));
   if (apiP99.length === 0) missing.api = 'the run made no API calls of its own';
   // Phase times are epoch ms; the series count seconds from their first row's origin.
@@ -86,6 +91,7 @@ export function runSeries(r: ResultFolder, label: string): RunSeries {
     pending,
     etcd,
     harness,
+    apf,
     apiP99,
     phases: r.summary.phases.map((p) => ({ name: p.name, start: round((p.startedAt - first) / 1000), end: round((p.endedAt - first) / 1000) })),
     missing,

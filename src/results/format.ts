@@ -320,12 +320,17 @@ export interface ServerApiKey extends HistogramSummary {
   thresholdMs: number;
 }
 
-/** Pods waiting in the scheduler; `total` is what the SLO counts (all but the gated ones). */
+/**
+ * Pods waiting in the scheduler; `total` is what the SLO counts: every queue but the gated
+ * one (held back on purpose), including the pod-group queues of newer schedulers.
+ */
 export interface Pending {
   active: number;
   backoff: number;
   unschedulable: number;
   gated?: number;
+  /** Queues beyond the four above, by their `queue` label (kube-scheduler 1.37: incomplete, pending). */
+  others?: Record<string, number>;
   total: number;
 }
 
