@@ -80,6 +80,7 @@ export function componentArgs(l: ClusterLayout, p: ClusterPorts, s: LocalSetting
     `--service-account-private-key-file=${l.saKey}`,
     // Each controller its own identity and client (and rate limiter), as kubeadm runs it.
     '--use-service-account-credentials=true',
+    ...LEADER_ELECTION.flags,
     ...(s.flags['kube-controller-manager'] ?? []),
   ];
   out['kube-scheduler'] = [`--config=${l.schedulerConfig}`, ...secureServing(l, l.kubeconfigs.scheduler, p.scheduler, l.schedulerCert, l.schedulerKey)];
@@ -97,12 +98,22 @@ export function componentArgs(l: ClusterLayout, p: ClusterPorts, s: LocalSetting
   return out;
 }
 
+/**
+ * One instance of each holds its Lease (kbench finds the scheduler by it), but on a shared
+ * 2-core machine a renewal can miss the default 10 s deadline, and a component that loses
+ * its lease exits (seen at 1,000 nodes under load): longer terms, the same Lease.
+ */
+const LEADER_ELECTION = {
+  config: { leaseDuration: '60s', renewDeadline: '45s', retryPeriod: '5s' },
+  flags: ['--leader-elect-lease-duration=60s', '--leader-elect-renew-deadline=45s', '--leader-elect-retry-period=5s'],
+};
+
 /** kube-scheduler's configuration file: the client's QPS and burst live here (the flags are deprecated). */
 export function schedulerConfig(l: ClusterLayout, s: LocalSettings): Record<string, unknown> {
   return {
     apiVersion: 'kubescheduler.config.k8s.io/v1',
     kind: 'KubeSchedulerConfiguration',
     clientConnection: { kubeconfig: l.kubeconfigs.scheduler, qps: s.schedulerQps, burst: s.schedulerBurst },
-    leaderElection: { leaderElect: true },
+    leaderElection: { leaderElect: true, ...LEADER_ELECTION.config },
   };
 }
