@@ -24,7 +24,7 @@ import { labelSelectorString } from './resources/workloads.js';
 import { filterFor, renderOne, servedJson } from './rest-read.js';
 import { validateLabelKey, validateLabelValue } from './selectors.js';
 import { errors, type StatusCause, successStatus } from './status.js';
-import { isRecord, type KubeObject, rfc3339Seconds } from './types.js';
+import { isRecord, type KubeObject, rfc3339Seconds, semanticallyEqual } from './types.js';
 
 function isDryRun(q: URLSearchParams): boolean {
   const v = q.getAll('dryRun');
@@ -254,7 +254,7 @@ function prepareUpdate(
       causes.push(...(def.strategy?.validate?.(out) ?? []), ...(def.strategy?.validateUpdate?.(out, cur) ?? []));
     }
     if (causes.length > 0) invalid(def, out, causes);
-    if (def.generation && JSON.stringify(out.spec) !== JSON.stringify(cur.spec)) {
+    if (def.generation && !semanticallyEqual(out.spec, cur.spec)) {
       out.metadata.generation = (cur.metadata.generation ?? 0) + 1;
     }
   }

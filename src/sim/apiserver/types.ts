@@ -61,3 +61,22 @@ export function rfc3339Micro(ms: number): string {
     .padStart(3, '0');
   return `${iso.slice(0, 23)}${frac}Z`;
 }
+
+/**
+ * Equality as the apiserver's Go structs see it: key order is irrelevant, and a null or an
+ * empty list is the same as an absent field (apimachinery's semantic DeepEqual).
+ */
+export function semanticallyEqual(a: unknown, b: unknown): boolean {
+  return semanticJson(a) === semanticJson(b);
+}
+
+function semanticJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(semanticJson).join(',')}]`;
+  if (isRecord(v)) {
+    const keys = Object.keys(v)
+      .filter((k) => v[k] !== null && v[k] !== undefined && !(Array.isArray(v[k]) && (v[k] as unknown[]).length === 0))
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${semanticJson(v[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}

@@ -1,6 +1,6 @@
 import { admitPodCreate } from '../admission.js';
 import type { ResourceDef } from '../resource-def.js';
-import { isRecord, type KubeObject, rfc3339Seconds } from '../types.js';
+import { isRecord, type KubeObject, rfc3339Seconds, semanticallyEqual } from '../types.js';
 import { ageColumn, nameColumn, str } from './columns.js';
 import { defaultPodSpec, qosClass, validatePodSpec } from './pod-spec.js';
 import { serviceaccounts } from './misc.js';
@@ -40,8 +40,9 @@ function podStatusReason(o: KubeObject): string {
   return reason;
 }
 
-function specWithoutImages(spec: unknown): string {
-  if (!isRecord(spec)) return JSON.stringify(spec);
+/** The spec without the fields a pod update may change (each checked apart). */
+function specWithoutImages(spec: unknown): unknown {
+  if (!isRecord(spec)) return spec;
   const copy = structuredClone(spec);
   for (const field of ['containers', 'initContainers'] as const) {
     const list = copy[field];
@@ -52,7 +53,7 @@ function specWithoutImages(spec: unknown): string {
   delete copy.tolerations;
   delete copy.activeDeadlineSeconds;
   delete copy.schedulingGates;
-  return JSON.stringify(copy);
+  return copy;
 }
 
 export const pods: ResourceDef = {
@@ -126,6 +127,8 @@ export const pods: ResourceDef = {
       return validatePodSpec(obj.spec, 'spec');
     },
     prepareForUpdate(obj, old) {
+      // Scheme defaults apply to every decoded pod, an update's too (a PUT may omit them).
+      if (isRecord(obj.spec)) defaultPodSpec(obj.spec);
       obj.status = old.status;
     },
     validateUpdate(obj, old) {
@@ -137,7 +140,7 @@ export const pods: ResourceDef = {
       if (added.length > 0) {
         return added.map((g) => forbidden(`spec.schedulingGates[${g.i}].name`, `only deletion is allowed, but found new scheduling gate '${g.name}'`));
       }
-      if (specWithoutImages(obj.spec) !== specWithoutImages(old.spec)) {
+      if (!semanticallyEqual(specWithoutImages(obj.spec), specWithoutImages(old.spec))) {
         return [
           forbidden(
             'spec',
