@@ -31,7 +31,9 @@ function eventFields(o: KubeObject): Record<string, string> {
   }
   out.reason = str(o.reason, '');
   out.reportingComponent = str(o.reportingComponent, '');
-  out.source = str(rec(o.source).component, '');
+  // As the real events field selector does: an events.k8s.io/v1 Event (no deprecatedSource)
+  // is found by its reporting controller under `source`.
+  out.source = str(rec(o.source).component, '') || str(o.reportingComponent, '');
   out.type = str(o.type, '');
   return out;
 }
