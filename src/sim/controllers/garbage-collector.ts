@@ -16,6 +16,8 @@ interface Node {
   finalizers: string[];
 }
 
+const ABSENT_OWNER_CACHE_SIZE = 500;
+
 function sameOwners(a: OwnerReference[], b: OwnerReference[]): boolean {
   return a.length === b.length && a.every((o, i) => o.uid === b[i]!.uid);
 }
@@ -38,6 +40,11 @@ export class GarbageCollector {
   readonly #informers: Informer<Node>[] = [];
   readonly #queue: WorkQueue;
   readonly #defs: ResourceDef[];
+  /**
+   * Owners found absent in storage, as kube-controller-manager's absentOwnerCache (an LRU of
+   * 500 uids): the dependents of one deleted owner cost one GET, not one each.
+   */
+  readonly #absentOwners = new Map<string, true>();
 
   constructor(
     private readonly client: LocalClient,
@@ -123,16 +130,23 @@ export class GarbageCollector {
   async #ownerExists(ref: OwnerReference, namespace: string): Promise<boolean> {
     const cached = this.#nodes.get(ref.uid);
     if (cached) return true;
+    if (this.#absentOwners.has(ref.uid)) return false;
     const [group, version] = ref.apiVersion.includes('/') ? ref.apiVersion.split('/') : ['', ref.apiVersion];
     const def = this.#defs.find((d) => d.group === group && d.version === version && d.kind === ref.kind);
     if (!def) return true; // an owner kind the sim does not serve: leave the dependent alone
     try {
       const live = await this.client.get(objectPath(def, namespace, ref.name));
-      return live.metadata.uid === ref.uid;
+      if (live.metadata.uid === ref.uid) return true;
     } catch (e) {
-      if (e instanceof LocalApiError && e.code === 404) return false;
-      throw e;
+      if (!(e instanceof LocalApiError && e.code === 404)) throw e;
     }
+    this.#rememberAbsent(ref.uid);
+    return false;
+  }
+
+  #rememberAbsent(uid: string): void {
+    this.#absentOwners.set(uid, true);
+    if (this.#absentOwners.size > ABSENT_OWNER_CACHE_SIZE) this.#absentOwners.delete(this.#absentOwners.keys().next().value!);
   }
 
   async #collectIfOwnersGone(n: Node): Promise<void> {
