@@ -3,7 +3,7 @@ import { Informer } from '../informer.js';
 import { LocalApiError, type LocalClient } from '../local-client.js';
 import type { Random } from '../../util/random.js';
 import { NodeCache, type NodeInfo } from './node-cache.js';
-import { filter, type FilterReason, nodesToFind, score, unschedulableMessage } from './plugins.js';
+import { filter, type FilterReason, nodesToFind, preemptionVerdict, score, unschedulableMessage } from './plugins.js';
 import { type SchedNode, type SchedPod, toSchedNode, toSchedPod } from './sched-types.js';
 import { SchedulerMetrics } from './scheduler-metrics.js';
 import { type QueuedPod, SchedulingQueue } from './scheduling-queue.js';
@@ -46,7 +46,7 @@ export class Scheduler {
     private readonly client: LocalClient,
     private readonly opts: SchedulerOptions,
   ) {
-    this.queue = new SchedulingQueue(opts.now);
+    this.queue = new SchedulingQueue(opts.now, (event, queue) => this.metrics.incoming.labels(event, queue).inc());
     this.metrics = new SchedulerMetrics(() => this.queue.counts());
     this.#nodes = new Informer(client, {
       path: '/api/v1/nodes',
@@ -87,7 +87,7 @@ export class Scheduler {
 
   #nodeChanged(n: SchedNode): void {
     // Heartbeats change nothing the scheduler looks at; capacity, labels and taints do.
-    if (this.#cache.upsertNode(n)) this.queue.moveAllUnschedulable();
+    if (this.#cache.upsertNode(n)) this.queue.moveAllUnschedulable('NodeChange');
   }
 
   #podChanged(p: SchedPod): void {
@@ -111,7 +111,7 @@ export class Scheduler {
     if (this.#cache.placedOn(p.key)) {
       this.#cache.remove(p.key);
       // Freed resources may let unschedulable pods fit now.
-      this.queue.moveAllUnschedulable();
+      this.queue.moveAllUnschedulable('AssignedPodDelete');
     }
   }
 
@@ -135,12 +135,17 @@ export class Scheduler {
     const want = nodesToFind(nodes.length);
     const feasible: NodeInfo[] = [];
     const reasons = new Map<FilterReason, number>();
+    const preemption = new Map<string, number>();
     let examined = 0;
     for (; examined < nodes.length && feasible.length < want; examined++) {
       const info = nodes[(this.#startIndex + examined) % nodes.length]!;
       const why = filter(q.pod, info);
       if (why === undefined) feasible.push(info);
-      else reasons.set(why, (reasons.get(why) ?? 0) + 1);
+      else {
+        reasons.set(why, (reasons.get(why) ?? 0) + 1);
+        const verdict = preemptionVerdict(q.pod, info, why);
+        preemption.set(verdict, (preemption.get(verdict) ?? 0) + 1);
+      }
     }
     // The next search starts where this one stopped, as the real scheduler rotates.
     if (nodes.length > 0) this.#startIndex = (this.#startIndex + examined) % nodes.length;
@@ -149,7 +154,7 @@ export class Scheduler {
       this.metrics.attempts.labels('unschedulable', SCHEDULER_NAME).inc();
       this.metrics.attemptDuration.labels('unschedulable', SCHEDULER_NAME).observe((performance.now() - start) / 1000);
       this.queue.addUnschedulable(q);
-      void this.#markUnschedulable(q.pod, unschedulableMessage(nodes.length, reasons));
+      void this.#markUnschedulable(q.pod, unschedulableMessage(nodes.length, reasons, preemption));
       return;
     }
     let best = feasible[0]!;
@@ -196,6 +201,7 @@ export class Scheduler {
     this.metrics.attempts.labels('scheduled', SCHEDULER_NAME).inc();
     this.metrics.attemptDuration.labels('scheduled', SCHEDULER_NAME).observe((performance.now() - start) / 1000);
     this.metrics.sli.labels(String(q.attempts)).observe(Math.max(0, now - q.firstSeen) / 1000);
+    this.metrics.podAttempts.observe(q.attempts);
     await this.#event(pod, 'Normal', 'Scheduled', 'Binding', `Successfully assigned ${pod.namespace}/${pod.name} to ${node}`, now);
   }
 

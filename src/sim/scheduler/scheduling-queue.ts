@@ -33,7 +33,11 @@ export class SchedulingQueue {
   readonly #gated = new Map<string, QueuedPod>();
   #waiters: (() => void)[] = [];
 
-  constructor(private readonly now: () => number) {}
+  /** `incoming`: every pod put in a queue, and why (scheduler_queue_incoming_pods_total's event label). */
+  constructor(
+    private readonly now: () => number,
+    private readonly incoming: (event: string, queue: QueueName) => void = () => undefined,
+  ) {}
 
   counts(): Record<QueueName, number> {
     return { active: this.#heap.length, backoff: this.#backoff.size, unschedulable: this.#unschedulable.size, gated: this.#gated.size };
@@ -61,7 +65,11 @@ export class SchedulingQueue {
     if (pod.gated) {
       this.#gated.set(pod.key, q);
       this.#where.set(pod.key, 'gated');
-    } else this.#pushActive(q);
+      this.incoming('PodAdd', 'gated');
+    } else {
+      this.#pushActive(q);
+      this.incoming('PodAdd', 'active');
+    }
   }
 
   delete(key: string): void {
@@ -105,6 +113,7 @@ export class SchedulingQueue {
     this.#entries.set(q.pod.key, q);
     this.#unschedulable.set(q.pod.key, { q, since: this.now() });
     this.#where.set(q.pod.key, 'unschedulable');
+    this.incoming('ScheduleAttemptFailure', 'unschedulable');
   }
 
   /** A pod whose attempt failed for another reason (binding error) retries after backoff. */
@@ -113,11 +122,12 @@ export class SchedulingQueue {
     this.#entries.set(q.pod.key, q);
     this.#backoff.set(q.pod.key, q);
     this.#where.set(q.pod.key, 'backoff');
+    this.incoming('ScheduleAttemptFailure', 'backoff');
   }
 
   /** A cluster change that may let unschedulable pods fit: retry them (after their backoff). */
-  moveAllUnschedulable(): void {
-    for (const { q } of this.#unschedulable.values()) this.#requeue(q);
+  moveAllUnschedulable(event: string): void {
+    for (const { q } of this.#unschedulable.values()) this.#requeue(q, event);
     this.#unschedulable.clear();
   }
 
@@ -133,16 +143,20 @@ export class SchedulingQueue {
     for (const [key, { q, since }] of this.#unschedulable) {
       if (now - since >= UNSCHEDULABLE_FLUSH_MS) {
         this.#unschedulable.delete(key);
-        this.#requeue(q);
+        this.#requeue(q, 'UnschedulableTimeout');
       }
     }
   }
 
-  #requeue(q: QueuedPod): void {
+  #requeue(q: QueuedPod, event: string): void {
     if (q.backoffUntil > this.now()) {
       this.#backoff.set(q.pod.key, q);
       this.#where.set(q.pod.key, 'backoff');
-    } else this.#pushActive(q);
+      this.incoming(event, 'backoff');
+    } else {
+      this.#pushActive(q);
+      this.incoming(event, 'active');
+    }
   }
 
   #backoffMs(attempts: number): number {
