@@ -102,10 +102,9 @@ export class ApiServer implements ApiContext {
       });
       hub.add(cacher);
       // etcd_request_duration_seconds{type} names the resource, e.g. pods or deployments.apps.
-      const metricType = def.group ? `${def.resource}.${def.group}` : def.resource;
       this.#stores.set(
         prefix,
-        new ObjectStore(backend, cacher, (op, s) => this.metrics.observeEtcd(op, metricType, s)),
+        new ObjectStore(backend, cacher, (op, s) => this.metrics.observeEtcd(op, def.group, def.resource, s)),
       );
     }
     this.#hubs = [...hubs.values()];
@@ -148,8 +147,7 @@ export class ApiServer implements ApiContext {
   #refreshStorageMetrics(): void {
     for (const def of this.registry.resources) {
       if (def.codec) continue; // shares storage with the version that owns it
-      const resource = def.group ? `${def.resource}.${def.group}` : def.resource;
-      this.metrics.setStorageObjects(resource, this.store(def).cacher.size);
+      this.metrics.setStorageObjects(def.group, def.resource, this.store(def).cacher.size);
     }
     const main = this.#backends.main.stats().dbSizeBytes;
     if (main !== undefined) this.metrics.setDbSize('main', main);
@@ -187,6 +185,7 @@ export class ApiServer implements ApiContext {
       if (req.readBody) req.body = await req.readBody();
       const res = await this.#resource(req, info, stream);
       code = res?.status ?? 200;
+      if (res) this.metrics.observeResponseSize(labels, res.body.length);
       return res;
     } catch (e) {
       const res = this.#errorResponse(e);
@@ -232,6 +231,10 @@ export class ApiServer implements ApiContext {
   async #resource(req: ApiRequest, info: ResourceRequestInfo, stream?: () => StreamSink): Promise<ApiResponse | null> {
     const def = this.#resolve(info);
     const r: ResourceRequest = { req, info: def.namespaced ? info : { ...info, namespace: '' }, def };
+    // As the real router: no POST to a named object (subresources aside), no PUT or PATCH of a collection.
+    if ((info.verb === 'create' && info.name && !info.subresource) || ((info.verb === 'update' || info.verb === 'patch') && !info.name)) {
+      throw errors.methodNotAllowed();
+    }
     switch (info.verb) {
       case 'get':
         if (info.subresource === 'proxy') return this.#proxy(info);
@@ -241,7 +244,7 @@ export class ApiServer implements ApiContext {
       case 'watch': {
         if (!stream) throw errors.badRequest('watch needs a streaming transport');
         const opts = watchOptions(this, r);
-        const sent = this.metrics.watchEventCounter(def.group, def.version, def.kind);
+        const sent = this.metrics.watchEventCounter(def.group, def.version, def.resource);
         const emitter = new HttpWatchEmitter(this, def, stream(), req.accept, req.query.get('includeObject') ?? 'Metadata', () => sent.inc());
         await runWatch(this, r, opts, emitter, info.name ? `metadata.name=${info.name}` : undefined);
         return null;

@@ -19,17 +19,23 @@ import { negotiateOutput } from './output-form.js';
 import { storageKey, storagePrefix } from './registry.js';
 import { apiVersionOf, type ResourceDef } from './resource-def.js';
 import { namespaces as namespacesDef } from './resources/cluster.js';
-import { dnsSubdomainError, invalidValue, required } from './resources/validation.js';
+import { dnsSubdomainError, forbidden, invalidValue, notSupported, required } from './resources/validation.js';
 import { labelSelectorString } from './resources/workloads.js';
 import { filterFor, renderOne, servedJson } from './rest-read.js';
 import { validateLabelKey, validateLabelValue } from './selectors.js';
 import { errors, type StatusCause, successStatus } from './status.js';
 import { isRecord, type KubeObject, rfc3339Seconds, semanticallyEqual } from './types.js';
 
-function isDryRun(q: URLSearchParams): boolean {
+type OptionsKind = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions';
+
+function optionsKind(method: string): OptionsKind {
+  return method === 'POST' ? 'CreateOptions' : method === 'PUT' ? 'UpdateOptions' : method === 'PATCH' ? 'PatchOptions' : 'DeleteOptions';
+}
+
+function isDryRun(q: URLSearchParams, method: string): boolean {
   const v = q.getAll('dryRun');
   if (v.length === 0) return false;
-  if (v.some((x) => x !== 'All')) throw errors.badRequest(`dryRun: Unsupported value: "${v.find((x) => x !== 'All')}": supported values: "All"`);
+  if (v.some((x) => x !== 'All')) throw errors.invalidOptions(optionsKind(method), notSupported('dryRun', v, ['All']));
   return true;
 }
 
@@ -49,10 +55,16 @@ function toStorageForm(def: ResourceDef, obj: KubeObject): KubeObject {
   return def.codec ? def.codec.toStorage(obj) : obj;
 }
 
+/** Go's omitempty: empty label, annotation, finalizer and owner lists are not stored. */
+function dropEmptyMeta(m: KubeObject['metadata']): void {
+  for (const k of ['labels', 'annotations'] as const) if (isRecord(m[k]) && Object.keys(m[k]).length === 0) delete m[k];
+  for (const k of ['finalizers', 'ownerReferences'] as const) if (Array.isArray(m[k]) && m[k].length === 0) delete m[k];
+}
+
 function metaCauses(obj: KubeObject, def: ResourceDef): StatusCause[] {
   const causes: StatusCause[] = [];
   const name = obj.metadata.name ?? '';
-  if (!name) causes.push(required('metadata.name'));
+  if (!name) causes.push({ ...required('metadata.name'), message: 'Required value: name or generateName is required' });
   else if (def.resource !== 'namespaces') {
     const err = dnsSubdomainError(name);
     if (err) causes.push(invalidValue('metadata.name', name, err));
@@ -96,7 +108,7 @@ async function admitNamespace(ctx: ApiContext, def: ResourceDef, ns: string, nam
   // Deleting a namespace sets its phase to Terminating in the same write.
   if (phase === 'Terminating') {
     const why = `unable to create new content in namespace ${ns} because it is being terminated`;
-    throw errors.forbidden(groupResource(def), name, why, { reason: 'NamespaceTerminating', message: why, field: 'metadata.namespace' });
+    throw errors.forbidden(groupResource(def), name, why, { reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' });
   }
 }
 
@@ -171,6 +183,7 @@ export async function createObject(
   delete meta.selfLink;
   if (def.generation) meta.generation = 1;
   else delete meta.generation;
+  dropEmptyMeta(meta);
   const causes = metaCauses(obj, def);
   if (causes.length === 0) {
     def.strategy?.prepareForCreate?.(obj, ctx.strategy);
@@ -194,7 +207,7 @@ export async function createObject(
 export async function handleCreate(ctx: ApiContext, r: ResourceRequest): Promise<ApiResponse> {
   if (r.info.subresource === 'binding') return handleBinding(ctx, r);
   if (r.info.subresource) throw errors.methodNotAllowed();
-  const dryRun = isDryRun(r.req.query);
+  const dryRun = isDryRun(r.req.query, r.req.method);
   const obj = asKubeObject(decodeBody(r.req));
   const stored = await createObject(ctx, r.def, r.info.namespace, obj, dryRun);
   return respond(ctx, r, 201, stored);
@@ -248,7 +261,12 @@ function prepareUpdate(
     if (undecodable) throw undecodable;
     out = next;
     keepImmutableMeta(out, cur, def);
+    dropEmptyMeta(out.metadata);
     const causes = metaCauses(out, def);
+    const added = cur.metadata.deletionTimestamp ? (out.metadata.finalizers ?? []).filter((f) => !(cur.metadata.finalizers ?? []).includes(f)) : [];
+    if (added.length > 0) {
+      causes.push(forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`));
+    }
     if (causes.length === 0) {
       def.strategy?.prepareForUpdate?.(out, cur, ctx.strategy);
       causes.push(...(def.strategy?.validate?.(out) ?? []), ...(def.strategy?.validateUpdate?.(out, cur) ?? []));
@@ -293,7 +311,7 @@ export async function handleUpdate(ctx: ApiContext, r: ResourceRequest): Promise
   if (info.subresource === 'finalize') return handleFinalize(ctx, r);
   if (info.subresource && info.subresource !== 'status') throw errors.methodNotAllowed();
   if (info.subresource && !def.subresources.includes(info.subresource as 'status')) throw errors.serverNotFound();
-  const dryRun = isDryRun(r.req.query);
+  const dryRun = isDryRun(r.req.query, r.req.method);
   const body = toStorageForm(def, asKubeObject(decodeBody(r.req)));
   if (body.metadata.name && body.metadata.name !== info.name) {
     throw errors.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${info.name})`);
@@ -334,7 +352,7 @@ async function updateWith(
 
 function decodePatch(r: ResourceRequest): { type: PatchType; patch: unknown } {
   const type = patchTypeOf(r.req.contentType);
-  if (!type) throw errors.unsupportedMediaType(r.req.contentType ?? '');
+  if (!type) throw errors.unsupportedPatchType();
   if (r.req.object !== undefined) return { type, patch: r.req.object };
   if (type === 'apply') {
     const text = r.req.body === undefined ? '' : r.req.body.toString();
@@ -363,11 +381,11 @@ export async function handlePatch(ctx: ApiContext, r: ResourceRequest): Promise<
   const { def, info } = r;
   if (info.subresource === 'scale') return handleScaleWrite(ctx, r, 'patch');
   if (info.subresource && info.subresource !== 'status') throw errors.methodNotAllowed();
-  const dryRun = isDryRun(r.req.query);
+  const dryRun = isDryRun(r.req.query, r.req.method);
   const { type, patch } = decodePatch(r);
   if (type === 'apply') {
     if (!r.req.query.get('fieldManager')) {
-      throw errors.badRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+      throw errors.invalidOptions('PatchOptions', { ...required('fieldManager'), message: 'Required value: is required for apply patch' });
     }
     if (!isRecord(patch)) throw errors.badRequest('apply patch must be an object');
   }
@@ -425,7 +443,7 @@ function deleteOptions(r: ResourceRequest): DeleteOptions {
   const policy = q.get('propagationPolicy') ?? (body.propagationPolicy as string | undefined);
   if (policy !== undefined && policy !== null) {
     if (!['Orphan', 'Background', 'Foreground'].includes(policy)) {
-      throw errors.badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+      throw errors.invalidOptions('DeleteOptions', notSupported('propagationPolicy', policy, ['Foreground', 'Background', 'Orphan', 'nil']));
     }
     opts.propagationPolicy = policy as DeleteOptions['propagationPolicy'];
   } else if (orphan === true || orphan === 'true') {
@@ -452,14 +470,16 @@ export async function deleteObject(
     if (!cur) throw errors.notFound(groupResource(def), name);
     const meta = cur.obj.metadata;
     const pre = opts.preconditions;
+    // The real delete's precondition conflicts name the kind (ConfigMap, Deployment.apps), not the resource.
+    const byKind = { group: def.group, resource: def.kind };
     if (pre?.uid && pre.uid !== meta.uid) {
-      throw errors.conflict(groupResource(def), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid}`);
+      throw errors.conflict(byKind, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid}`);
     }
     if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion) {
       throw errors.conflict(
-        groupResource(def),
+        byKind,
         name,
-        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`,
+        `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${meta.resourceVersion}). The object might have been modified`,
       );
     }
     const next = structuredClone(cur.obj);
@@ -512,9 +532,17 @@ export async function deleteObject(
 
 export async function handleDelete(ctx: ApiContext, r: ResourceRequest): Promise<ApiResponse> {
   if (r.info.subresource) throw errors.methodNotAllowed();
-  const dryRun = isDryRun(r.req.query);
+  const dryRun = isDryRun(r.req.query, r.req.method);
   const opts = deleteOptions(r);
-  const { deleted, stored } = await deleteObject(ctx, r.def, r.info.namespace, r.info.name, opts, dryRun);
+  const { deleted, stored: last } = await deleteObject(ctx, r.def, r.info.namespace, r.info.name, opts, dryRun);
+  let stored = last;
+  if (deleted && r.def.strategy?.gracePeriod && !last.obj.metadata.deletionTimestamp) {
+    // A graceful-deletion kind removed at once was first marked with a grace period of 0 (rest.BeforeDelete).
+    const obj = structuredClone(last.obj);
+    obj.metadata.deletionTimestamp = rfc3339Seconds(ctx.now());
+    obj.metadata.deletionGracePeriodSeconds = 0;
+    stored = { ...last, obj, json: JSON.stringify(obj) };
+  }
   // handlers/delete.go: 200, or 202 when the object stays (finalizers, a grace period) and
   // the client passed orphanDependents=false; foreground deletion and namespaces answer 200.
   const status = !deleted && opts.orphanDependentsFalse ? 202 : 200;
@@ -526,7 +554,7 @@ export async function handleDelete(ctx: ApiContext, r: ResourceRequest): Promise
 }
 
 export async function handleDeleteCollection(ctx: ApiContext, r: ResourceRequest): Promise<ApiResponse> {
-  const dryRun = isDryRun(r.req.query);
+  const dryRun = isDryRun(r.req.query, r.req.method);
   const opts = deleteOptions(r);
   const filter = filterFor(r);
   const cacher = ctx.store(r.def).cacher;
@@ -600,7 +628,8 @@ export function scaleOf(obj: KubeObject): KubeObject {
       resourceVersion: obj.metadata.resourceVersion,
       creationTimestamp: obj.metadata.creationTimestamp,
     },
-    spec: { replicas: typeof spec.replicas === 'number' ? spec.replicas : 0 },
+    // ScaleSpec.replicas is omitempty: 0 is not shown.
+    spec: typeof spec.replicas === 'number' && spec.replicas !== 0 ? { replicas: spec.replicas } : {},
     status: {
       replicas: typeof status.replicas === 'number' ? status.replicas : 0,
       selector: labelSelectorString(spec.selector),

@@ -9,6 +9,11 @@ function statusOf(o: KubeObject): Json {
   return isRecord(o.status) ? o.status : {};
 }
 
+/** SetDefaults_Namespace: every namespace carries its name as a label (create and update). */
+function nameLabel(obj: KubeObject): void {
+  obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name ?? '' };
+}
+
 export const namespaces: ResourceDef = {
   group: '',
   version: 'v1',
@@ -25,6 +30,7 @@ export const namespaces: ResourceDef = {
     prepareForCreate(obj) {
       obj.spec = { finalizers: ['kubernetes'] };
       obj.status = { phase: 'Active' };
+      nameLabel(obj);
     },
     validate(obj) {
       const name = obj.metadata.name ?? '';
@@ -35,6 +41,7 @@ export const namespaces: ResourceDef = {
       // spec.finalizers change only through the finalize subresource.
       obj.spec = old.spec;
       obj.status = old.status;
+      nameLabel(obj);
     },
   },
   columns: [

@@ -40,6 +40,16 @@ function podStatusReason(o: KubeObject): string {
   return reason;
 }
 
+function tolerationsOf(spec: unknown): Json[] {
+  return isRecord(spec) && Array.isArray(spec.tolerations) ? spec.tolerations.filter(isRecord) : [];
+}
+
+/** SetDefaults_Pod: the PodSpec defaults (shared with templates) and those of pods only. */
+function defaultPod(spec: Json): void {
+  defaultPodSpec(spec);
+  spec.enableServiceLinks ??= true;
+}
+
 /** The spec without the fields a pod update may change (each checked apart). */
 function specWithoutImages(spec: unknown): unknown {
   if (!isRecord(spec)) return spec;
@@ -77,6 +87,7 @@ export const pods: ResourceDef = {
   categories: ['all'],
   storage: 'pods',
   subresources: ['status', 'binding', 'proxy'],
+  generation: true,
   admitCreate: (obj, ctx) => admitPodCreate(obj, ctx, serviceaccounts),
   fieldNames: [
     'spec.nodeName',
@@ -105,7 +116,7 @@ export const pods: ResourceDef = {
   strategy: {
     prepareForCreate(obj) {
       const spec = isRecord(obj.spec) ? obj.spec : {};
-      defaultPodSpec(spec);
+      defaultPod(spec);
       obj.spec = spec;
       // Clients cannot set status on create; the apiserver starts every pod Pending.
       obj.status = { phase: 'Pending', qosClass: qosClass(spec) };
@@ -128,7 +139,7 @@ export const pods: ResourceDef = {
     },
     prepareForUpdate(obj, old) {
       // Scheme defaults apply to every decoded pod, an update's too (a PUT may omit them).
-      if (isRecord(obj.spec)) defaultPodSpec(obj.spec);
+      if (isRecord(obj.spec)) defaultPod(obj.spec);
       obj.status = old.status;
     },
     validateUpdate(obj, old) {
@@ -139,6 +150,10 @@ export const pods: ResourceDef = {
         .filter((g) => !before.has(g.name));
       if (added.length > 0) {
         return added.map((g) => forbidden(`spec.schedulingGates[${g.i}].name`, `only deletion is allowed, but found new scheduling gate '${g.name}'`));
+      }
+      const kept = tolerationsOf(obj.spec);
+      if (tolerationsOf(old.spec).some((t) => !kept.some((k) => semanticallyEqual({ ...k, tolerationSeconds: null }, { ...t, tolerationSeconds: null })))) {
+        return [forbidden('spec.tolerations', 'existing toleration can not be modified except its tolerationSeconds')];
       }
       if (!semanticallyEqual(specWithoutImages(obj.spec), specWithoutImages(old.spec))) {
         return [
