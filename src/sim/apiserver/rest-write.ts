@@ -256,6 +256,10 @@ function prepareUpdate(
     // Status writes change status only; metadata and spec stay as stored.
     out = { ...cur, metadata: { ...cur.metadata }, status: next.status };
     if (next.status === undefined) delete out.status;
+    if (def.annotationsInGeneration) {
+      if (next.metadata.annotations) out.metadata.annotations = next.metadata.annotations;
+      else delete out.metadata.annotations;
+    }
   } else {
     const undecodable = decodeError(def.kind, def.version, next, def.typedFields);
     if (undecodable) throw undecodable;
@@ -272,7 +276,7 @@ function prepareUpdate(
       causes.push(...(def.strategy?.validate?.(out) ?? []), ...(def.strategy?.validateUpdate?.(out, cur) ?? []));
     }
     if (causes.length > 0) invalid(def, out, causes);
-    if (def.generation && !semanticallyEqual(out.spec, cur.spec)) {
+    if (def.generation && (!semanticallyEqual(out.spec, cur.spec) || (def.annotationsInGeneration && !semanticallyEqual(out.metadata.annotations, cur.metadata.annotations)))) {
       out.metadata.generation = (cur.metadata.generation ?? 0) + 1;
     }
   }

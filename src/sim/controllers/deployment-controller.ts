@@ -191,11 +191,12 @@ export class DeploymentController {
       }
     }
 
-    // The Deployment carries its newest ReplicaSet's revision (deploymentutil.SetDeploymentRevision).
+    // The Deployment carries its newest ReplicaSet's revision (deploymentutil.SetDeploymentRevision),
+    // written through the status subresource as the real controller does (no generation bump).
     const revision = newRs.metadata.annotations?.[REVISION];
     if (revision && d.metadata.annotations?.[REVISION] !== revision) {
       try {
-        await this.client.patch(`/apis/apps/v1/namespaces/${d.metadata.namespace}/deployments/${d.metadata.name}`, { metadata: { uid: d.metadata.uid, annotations: { [REVISION]: revision } } });
+        await this.client.patch(`/apis/apps/v1/namespaces/${d.metadata.namespace}/deployments/${d.metadata.name}/status`, { metadata: { uid: d.metadata.uid, annotations: { [REVISION]: revision } } });
       } catch (e) {
         if (!(e instanceof LocalApiError && (e.code === 404 || e.code === 409))) throw e;
       }

@@ -146,6 +146,7 @@ export const deployments: ResourceDef = {
   storage: 'deployments',
   subresources: ['status', 'scale'],
   generation: true,
+  annotationsInGeneration: true,
   strategy: templateStrategy((spec) => {
     spec.revisionHistoryLimit ??= 10;
     spec.progressDeadlineSeconds ??= 600;
