@@ -22,6 +22,22 @@ function num(v: number): string {
   if (v === Infinity) return '+Inf';
   if (v === -Infinity) return '-Inf';
   if (Number.isNaN(v)) return 'NaN';
+  return goFloat(v);
+}
+
+/**
+ * strconv.FormatFloat(v, 'g', -1, 64), as client_golang writes values and bucket bounds:
+ * the shortest digits, in exponent form when the exponent is below -4 or at least 6
+ * (1e+06, 2.5e-05; 100000 and 0.0001 stay as they are).
+ */
+export function goFloat(v: number): string {
+  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  const [mantissa, expText] = v.toExponential().split('e') as [string, string];
+  const exp = Number(expText);
+  if (exp < -4 || exp >= 6) {
+    const e = Math.abs(exp);
+    return `${mantissa}e${exp < 0 ? '-' : '+'}${e < 10 ? '0' : ''}${e}`;
+  }
   return String(v);
 }
 
@@ -53,6 +69,8 @@ abstract class Metric<Child> implements Family {
   }
 
   render(): string {
+    // As client_golang gathers: a vector with no series yet is left out of the exposition.
+    if (this.labelNames.length > 0 && this.#children.size === 0) return '';
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
     for (const { values, child } of this.#children.values()) lines.push(...this.renderChild(values, child));
     return lines.join('\n');
@@ -167,7 +185,12 @@ export class MetricsRegistry {
 
   text(): string {
     for (const fn of this.#beforeScrape) fn();
-    return this.#families.map((f) => f.render()).join('\n\n') + '\n';
+    return (
+      this.#families
+        .map((f) => f.render())
+        .filter((t) => t !== '')
+        .join('\n\n') + '\n'
+    );
   }
 
   #add<T extends Family>(f: T): T {

@@ -124,7 +124,8 @@ describe.each(STORAGE_MODES)('simulated cluster behaviour (%s storage)', (storag
     const d = (await c.get('/apis/apps/v1/namespaces/work/deployments/big')).body;
     await eventually(
       () => c.get('/apis/apps/v1/namespaces/work/deployments/big'),
-      (r) => r.body.status.replicas === 0 && r.body.status.observedGeneration === r.body.metadata.generation,
+      // DeploymentStatus.replicas is omitempty: 0 is absent, as on a real apiserver.
+      (r) => (r.body.status.replicas ?? 0) === 0 && r.body.status.observedGeneration === r.body.metadata.generation,
       30_000,
       'status to show 0 replicas',
     );
@@ -154,7 +155,7 @@ describe.each(STORAGE_MODES)('simulated cluster behaviour (%s storage)', (storag
     expect(pending.body.status.phase).toBe('Pending');
     expect(pending.body.spec.nodeName).toBeUndefined();
     const cond = pending.body.status.conditions.find((x: { type: string }) => x.type === 'PodScheduled');
-    expect(cond.message).toBe('0/10 nodes are available: 10 Insufficient cpu.');
+    expect(cond.message).toBe('0/10 nodes are available: 10 Insufficient cpu. preemption: 0/10 nodes are available: 10 Preemption is not helpful for scheduling.');
     await c.post('/api/v1/nodes', {
       metadata: { name: 'big-node', labels: { 'kubernetes.io/hostname': 'big-node' } },
       status: { capacity: { cpu: '96', memory: '256Gi', pods: '110' }, allocatable: { cpu: '96', memory: '256Gi', pods: '110' } },

@@ -111,11 +111,10 @@ export class ApiServer implements ApiContext {
         now: this.#now,
       });
       hub.add(cacher);
-      // etcd_request_duration_seconds{type} names the resource, e.g. pods or deployments.apps.
-      const metricType = def.group ? `${def.resource}.${def.group}` : def.resource;
+      // etcd_request_duration_seconds{operation,group,resource}, as 1.37 labels it.
       this.#stores.set(
         prefix,
-        new ObjectStore(backend, cacher, (op, s) => this.metrics.observeEtcd(op, metricType, s)),
+        new ObjectStore(backend, cacher, (op, s) => this.metrics.observeEtcd(op, def.group, def.resource, s)),
       );
     }
     this.#hubs = [...hubs.values()];
@@ -174,8 +173,7 @@ export class ApiServer implements ApiContext {
   #refreshStorageMetrics(): void {
     for (const def of this.registry.resources) {
       if (def.codec) continue; // shares storage with the version that owns it
-      const resource = def.group ? `${def.resource}.${def.group}` : def.resource;
-      this.metrics.setStorageObjects(resource, this.store(def).cacher.size);
+      this.metrics.setStorageObjects(def.group, def.resource, this.store(def).cacher.size);
     }
     const main = this.#backends.main.stats().dbSizeBytes;
     if (main !== undefined) this.metrics.setDbSize('main', main);
@@ -231,6 +229,7 @@ export class ApiServer implements ApiContext {
       if (!longRunning && this.options.addedLatencyMs) await new Promise((r) => setTimeout(r, this.options.addedLatencyMs));
       res = await this.#resource(req, info, stream);
       code = res?.status ?? 200;
+      if (res) this.metrics.observeResponseSize(labels, res.body.length);
     } catch (e) {
       res = this.#errorResponse(e);
       code = res.status;
@@ -332,6 +331,10 @@ export class ApiServer implements ApiContext {
     const def = this.#resolve(info);
     if (def.verbs && !def.verbs.includes(info.verb)) throw errors.methodNotAllowed();
     const r: ResourceRequest = { req, info: def.namespaced ? info : { ...info, namespace: '' }, def };
+    // As the real router: no POST to a named object (subresources aside), no PUT or PATCH of a collection.
+    if ((info.verb === 'create' && info.name && !info.subresource) || ((info.verb === 'update' || info.verb === 'patch') && !info.name)) {
+      throw errors.methodNotAllowed();
+    }
     // A subresource with behaviour of its own (binding, scale, finalize, proxy) serves its verbs.
     const own = info.subresource ? def.subresourceHandlers?.[info.subresource as Subresource] : undefined;
     if (own) {
@@ -347,7 +350,7 @@ export class ApiServer implements ApiContext {
       case 'watch': {
         if (!stream) throw errors.badRequest('watch needs a streaming transport');
         const opts = watchOptions(this, r);
-        const sent = this.metrics.watchEventCounter(def.group, def.version, def.kind);
+        const sent = this.metrics.watchEventCounter(def.group, def.version, def.resource);
         const emitter = new HttpWatchEmitter(this, def, stream(), req.accept, req.query.get('includeObject') ?? 'Metadata', () => sent.inc());
         await runWatch(this, r, opts, emitter, info.name ? `metadata.name=${info.name}` : undefined);
         return null;

@@ -359,6 +359,12 @@ function matches(o: CachedObject, f: WatchFilter): boolean {
   return true;
 }
 
+function stamped(o: CachedObject, rv: number): CachedObject {
+  const parsed = JSON.parse(o.json) as KubeObject;
+  parsed.metadata.resourceVersion = String(rv);
+  return { ...o, json: JSON.stringify(parsed), rv };
+}
+
 /** Delivers an event as this watcher sees it: objects moving in or out of its selector. */
 function dispatch(w: Registered, ev: CacheEvent): void {
   if (ev.rv <= w.after) return;
@@ -367,7 +373,8 @@ function dispatch(w: Registered, ev: CacheEvent): void {
     const before = ev.prev ? matches(ev.prev, w.filter) : false;
     if (now && before) w.sink.onEvent(ev);
     else if (now) w.sink.onEvent({ ...ev, type: 'ADDED' });
-    else if (before) w.sink.onEvent({ ...ev, type: 'DELETED' });
+    // Leaving the selector: the previous state, stamped with this event's resourceVersion (cacheWatcher).
+    else if (before) w.sink.onEvent({ ...ev, type: 'DELETED', object: stamped(ev.prev!, ev.rv), parsed: undefined });
     return;
   }
   if (now) w.sink.onEvent(ev);

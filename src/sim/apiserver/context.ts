@@ -53,7 +53,7 @@ export function decodeBody(req: ApiRequest): unknown {
     }
   }
   const ct = (req.contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (ct !== '' && ct !== 'application/json' && ct !== '*/*') throw errors.unsupportedMediaType(ct);
+  if (ct !== '' && ct !== 'application/json' && ct !== '*/*') throw errors.unsupportedMediaType();
   return parseJsonBody(req.body);
 }
 

@@ -18,6 +18,8 @@ export const REQUEST_BUCKETS = [
 /** The SLI histogram starts at 50 ms. */
 export const SLI_BUCKETS = [0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
 export const ETCD_REQUEST_BUCKETS = REQUEST_BUCKETS;
+/** prometheus.ExponentialBuckets(1000, 10, 7) */
+export const RESPONSE_SIZE_BUCKETS = [1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
 export interface RequestLabels {
   verb: string;
@@ -46,6 +48,7 @@ export class ApiserverMetrics {
   readonly #storageObjects: Gauge;
   readonly #etcd: Histogram;
   readonly #watchEvents: Counter;
+  readonly #responseSizes: Histogram;
   readonly #dbSize: Gauge;
   readonly #children = new Map<string, RequestChildren>();
   readonly #etcdChildren = new Map<string, HistogramChild>();
@@ -79,15 +82,20 @@ export class ApiserverMetrics {
       'Gauge of all active long-running apiserver requests broken out by verb, group, version, resource, scope and component.',
       ['verb', 'group', 'version', 'resource', 'subresource', 'scope', 'component'],
     );
-    this.#storageObjects = r.gauge('apiserver_storage_objects', 'Number of stored objects at the time of last check split by kind.', ['resource']);
-    this.#etcd = r.histogram(
-      'etcd_request_duration_seconds',
-      'Etcd request latency in seconds for each operation and object type.',
-      ['operation', 'type'],
-      ETCD_REQUEST_BUCKETS,
+    // 1.37's names and labels (apiserver_storage_objects{resource} became apiserver_resource_objects).
+    this.#storageObjects = r.gauge(
+      'apiserver_resource_objects',
+      'Number of stored objects at the time of last check split by kind. In case of a fetching error, the value will be -1.',
+      ['group', 'resource'],
     );
-    // {group, version, kind} up to 1.33, as the sim's 1.32 serves (1.34 moved to resource).
-    this.#watchEvents = r.counter('apiserver_watch_events_total', 'Number of events sent in watch clients', ['group', 'version', 'kind']);
+    this.#etcd = r.histogram('etcd_request_duration_seconds', 'Etcd request latency in seconds for each operation and object type.', ['operation', 'group', 'resource'], ETCD_REQUEST_BUCKETS);
+    this.#watchEvents = r.counter('apiserver_watch_events_total', 'Number of events sent in watch clients', ['group', 'version', 'resource']);
+    this.#responseSizes = r.histogram(
+      'apiserver_response_sizes',
+      'Response size distribution in bytes for each group, version, verb, resource, subresource, scope and component.',
+      ['verb', 'group', 'version', 'resource', 'subresource', 'scope', 'component'],
+      RESPONSE_SIZE_BUCKETS,
+    );
     this.#dbSize = r.gauge('apiserver_storage_db_total_size_in_bytes', 'Total size of the storage database file physically allocated in bytes.', ['endpoint']);
     this.#inflight.labels('readOnly').set(0);
     this.#inflight.labels('mutating').set(0);
@@ -140,23 +148,29 @@ export class ApiserverMetrics {
     this.#longrunning.labels(l.verb, l.group, l.version, l.resource, l.subresource, l.scope, l.component).inc(delta);
   }
 
-  setStorageObjects(resource: string, n: number): void {
-    this.#storageObjects.labels(resource).set(n);
+  setStorageObjects(group: string, resource: string, n: number): void {
+    this.#storageObjects.labels(group, resource).set(n);
+  }
+
+  /** Read requests only, as the real MonitorRequest; the length of the text stands in for its bytes. */
+  observeResponseSize(l: RequestLabels, size: number): void {
+    if (l.verb !== 'GET' && l.verb !== 'LIST') return;
+    this.#responseSizes.labels(l.verb, l.group, l.version, l.resource, l.subresource, l.scope, l.component).observe(size);
   }
 
   setDbSize(endpoint: string, bytes: number): void {
     this.#dbSize.labels(endpoint).set(bytes);
   }
 
-  observeEtcd(operation: string, type: string, seconds: number): void {
-    const key = `${operation}|${type}`;
+  observeEtcd(operation: string, group: string, resource: string, seconds: number): void {
+    const key = `${operation}|${group}|${resource}`;
     let child = this.#etcdChildren.get(key);
-    if (!child) this.#etcdChildren.set(key, (child = this.#etcd.labels(operation, type)));
+    if (!child) this.#etcdChildren.set(key, (child = this.#etcd.labels(operation, group, resource)));
     child.observe(seconds);
   }
 
   /** The counter of events sent to watchers of one kind; bind it once per watch. */
-  watchEventCounter(group: string, version: string, kind: string): CounterChild {
-    return this.#watchEvents.labels(group, version, kind);
+  watchEventCounter(group: string, version: string, resource: string): CounterChild {
+    return this.#watchEvents.labels(group, version, resource);
   }
 }

@@ -26,6 +26,6 @@ export async function admitNamespaceLifecycle(ctx: ApiContext, def: ResourceDef,
   // Deleting a namespace sets its phase to Terminating in the same write.
   if (phase === 'Terminating') {
     const why = `unable to create new content in namespace ${ns} because it is being terminated`;
-    throw errors.forbidden(groupResource(def), name, why, { reason: 'NamespaceTerminating', message: why, field: 'metadata.namespace' });
+    throw errors.forbidden(groupResource(def), name, why, { reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' });
   }
 }

@@ -126,11 +126,18 @@ export function jsonPatch(target: Json, ops: Json): Json {
       case 'remove':
         doc = removeAt(doc, path);
         break;
-      case 'replace':
-        getAt(doc, path);
-        doc = removeAt(doc, path);
+      case 'replace': {
+        // evanphx/json-patch v4, as the apiserver uses it: replacing a missing key of an
+        // object sets it; a missing list element is an error.
+        const tokens = decodePointer(path);
+        const target = tokens.length > 0 ? parentOf(doc, tokens, path) : undefined;
+        if (!target || Array.isArray(target.parent)) {
+          getAt(doc, path);
+          doc = removeAt(doc, path);
+        }
         doc = addAt(doc, path, structuredClone(raw.value));
         break;
+      }
       case 'move': {
         const from = String(raw.from);
         const v = getAt(doc, from);

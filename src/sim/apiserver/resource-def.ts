@@ -78,6 +78,11 @@ export interface ResourceDef {
   subresources: Subresource[];
   /** metadata.generation is kept and bumped when .spec changes. */
   generation?: boolean;
+  /**
+   * Deployments: an annotation change bumps the generation too (they are copied to the
+   * ReplicaSets), and a status write may change annotations (the controller's revision).
+   */
+  annotationsInGeneration?: boolean;
   /** Fields usable in field selectors besides metadata.name and metadata.namespace. */
   fields?(obj: KubeObject): Record<string, string>;
   fieldNames?: readonly string[];

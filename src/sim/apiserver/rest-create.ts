@@ -7,7 +7,7 @@ import { decodeError } from './decode-check.js';
 import { admitNamespaceLifecycle } from './namespace-lifecycle.js';
 import { AlreadyExistsError, type StoredObject } from './object-store.js';
 import type { ResourceDef } from './resource-def.js';
-import { invalid, isDryRun, metaCauses, respond, toStorageForm } from './rest-support.js';
+import { dropEmptyMeta, invalid, isDryRun, metaCauses, respond, toStorageForm } from './rest-support.js';
 import { errors } from './status.js';
 import { storageKey } from './storage-keys.js';
 import { type KubeObject, rfc3339Seconds } from './types.js';
@@ -71,6 +71,7 @@ export async function createObject(
   delete meta.selfLink;
   if (def.generation) meta.generation = 1;
   else delete meta.generation;
+  dropEmptyMeta(meta);
   const causes = metaCauses(obj, def);
   if (causes.length === 0) {
     def.strategy?.prepareForCreate?.(obj, ctx.strategy);
@@ -93,7 +94,7 @@ export async function createObject(
 
 export async function handleCreate(ctx: ApiContext, r: ResourceRequest): Promise<ApiResponse> {
   if (r.info.subresource) throw errors.methodNotAllowed();
-  const dryRun = isDryRun(r.req.query);
+  const dryRun = isDryRun(r.req.query, r.req.method);
   const obj = asKubeObject(decodeBody(r.req));
   const stored = await createObject(ctx, r.def, r.info.namespace, obj, dryRun);
   return respond(ctx, r, 201, stored);

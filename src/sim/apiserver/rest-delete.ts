@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError, type StoredObject } from './object-store.
 import { apiVersionOf, type ResourceDef } from './resource-def.js';
 import { filterFor, servedJson } from './rest-read.js';
 import { isDryRun, respond } from './rest-support.js';
+import { notSupported } from './resources/validation.js';
 import { errors, successStatus } from './status.js';
 import { storageKey, storagePrefix } from './storage-keys.js';
 import { isRecord, rfc3339Seconds } from './types.js';
@@ -36,7 +37,7 @@ function deleteOptions(r: ResourceRequest): DeleteOptions {
   const policy = q.get('propagationPolicy') ?? (body.propagationPolicy as string | undefined);
   if (policy !== undefined && policy !== null) {
     if (!['Orphan', 'Background', 'Foreground'].includes(policy)) {
-      throw errors.badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+      throw errors.invalidOptions('DeleteOptions', notSupported('propagationPolicy', policy, ['Foreground', 'Background', 'Orphan', 'nil']));
     }
     opts.propagationPolicy = policy as DeleteOptions['propagationPolicy'];
   } else if (orphan === true || orphan === 'true') {
@@ -63,14 +64,16 @@ export async function deleteObject(
     if (!cur) throw errors.notFound(groupResource(def), name);
     const meta = cur.obj.metadata;
     const pre = opts.preconditions;
+    // The real delete's precondition conflicts name the kind (ConfigMap, Deployment.apps), not the resource.
+    const byKind = { group: def.group, resource: def.kind };
     if (pre?.uid && pre.uid !== meta.uid) {
-      throw errors.conflict(groupResource(def), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid}`);
+      throw errors.conflict(byKind, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid}`);
     }
     if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion) {
       throw errors.conflict(
-        groupResource(def),
+        byKind,
         name,
-        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`,
+        `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${meta.resourceVersion}). The object might have been modified`,
       );
     }
     const next = structuredClone(cur.obj);
@@ -122,9 +125,17 @@ export async function deleteObject(
 
 export async function handleDelete(ctx: ApiContext, r: ResourceRequest): Promise<ApiResponse> {
   if (r.info.subresource) throw errors.methodNotAllowed();
-  const dryRun = isDryRun(r.req.query);
+  const dryRun = isDryRun(r.req.query, r.req.method);
   const opts = deleteOptions(r);
-  const { deleted, stored } = await deleteObject(ctx, r.def, r.info.namespace, r.info.name, opts, dryRun);
+  const { deleted, stored: last } = await deleteObject(ctx, r.def, r.info.namespace, r.info.name, opts, dryRun);
+  let stored = last;
+  if (deleted && r.def.strategy?.gracePeriod && !last.obj.metadata.deletionTimestamp) {
+    // A graceful-deletion kind removed at once was first marked with a grace period of 0 (rest.BeforeDelete).
+    const obj = structuredClone(last.obj);
+    obj.metadata.deletionTimestamp = rfc3339Seconds(ctx.now());
+    obj.metadata.deletionGracePeriodSeconds = 0;
+    stored = { ...last, obj, json: JSON.stringify(obj) };
+  }
   // handlers/delete.go: 200, or 202 when the object stays (finalizers, a grace period) and
   // the client passed orphanDependents=false; foreground deletion and namespaces answer 200.
   const status = !deleted && opts.orphanDependentsFalse ? 202 : 200;
@@ -137,7 +148,7 @@ export async function handleDelete(ctx: ApiContext, r: ResourceRequest): Promise
 }
 
 export async function handleDeleteCollection(ctx: ApiContext, r: ResourceRequest): Promise<ApiResponse> {
-  const dryRun = isDryRun(r.req.query);
+  const dryRun = isDryRun(r.req.query, r.req.method);
   const opts = deleteOptions(r);
   const filter = filterFor(r);
   const cacher = ctx.store(r.def).cacher;

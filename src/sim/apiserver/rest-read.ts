@@ -13,11 +13,20 @@ import { apiVersionOf, type ResourceDef } from './resource-def.js';
 import { parseFieldSelector, parseLabelSelector, SelectorParseError } from './selectors.js';
 import { errors } from './status.js';
 import type { KubeObject } from './types.js';
+import { forbidden } from './resources/validation.js';
 
 /** The object as this resource's version serves it (events.k8s.io converts from v1). */
 export function servedJson(def: ResourceDef, json: string): string {
   if (!def.codec) return json;
   return JSON.stringify(def.codec.fromStorage(JSON.parse(json) as KubeObject));
+}
+
+const TYPE_META = /^\{"(?:apiVersion":"[^"]*","kind|kind":"[^"]*","apiVersion)":"[^"]*",/;
+
+/** A list's items carry no apiVersion and kind on a real apiserver (the list's say it once). */
+function withoutTypeMeta(json: string): string {
+  const m = TYPE_META.exec(json);
+  return m ? `{${json.slice(m[0].length)}` : json;
 }
 
 export function servedObject(def: ResourceDef, json: string): KubeObject {
@@ -147,7 +156,7 @@ export async function handleList(ctx: ApiContext, r: ResourceRequest): Promise<A
   if (rvMatch && !['Exact', 'NotOlderThan'].includes(rvMatch)) {
     throw errors.badRequest(`resourceVersionMatch: Unsupported value: "${rvMatch}": supported values: "Exact", "NotOlderThan"`);
   }
-  if (rvMatch && rvParam === '') throw errors.badRequest('resourceVersionMatch is forbidden unless resourceVersion is provided');
+  if (rvMatch && rvParam === '') throw errors.invalidOptions('ListOptions', forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided'));
   if (cont && rvParam !== '') throw errors.badRequest('specifying resource version is not allowed when using continue');
   if (rvMatch === 'Exact' && rvParam === '0') throw errors.badRequest('resourceVersionMatch "exact" is forbidden for resourceVersion "0"');
 
@@ -214,7 +223,7 @@ export async function handleList(ctx: ApiContext, r: ResourceRequest): Promise<A
   if (form.kind === 'json') {
     const listKind = `${r.def.kind}List`;
     const head = `{"kind":"${listKind}","apiVersion":"${apiVersionOf(r.def)}","metadata":${JSON.stringify(listMeta)},"items":[`;
-    const body = head + page.map((o) => servedJson(r.def, o.json)).join(',') + ']}';
+    const body = head + page.map((o) => withoutTypeMeta(servedJson(r.def, o.json))).join(',') + ']}';
     return jsonResponse(200, body);
   }
   const objs = page.map((o) => JSON.parse(o.json) as KubeObject);

@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError, type StoredObject } from './object-store.
 import { negotiateOutput } from './output-form.js';
 import { jsonPatch, mergePatch, PatchError, type PatchType, patchTypeOf, strategicMergePatch } from './patch.js';
 import { apiVersionOf, type ResourceDef } from './resource-def.js';
-import { dnsSubdomainError, invalidValue, required } from './resources/validation.js';
+import { dnsSubdomainError, invalidValue, notSupported, required } from './resources/validation.js';
 import { renderOne, servedJson } from './rest-read.js';
 import { validateLabelKey, validateLabelValue } from './selectors.js';
 import { errors, type StatusCause } from './status.js';
@@ -13,11 +13,24 @@ import { isRecord, type KubeObject } from './types.js';
 
 /** What the write verbs share: dry runs, storage form, metadata validation, patches, answers. */
 
-export function isDryRun(q: URLSearchParams): boolean {
+type OptionsKind = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions';
+
+function optionsKind(method: string): OptionsKind {
+  return method === 'POST' ? 'CreateOptions' : method === 'PUT' ? 'UpdateOptions' : method === 'PATCH' ? 'PatchOptions' : 'DeleteOptions';
+}
+
+/** dryRun=All, or nothing; any other value is refused as the verb's options are (CreateOptions, ...). */
+export function isDryRun(q: URLSearchParams, method: string): boolean {
   const v = q.getAll('dryRun');
   if (v.length === 0) return false;
-  if (v.some((x) => x !== 'All')) throw errors.badRequest(`dryRun: Unsupported value: "${v.find((x) => x !== 'All')}": supported values: "All"`);
+  if (v.some((x) => x !== 'All')) throw errors.invalidOptions(optionsKind(method), notSupported('dryRun', v, ['All']));
   return true;
+}
+
+/** Go's omitempty: empty label, annotation, finalizer and owner lists are not stored. */
+export function dropEmptyMeta(m: KubeObject['metadata']): void {
+  for (const k of ['labels', 'annotations'] as const) if (isRecord(m[k]) && Object.keys(m[k]).length === 0) delete m[k];
+  for (const k of ['finalizers', 'ownerReferences'] as const) if (Array.isArray(m[k]) && m[k].length === 0) delete m[k];
 }
 
 /** Checks the body's apiVersion/kind against the endpoint and converts it to storage form. */
@@ -39,7 +52,7 @@ export function toStorageForm(def: ResourceDef, obj: KubeObject): KubeObject {
 export function metaCauses(obj: KubeObject, def: ResourceDef): StatusCause[] {
   const causes: StatusCause[] = [];
   const name = obj.metadata.name ?? '';
-  if (!name) causes.push(required('metadata.name'));
+  if (!name) causes.push({ ...required('metadata.name'), message: 'Required value: name or generateName is required' });
   else {
     const err = (def.nameError ?? dnsSubdomainError)(name);
     if (err) causes.push(invalidValue('metadata.name', name, err));
@@ -80,7 +93,7 @@ export function mapStoreError(e: unknown, def: ResourceDef, name: string): unkno
 
 export function decodePatch(r: ResourceRequest): { type: PatchType; patch: unknown } {
   const type = patchTypeOf(r.req.contentType);
-  if (!type) throw errors.unsupportedMediaType(r.req.contentType ?? '');
+  if (!type) throw errors.unsupportedPatchType();
   if (r.req.object !== undefined) return { type, patch: r.req.object };
   if (type === 'apply') {
     const text = r.req.body === undefined ? '' : r.req.body.toString();

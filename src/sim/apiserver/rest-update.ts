@@ -4,7 +4,9 @@ import { decodeError } from './decode-check.js';
 import { ConflictError, NotFoundError, type StoredObject } from './object-store.js';
 import type { ResourceDef } from './resource-def.js';
 import { createObject } from './rest-create.js';
-import { applyPatch, decodePatch, finishIfDeletable, invalid, isDryRun, mapStoreError, metaCauses, respond, toStorageForm } from './rest-support.js';
+import { applyPatch, decodePatch, dropEmptyMeta, finishIfDeletable, invalid, isDryRun, mapStoreError, metaCauses, respond, toStorageForm } from './rest-support.js';
+import { forbidden, required } from './resources/validation.js';
+import { semanticEqual } from './semantic-equal.js';
 import { errors } from './status.js';
 import { storageKey } from './storage-keys.js';
 import { isRecord, type KubeObject } from './types.js';
@@ -46,18 +48,28 @@ function prepareUpdate(ctx: ApiContext, def: ResourceDef, subresource: string, n
     // Status writes change status only; metadata and spec stay as stored.
     out = { ...cur, metadata: { ...cur.metadata }, status: next.status };
     if (next.status === undefined) delete out.status;
+    // The Deployment's revision annotation is written with its status (no generation bump).
+    if (def.annotationsInGeneration) {
+      if (next.metadata.annotations) out.metadata.annotations = next.metadata.annotations;
+      else delete out.metadata.annotations;
+    }
   } else {
     const undecodable = decodeError(def.kind, def.version, next, def.typedFields);
     if (undecodable) throw undecodable;
     out = next;
     keepImmutableMeta(out, cur, def);
+    dropEmptyMeta(out.metadata);
     const causes = metaCauses(out, def);
+    const added = cur.metadata.deletionTimestamp ? (out.metadata.finalizers ?? []).filter((f) => !(cur.metadata.finalizers ?? []).includes(f)) : [];
+    if (added.length > 0) {
+      causes.push(forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`));
+    }
     if (causes.length === 0) {
       def.strategy?.prepareForUpdate?.(out, cur, ctx.strategy);
       causes.push(...(def.strategy?.validate?.(out) ?? []), ...(def.strategy?.validateUpdate?.(out, cur) ?? []));
     }
     if (causes.length > 0) invalid(def, out, causes);
-    if (def.generation && JSON.stringify(out.spec) !== JSON.stringify(cur.spec)) {
+    if (def.generation && (!semanticEqual(out.spec, cur.spec) || (def.annotationsInGeneration && !semanticEqual(out.metadata.annotations, cur.metadata.annotations)))) {
       out.metadata.generation = (cur.metadata.generation ?? 0) + 1;
     }
   }
@@ -91,7 +103,7 @@ function checkGenericSubresource(subresource: string): void {
 export async function handleUpdate(ctx: ApiContext, r: ResourceRequest): Promise<ApiResponse> {
   const { def, info } = r;
   checkGenericSubresource(info.subresource);
-  const dryRun = isDryRun(r.req.query);
+  const dryRun = isDryRun(r.req.query, r.req.method);
   const body = toStorageForm(def, asKubeObject(decodeBody(r.req)));
   if (body.metadata.name && body.metadata.name !== info.name) {
     throw errors.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${info.name})`);
@@ -115,11 +127,11 @@ export async function handleUpdate(ctx: ApiContext, r: ResourceRequest): Promise
 export async function handlePatch(ctx: ApiContext, r: ResourceRequest): Promise<ApiResponse> {
   const { def, info } = r;
   checkGenericSubresource(info.subresource);
-  const dryRun = isDryRun(r.req.query);
+  const dryRun = isDryRun(r.req.query, r.req.method);
   const { type, patch } = decodePatch(r);
   if (type === 'apply') {
     if (!r.req.query.get('fieldManager')) {
-      throw errors.badRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+      throw errors.invalidOptions('PatchOptions', { ...required('fieldManager'), message: 'Required value: is required for apply patch' });
     }
     if (!isRecord(patch)) throw errors.badRequest('apply patch must be an object');
   }

@@ -7,6 +7,7 @@ import { apiVersionOf, type ResourceDef } from './resource-def.js';
 import { servedJson, filterFor } from './rest-read.js';
 import { errors, type Status } from './status.js';
 import type { KubeObject } from './types.js';
+import { forbidden } from './resources/validation.js';
 
 /** Where watch events go: an HTTP stream, or an in-process component. */
 export interface WatchEmitter {
@@ -37,11 +38,10 @@ export function watchOptions(ctx: ApiContext, r: ResourceRequest): WatchOptions 
   const rvMatch = q.get('resourceVersionMatch') ?? '';
   if (sendInitial !== undefined) {
     if (rvMatch !== 'NotOlderThan') {
-      throw errors.badRequest('resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan');
+      throw errors.invalidOptions('ListOptions', forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
     }
-    if (!bookmarks) throw errors.badRequest('allowWatchBookmarks: Forbidden: sendInitialEvents requires allowWatchBookmarks=true');
   } else if (rvMatch) {
-    throw errors.badRequest('resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided');
+    throw errors.invalidOptions('ListOptions', forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'));
   }
   const timeoutRaw = q.get('timeoutSeconds');
   let timeoutMs = 0;

@@ -89,8 +89,10 @@ export function validateLabelKey(key: string): string | undefined {
 }
 
 export function validateLabelValue(value: string): string | undefined {
-  if (value.length > 63 || !VALUE_RE.test(value)) {
-    return "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character, at most 63 characters";
+  // validation.IsValidLabelValue's two messages, the length first.
+  if (value.length > 63) return 'must be no more than 63 characters';
+  if (!VALUE_RE.test(value)) {
+    return "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
   }
   return undefined;
 }

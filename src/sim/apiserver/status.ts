@@ -69,7 +69,8 @@ function qualified(gr: GroupResource): string {
 }
 
 function details(gr: GroupResource, name: string): StatusDetails {
-  const d: StatusDetails = { name, kind: gr.resource };
+  // Go's omitempty: an object without a name yet has none in the details.
+  const d: StatusDetails = name ? { name, kind: gr.resource } : { kind: gr.resource };
   if (gr.group) d.group = gr.group;
   return d;
 }
@@ -99,9 +100,13 @@ export const errors = {
   invalid(kind: string, group: string, name: string, causes: StatusCause[]): ApiError {
     const list = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message));
     const summary = list.length === 1 ? list[0]! : `[${list.join(', ')}]`;
-    const d: StatusDetails = { name, kind, causes };
+    const d: StatusDetails = name ? { name, kind, causes } : { kind, causes };
     if (group) d.group = group;
     return new ApiError(422, 'Invalid', `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${summary}`, d);
+  },
+  /** A request option that fails validation (ListOptions, PatchOptions...): 422, as the real handlers answer. */
+  invalidOptions(kind: 'ListOptions' | 'CreateOptions' | 'UpdateOptions' | 'PatchOptions' | 'DeleteOptions', cause: StatusCause): ApiError {
+    return errors.invalid(kind, 'meta.k8s.io', '', [cause]);
   },
   badRequest(message: string): ApiError {
     return new ApiError(400, 'BadRequest', message);
@@ -114,17 +119,22 @@ export const errors = {
     return new ApiError(403, 'Forbidden', `${subject} is forbidden: ${why}`, d);
   },
   methodNotAllowed(): ApiError {
-    return new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    return new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
   },
   notAcceptable(): ApiError {
     return new ApiError(406, 'NotAcceptable', 'only the following media types are accepted: application/json');
   },
-  unsupportedMediaType(contentType: string): ApiError {
+  /** A body the server cannot decode; `why` (a protobuf decoding error) is the sim's own addition. */
+  unsupportedMediaType(why?: string): ApiError {
     return new ApiError(
       415,
       'UnsupportedMediaType',
-      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got ${contentType})`,
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf${why ? ` (${why})` : ''}`,
     );
+  },
+  /** A PATCH whose Content-Type is none of the patch types. */
+  unsupportedPatchType(): ApiError {
+    return new ApiError(415, 'UnsupportedMediaType', '415: Unsupported Media Type', {});
   },
   tooManyRequests(retryAfterSeconds: number): ApiError {
     return new ApiError(

@@ -43,9 +43,14 @@ const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
 
 const COUNTS = ['observedGeneration', 'replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas'];
 
+/** DeploymentStatus' counts are omitempty: a 0 is removed (null in a merge patch), not stored. */
+function omitZeros(status: Json, keys: string[]): Json {
+  return Object.fromEntries(Object.entries(status).map(([k, v]) => [k, keys.includes(k) && v === 0 ? null : v]));
+}
+
 /** Same counts and same condition states: nothing worth a status write. */
 function sameStatus(prev: Json, next: Json): boolean {
-  for (const k of COUNTS) if (prev[k] !== next[k]) return false;
+  for (const k of COUNTS) if ((prev[k] ?? 0) !== (next[k] ?? 0)) return false;
   const a = Array.isArray(prev.conditions) ? prev.conditions.filter(isRecord) : [];
   const b = Array.isArray(next.conditions) ? next.conditions.filter(isRecord) : [];
   if (a.length !== b.length) return false;
@@ -186,6 +191,17 @@ export class DeploymentController {
       }
     }
 
+    // The Deployment carries its newest ReplicaSet's revision (deploymentutil.SetDeploymentRevision),
+    // written through the status subresource as the real controller does (no generation bump).
+    const revision = newRs.metadata.annotations?.[REVISION];
+    if (revision && d.metadata.annotations?.[REVISION] !== revision) {
+      try {
+        await this.client.patch(`/apis/apps/v1/namespaces/${d.metadata.namespace}/deployments/${d.metadata.name}/status`, { metadata: { uid: d.metadata.uid, annotations: { [REVISION]: revision } } });
+      } catch (e) {
+        if (!(e instanceof LocalApiError && (e.code === 404 || e.code === 409))) throw e;
+      }
+    }
+
     if (!ds.paused) {
       const strategy = isRecord(ds.strategy) ? ds.strategy : {};
       if (strategy.type === 'Recreate') await this.#recreate(newRs, old, replicas);
@@ -219,7 +235,7 @@ export class DeploymentController {
           },
           ownerReferences: [ownerReference('apps/v1', 'Deployment', d)],
         },
-        spec: { replicas, minReadySeconds: num(ds.minReadySeconds), selector, template },
+        spec: { replicas, ...(num(ds.minReadySeconds) ? { minReadySeconds: num(ds.minReadySeconds) } : {}), selector, template },
       });
     } catch (e) {
       // Created by an earlier sync whose watch event has not arrived yet: the next sync sees it.
@@ -236,10 +252,12 @@ export class DeploymentController {
     }
   }
 
-  async #scale(rs: KubeObject, replicas: number, desired: number): Promise<void> {
-    if (num(spec(rs).replicas) === replicas && rs.metadata.annotations?.['deployment.kubernetes.io/desired-replicas'] === String(desired)) return;
+  /** `maxReplicas`: desired plus maxSurge, kept in an annotation as the real controller does. */
+  async #scale(rs: KubeObject, replicas: number, desired: number, maxReplicas = desired): Promise<void> {
+    const ann = rs.metadata.annotations ?? {};
+    if (num(spec(rs).replicas) === replicas && ann['deployment.kubernetes.io/desired-replicas'] === String(desired) && ann['deployment.kubernetes.io/max-replicas'] === String(maxReplicas)) return;
     await this.#patchRs(rs, {
-      metadata: { annotations: { 'deployment.kubernetes.io/desired-replicas': String(desired) } },
+      metadata: { annotations: { 'deployment.kubernetes.io/desired-replicas': String(desired), 'deployment.kubernetes.io/max-replicas': String(maxReplicas) } },
       spec: { replicas },
     });
   }
@@ -257,14 +275,14 @@ export class DeploymentController {
     if (maxSurge === 0 && maxUnavailable === 0) maxUnavailable = 1;
     const activeOld = old.filter((rs) => num(spec(rs).replicas) > 0);
     if (activeOld.length === 0) {
-      await this.#scale(newRs, replicas, replicas);
+      await this.#scale(newRs, replicas, replicas, replicas + maxSurge);
       return;
     }
     // Scale the new ReplicaSet up as far as maxSurge allows.
     const total = num(spec(newRs).replicas) + activeOld.reduce((n, rs) => n + num(spec(rs).replicas), 0);
     const maxTotal = replicas + maxSurge;
     if (total < maxTotal && num(spec(newRs).replicas) < replicas) {
-      await this.#scale(newRs, Math.min(replicas, num(spec(newRs).replicas) + maxTotal - total), replicas);
+      await this.#scale(newRs, Math.min(replicas, num(spec(newRs).replicas) + maxTotal - total), replicas, maxTotal);
     }
     // Scale old ones down as far as maxUnavailable allows, oldest first.
     const available = num(status(newRs).availableReplicas) + activeOld.reduce((n, rs) => n + num(status(rs).availableReplicas), 0);
@@ -275,7 +293,7 @@ export class DeploymentController {
     for (const rs of byAge) {
       if (canRemove <= 0) break;
       const cut = Math.min(num(spec(rs).replicas), canRemove);
-      await this.#scale(rs, num(spec(rs).replicas) - cut, replicas);
+      await this.#scale(rs, num(spec(rs).replicas) - cut, replicas, maxTotal);
       canRemove -= cut;
     }
   }
@@ -340,7 +358,7 @@ export class DeploymentController {
     try {
       await this.client.patch(`/apis/apps/v1/namespaces/${d.metadata.namespace}/deployments/${d.metadata.name}/status`, {
         metadata: { uid: d.metadata.uid },
-        status: next,
+        status: omitZeros(next, COUNTS),
       });
     } catch (e) {
       if (!(e instanceof LocalApiError && (e.code === 404 || e.code === 409))) throw e;

@@ -287,17 +287,11 @@ export class ReplicaSetController {
       observedGeneration: r.generation,
     };
     const cur = r.status;
-    if (
-      cur.replicas === status.replicas &&
-      cur.readyReplicas === status.readyReplicas &&
-      cur.availableReplicas === status.availableReplicas &&
-      cur.observedGeneration === status.observedGeneration &&
-      cur.fullyLabeledReplicas === status.fullyLabeledReplicas
-    ) {
-      return;
-    }
+    if (Object.entries(status).every(([k, v]) => (cur[k] ?? 0) === v)) return;
+    // All but replicas are omitempty: a 0 is removed (null in the merge patch), not stored.
+    const patch = Object.fromEntries(Object.entries(status).map(([k, v]) => [k, v === 0 && k !== 'replicas' ? null : v]));
     try {
-      await this.client.send('PATCH', `/apis/apps/v1/namespaces/${r.namespace}/replicasets/${r.name}/status`, { metadata: { uid: r.uid }, status });
+      await this.client.send('PATCH', `/apis/apps/v1/namespaces/${r.namespace}/replicasets/${r.name}/status`, { metadata: { uid: r.uid }, status: patch });
     } catch (e) {
       if (!(e instanceof LocalApiError && (e.code === 404 || e.code === 409))) throw e;
     }

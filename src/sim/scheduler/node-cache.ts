@@ -6,6 +6,9 @@ export interface NodeInfo {
   node: SchedNode;
   requestedCpu: number;
   requestedMemory: number;
+  /** As requested, with 100m and 200Mi for a pod that requests none (the scheduler's NonZeroRequested, for scoring). */
+  nonZeroCpu: number;
+  nonZeroMemory: number;
   pods: Set<string>;
   /** Pods per owner (controller) uid, for spreading replicas. */
   owners: Map<string, number>;
@@ -47,7 +50,7 @@ export class NodeCache {
       cur.node = node;
       return events;
     }
-    this.#nodes.set(node.name, { node, requestedCpu: 0, requestedMemory: 0, pods: new Set(), owners: new Map() });
+    this.#nodes.set(node.name, { node, requestedCpu: 0, requestedMemory: 0, nonZeroCpu: 0, nonZeroMemory: 0, pods: new Set(), owners: new Map() });
     this.#list = null;
     // Pods seen before their node arrived are counted now.
     for (const [key, p] of this.#placed) if (p.node === node.name) this.#add(this.#nodes.get(node.name)!, key, p.pod);
@@ -77,6 +80,8 @@ export class NodeCache {
     if (!info || !info.pods.delete(podKey)) return;
     info.requestedCpu -= prev.pod.cpuMillis;
     info.requestedMemory -= prev.pod.memoryBytes;
+    info.nonZeroCpu -= nonZeroCpu(prev.pod);
+    info.nonZeroMemory -= nonZeroMemory(prev.pod);
     if (prev.pod.ownerUid) {
       const n = (info.owners.get(prev.pod.ownerUid) ?? 1) - 1;
       if (n <= 0) info.owners.delete(prev.pod.ownerUid);
@@ -93,6 +98,17 @@ export class NodeCache {
     info.pods.add(key);
     info.requestedCpu += pod.cpuMillis;
     info.requestedMemory += pod.memoryBytes;
+    info.nonZeroCpu += nonZeroCpu(pod);
+    info.nonZeroMemory += nonZeroMemory(pod);
     if (pod.ownerUid) info.owners.set(pod.ownerUid, (info.owners.get(pod.ownerUid) ?? 0) + 1);
   }
+}
+
+/** schedutil.DefaultMilliCPURequest and DefaultMemoryRequest: what a pod without requests counts as when scoring. */
+export function nonZeroCpu(pod: SchedPod): number {
+  return pod.cpuMillis || 100;
+}
+
+export function nonZeroMemory(pod: SchedPod): number {
+  return pod.memoryBytes || 200 * 1024 * 1024;
 }

@@ -1,4 +1,4 @@
-import type { NodeInfo } from './node-cache.js';
+import { type NodeInfo, nonZeroCpu, nonZeroMemory } from './node-cache.js';
 import type { FilterPlugin } from './queueing-hints.js';
 import type { NodeSelectorRequirement, SchedPod, Taint, Toleration } from './sched-types.js';
 
@@ -72,9 +72,9 @@ export function filter(pod: SchedPod, info: NodeInfo): Rejection | undefined {
 /** Higher is better: free capacity after placing the pod, plus spreading of replicas. */
 export function score(pod: SchedPod, info: NodeInfo): number {
   const node = info.node;
-  // Pods without requests count as the defaults the real scheduler assumes (100m, 200Mi).
-  const cpu = info.requestedCpu + (pod.cpuMillis || 100);
-  const mem = info.requestedMemory + (pod.memoryBytes || 200 * 1024 * 1024);
+  // Pods without requests (this one and those on the node) count as the defaults the real scheduler assumes (100m, 200Mi).
+  const cpu = info.nonZeroCpu + nonZeroCpu(pod);
+  const mem = info.nonZeroMemory + nonZeroMemory(pod);
   const cpuFree = node.allocCpuMillis > 0 ? Math.max(0, (node.allocCpuMillis - cpu) / node.allocCpuMillis) : 0;
   const memFree = node.allocMemoryBytes > 0 ? Math.max(0, (node.allocMemoryBytes - mem) / node.allocMemoryBytes) : 0;
   const leastAllocated = ((cpuFree + memFree) / 2) * 100;
@@ -94,8 +94,29 @@ export function nodesToFind(total: number): number {
   return Math.max(100, Math.floor((total * pct) / 100));
 }
 
-/** The real scheduler's summary of why no node fits: "0/3 nodes are available: 3 Insufficient cpu." */
-export function unschedulableMessage(total: number, reasons: Map<FilterReason, number>): string {
+function summary(total: number, reasons: Map<string, number>): string {
   const parts = [...reasons.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([r, n]) => `${n} ${r}`);
   return parts.length ? `0/${total} nodes are available: ${parts.join(', ')}.` : `0/${total} nodes are available.`;
+}
+
+/**
+ * What DefaultPreemption says of a node that failed the filters: a node no eviction could
+ * make fit (an UnschedulableAndUnresolvable status: affinity, taints, a request above the
+ * node's allocatable) is "not helpful"; on the others the sim, which never preempts, finds
+ * no victims.
+ */
+export function preemptionVerdict(pod: SchedPod, info: NodeInfo, rejection: Rejection): string {
+  const node = info.node;
+  const why = rejection.reason;
+  const tooBig = (why === 'Insufficient cpu' && pod.cpuMillis > node.allocCpuMillis) || (why === 'Insufficient memory' && pod.memoryBytes > node.allocMemoryBytes);
+  const resolvable = why === 'Too many pods' || why === 'Insufficient cpu' || why === 'Insufficient memory';
+  return resolvable && !tooBig ? 'No preemption victims found for incoming pod' : 'Preemption is not helpful for scheduling';
+}
+
+/**
+ * The real scheduler's summary of why no node fits, with its preemption attempt's:
+ * "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
+ */
+export function unschedulableMessage(total: number, reasons: Map<FilterReason, number>, preemption: Map<string, number>): string {
+  return `${summary(total, reasons)} preemption: ${summary(total, preemption)}`;
 }

@@ -1,7 +1,7 @@
 import type { Random } from '../../util/random.js';
 import { LocalApiError } from '../local-client.js';
 import { NodeCache, type NodeInfo } from './node-cache.js';
-import { filter, type FilterReason, nodesToFind, score, unschedulableMessage } from './plugins.js';
+import { filter, type FilterReason, nodesToFind, preemptionVerdict, score, unschedulableMessage } from './plugins.js';
 import type { FilterPlugin } from './queueing-hints.js';
 import { type SchedNode, type SchedPod, schedulingChanged } from './sched-types.js';
 import { SchedulerMetrics } from './scheduler-metrics.js';
@@ -45,7 +45,7 @@ export class SchedulerCore {
     private readonly api: SchedulerApi,
     private readonly opts: SchedulerCoreOptions,
   ) {
-    this.queue = new SchedulingQueue(opts.now);
+    this.queue = new SchedulingQueue(opts.now, (event, queue) => this.metrics.incoming.labels(event, queue).inc());
     this.metrics = new SchedulerMetrics(() => this.queue.counts());
   }
 
@@ -113,6 +113,7 @@ export class SchedulerCore {
     const feasible: NodeInfo[] = [];
     const reasons = new Map<FilterReason, number>();
     const rejectedBy = new Set<FilterPlugin>();
+    const preemption = new Map<string, number>();
     let examined = 0;
     for (; examined < nodes.length && feasible.length < want; examined++) {
       const info = nodes[(this.#startIndex + examined) % nodes.length]!;
@@ -121,6 +122,8 @@ export class SchedulerCore {
       else {
         reasons.set(why.reason, (reasons.get(why.reason) ?? 0) + 1);
         rejectedBy.add(why.plugin);
+        const verdict = preemptionVerdict(q.pod, info, why);
+        preemption.set(verdict, (preemption.get(verdict) ?? 0) + 1);
       }
     }
     // The next search starts where this one stopped, as the real scheduler rotates.
@@ -130,7 +133,7 @@ export class SchedulerCore {
       this.metrics.attempts.labels('unschedulable', SCHEDULER_NAME).inc();
       this.metrics.attemptDuration.labels('unschedulable', SCHEDULER_NAME).observe((performance.now() - start) / 1000);
       this.queue.addUnschedulable(q, rejectedBy);
-      const message = unschedulableMessage(nodes.length, reasons);
+      const message = unschedulableMessage(nodes.length, reasons, preemption);
       if (q.pod.unschedulableMessage !== message) {
         q.pod.unschedulableMessage = message;
         void this.api.unschedulable(q.pod, message, this.opts.now());
@@ -179,6 +182,7 @@ export class SchedulerCore {
     this.metrics.attempts.labels('scheduled', SCHEDULER_NAME).inc();
     this.metrics.attemptDuration.labels('scheduled', SCHEDULER_NAME).observe((performance.now() - start) / 1000);
     this.metrics.sli.labels(String(q.attempts)).observe(Math.max(0, now - q.firstSeen) / 1000);
+    this.metrics.podAttempts.observe(q.attempts);
     await this.api.scheduled(pod, node, now);
   }
 }

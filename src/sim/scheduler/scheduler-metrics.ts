@@ -1,4 +1,4 @@
-import { type Counter, type Gauge, type Histogram, MetricsRegistry } from '../metrics-registry.js';
+import { type Counter, type Gauge, type Histogram, type HistogramChild, MetricsRegistry } from '../metrics-registry.js';
 import type { QueueName } from './scheduling-queue.js';
 
 function exponential(start: number, factor: number, count: number): number[] {
@@ -16,6 +16,8 @@ export class SchedulerMetrics {
   readonly attempts: Counter;
   readonly attemptDuration: Histogram;
   readonly sli: Histogram;
+  readonly podAttempts: HistogramChild;
+  readonly incoming: Counter;
 
   constructor(pendingCounts: () => Record<QueueName, number>) {
     const r = this.registry;
@@ -41,6 +43,10 @@ export class SchedulerMetrics {
       ['attempts'],
       exponential(0.01, 2, 20),
     );
+    this.podAttempts = r
+      .histogram('scheduler_pod_scheduling_attempts', 'Number of attempts to successfully schedule a pod.', [], exponential(1, 2, 5))
+      .labels();
+    this.incoming = r.counter('scheduler_queue_incoming_pods_total', 'Number of pods added to scheduling queues by event and queue type.', ['event', 'queue']);
     for (const q of ['active', 'backoff', 'unschedulable', 'gated'] as const) this.pending.labels(q).set(0);
     r.onScrape(() => {
       const c = pendingCounts();

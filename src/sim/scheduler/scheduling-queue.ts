@@ -34,7 +34,11 @@ export class SchedulingQueue {
   readonly #gated = new Map<string, QueuedPod>();
   #waiters: (() => void)[] = [];
 
-  constructor(private readonly now: () => number) {}
+  /** `incoming`: every pod put in a queue, and why (scheduler_queue_incoming_pods_total's event label). */
+  constructor(
+    private readonly now: () => number,
+    private readonly incoming: (event: string, queue: QueueName) => void = () => undefined,
+  ) {}
 
   counts(): Record<QueueName, number> {
     return { active: this.#heap.length, backoff: this.#backoff.size, unschedulable: this.#unschedulable.size, gated: this.#gated.size };
@@ -60,7 +64,7 @@ export class SchedulingQueue {
         const u = this.#unschedulable.get(pod.key)!;
         if (eventMayHelp('UnscheduledPodUpdate', u.rejectedBy)) {
           this.#unschedulable.delete(pod.key);
-          this.#requeue(existing);
+          this.#requeue(existing, 'UnscheduledPodUpdate');
         }
       }
       return;
@@ -71,7 +75,11 @@ export class SchedulingQueue {
     if (pod.gated) {
       this.#gated.set(pod.key, q);
       this.#where.set(pod.key, 'gated');
-    } else this.#pushActive(q);
+      this.incoming('PodAdd', 'gated');
+    } else {
+      this.#pushActive(q);
+      this.incoming('PodAdd', 'active');
+    }
   }
 
   delete(key: string): void {
@@ -118,6 +126,7 @@ export class SchedulingQueue {
     this.#entries.set(q.pod.key, q);
     this.#unschedulable.set(q.pod.key, { q, since: this.now(), rejectedBy });
     this.#where.set(q.pod.key, 'unschedulable');
+    this.incoming('ScheduleAttemptFailure', 'unschedulable');
   }
 
   /** A pod whose attempt failed for another reason (binding error) retries after backoff. */
@@ -126,6 +135,7 @@ export class SchedulingQueue {
     this.#entries.set(q.pod.key, q);
     this.#backoff.set(q.pod.key, q);
     this.#where.set(q.pod.key, 'backoff');
+    this.incoming('ScheduleAttemptFailure', 'backoff');
   }
 
   /**
@@ -136,7 +146,7 @@ export class SchedulingQueue {
     for (const [key, { q, rejectedBy }] of this.#unschedulable) {
       if (!eventMayHelp(event, rejectedBy)) continue;
       this.#unschedulable.delete(key);
-      this.#requeue(q);
+      this.#requeue(q, event);
     }
   }
 
@@ -152,16 +162,20 @@ export class SchedulingQueue {
     for (const [key, { q, since }] of this.#unschedulable) {
       if (now - since >= UNSCHEDULABLE_FLUSH_MS) {
         this.#unschedulable.delete(key);
-        this.#requeue(q);
+        this.#requeue(q, 'UnschedulableTimeout');
       }
     }
   }
 
-  #requeue(q: QueuedPod): void {
+  #requeue(q: QueuedPod, event: string): void {
     if (q.backoffUntil > this.now()) {
       this.#backoff.set(q.pod.key, q);
       this.#where.set(q.pod.key, 'backoff');
-    } else this.#pushActive(q);
+      this.incoming(event, 'backoff');
+    } else {
+      this.#pushActive(q);
+      this.incoming(event, 'active');
+    }
   }
 
   #backoffMs(attempts: number): number {

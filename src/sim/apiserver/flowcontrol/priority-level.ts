@@ -91,6 +91,9 @@ export class PriorityLevel {
     const queue = this.#queues[best]!;
     if (this.executing >= this.currentCL && queue.length >= this.queuing.queueLengthLimit) return { kind: 'reject', reason: 'queue-full' };
     if (this.executing < this.currentCL && this.waiting === 0) {
+      // The real queueSet enqueues and dispatches at once (in-queue count +1 then -1): the
+      // flow's apiserver_flowcontrol_current_inqueue_requests series exists, at 0.
+      this.events.inqueue(flowSchema, 0);
       this.#started();
       return { kind: 'execute' };
     }

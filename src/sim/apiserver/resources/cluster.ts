@@ -10,6 +10,11 @@ function statusOf(o: KubeObject): Json {
   return isRecord(o.status) ? o.status : {};
 }
 
+/** SetDefaults_Namespace: every namespace carries its name as a label (create and update). */
+function nameLabel(obj: KubeObject): void {
+  obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name ?? '' };
+}
+
 export const namespaces: ResourceDef = {
   group: '',
   version: 'v1',
@@ -30,11 +35,13 @@ export const namespaces: ResourceDef = {
     prepareForCreate(obj) {
       obj.spec = { finalizers: ['kubernetes'] };
       obj.status = { phase: 'Active' };
+      nameLabel(obj);
     },
     prepareForUpdate(obj, old) {
       // spec.finalizers change only through the finalize subresource.
       obj.spec = old.spec;
       obj.status = old.status;
+      nameLabel(obj);
     },
     prepareForDeletion(obj) {
       // Deleting a namespace turns it Terminating in the same write; the namespace

@@ -38,6 +38,19 @@ function eventFields(o: KubeObject): Record<string, string> {
   return out;
 }
 
+/**
+ * The core/v1 Event fields Go always encodes (no omitempty): what an event written through
+ * either API reads back with when its writer left them out.
+ */
+function defaultStoredEvent(obj: KubeObject): void {
+  obj.source ??= {};
+  obj.firstTimestamp ??= null;
+  obj.lastTimestamp ??= null;
+  obj.eventTime ??= null;
+  obj.reportingComponent ??= '';
+  obj.reportingInstance ??= '';
+}
+
 const renames: [core: string, events: string][] = [
   ['involvedObject', 'regarding'],
   ['message', 'note'],
@@ -58,6 +71,8 @@ const eventsV1Codec: VersionCodec = {
         delete out[core];
       }
     }
+    // omitempty in events.k8s.io/v1 (not in core/v1): empty strings are left out.
+    for (const k of ['reportingController', 'reportingInstance']) if (out[k] === '') delete out[k];
     return out;
   },
   toStorage(served) {
@@ -102,6 +117,7 @@ export const events: ResourceDef = {
   fieldNames: EVENT_FIELDS,
   fields: eventFields,
   strategy: {
+    prepareForCreate: defaultStoredEvent,
     validate(obj) {
       const causes = [];
       if (!isRecord(obj.involvedObject)) causes.push(required('involvedObject'));
@@ -142,6 +158,7 @@ export const eventsV1: ResourceDef = {
   // mapped to the stored (core/v1) field it selects on.
   fieldNames: ['reason', 'source', 'type', ...Object.keys(eventsV1Codec.fieldAlias ?? {})],
   strategy: {
+    prepareForCreate: defaultStoredEvent,
     validate(obj) {
       // Runs on the stored (core/v1) form; messages name the events.k8s.io fields.
       const causes = [];

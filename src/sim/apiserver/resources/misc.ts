@@ -10,6 +10,11 @@ function countOf(v: unknown): number {
   return isRecord(v) ? Object.keys(v).length : 0;
 }
 
+/** ConfigMap's data and binaryData are omitempty: an empty map is not stored (a patch may empty one). */
+function dropEmptyData(obj: KubeObject): void {
+  for (const k of ['data', 'binaryData']) if (isRecord(obj[k]) && Object.keys(obj[k]).length === 0) delete obj[k];
+}
+
 export const configmaps: ResourceDef = {
   group: '',
   version: 'v1',
@@ -24,6 +29,7 @@ export const configmaps: ResourceDef = {
   shortNames: ['cm'],
   storage: 'configmaps',
   subresources: [],
+  strategy: { prepareForCreate: dropEmptyData, prepareForUpdate: dropEmptyData },
   columns: [
     nameColumn,
     {

@@ -1,7 +1,7 @@
 import { parseQuantity } from '../../quantity.js';
 import type { StatusCause } from '../status.js';
 import { isRecord } from '../types.js';
-import { dnsLabelError, duplicate, invalidValue, required } from './validation.js';
+import { dnsLabelError, duplicate, invalidValue, notSupported, required } from './validation.js';
 
 type Json = Record<string, unknown>;
 
@@ -17,7 +17,6 @@ export function defaultPodSpec(spec: Json): void {
   spec.dnsPolicy ??= 'ClusterFirst';
   spec.securityContext ??= {};
   spec.schedulerName ??= 'default-scheduler';
-  spec.enableServiceLinks ??= true;
   for (const field of ['containers', 'initContainers'] as const) {
     for (const c of containersOf(spec, field)) {
       c.terminationMessagePath ??= '/dev/termination-log';
@@ -82,7 +81,7 @@ export function validatePodSpec(spec: unknown, path: string): StatusCause[] {
   });
   const policy = spec.restartPolicy;
   if (policy !== undefined && !['Always', 'OnFailure', 'Never'].includes(String(policy))) {
-    causes.push(invalidValue(`${path}.restartPolicy`, policy, 'supported values: "Always", "OnFailure", "Never"'));
+    causes.push(notSupported(`${path}.restartPolicy`, policy, ['Always', 'OnFailure', 'Never']));
   }
   return causes;
 }

@@ -24,6 +24,12 @@ function gateNames(spec: unknown): string[] {
   return gates.map((g) => (isRecord(g) && typeof g.name === 'string' ? g.name : ''));
 }
 
+/** SetDefaults_Pod: the PodSpec defaults (shared with templates) and those of pods only. */
+function defaultPod(spec: Json): void {
+  defaultPodSpec(spec);
+  spec.enableServiceLinks ??= true;
+}
+
 /** The STATUS column of `kubectl get pods`: phase, or a waiting reason, or Terminating. */
 function podStatusReason(o: KubeObject): string {
   const st = statusOf(o);
@@ -66,6 +72,7 @@ export const pods: ResourceDef = {
   subresourceHandlers: { binding: { create: createBinding }, proxy: { get: getPodProxy } },
   // The pod store answers a delete with the deleted pod (ReturnDeletedObject).
   returnDeletedObject: true,
+  generation: true,
   admitCreate: (obj, ctx) => admitPodCreate(obj, ctx, serviceaccounts),
   fieldNames: [
     'spec.nodeName',
@@ -94,7 +101,7 @@ export const pods: ResourceDef = {
   strategy: {
     prepareForCreate(obj, ctx) {
       const spec = isRecord(obj.spec) ? obj.spec : {};
-      defaultPodSpec(spec);
+      defaultPod(spec);
       obj.spec = spec;
       // Clients cannot set status on create; the apiserver starts every pod Pending.
       obj.status = { phase: 'Pending', qosClass: qosClass(spec) };
@@ -119,7 +126,7 @@ export const pods: ResourceDef = {
       // A body is defaulted when decoded, whatever the verb: fields a client left out take
       // their defaults before the update is judged.
       const spec = isRecord(obj.spec) ? obj.spec : {};
-      defaultPodSpec(spec);
+      defaultPod(spec);
       obj.spec = spec;
       obj.status = old.status;
     },

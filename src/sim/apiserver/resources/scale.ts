@@ -23,7 +23,8 @@ export function scaleOf(obj: KubeObject): KubeObject {
       resourceVersion: obj.metadata.resourceVersion,
       creationTimestamp: obj.metadata.creationTimestamp,
     },
-    spec: { replicas: typeof spec.replicas === 'number' ? spec.replicas : 0 },
+    // ScaleSpec.replicas is omitempty: 0 is not shown.
+    spec: typeof spec.replicas === 'number' && spec.replicas !== 0 ? { replicas: spec.replicas } : {},
     status: {
       replicas: typeof status.replicas === 'number' ? status.replicas : 0,
       selector: labelSelectorString(spec.selector),

@@ -60,7 +60,8 @@ function validateDeploymentStrategy(spec: Json): StatusCause[] {
   return DEPLOYMENT_STRATEGIES.includes(String(strategy.type)) ? [] : [notSupported('spec.strategy.type', strategy.type, DEPLOYMENT_STRATEGIES)];
 }
 
-function templateStrategy(extraDefaults: (spec: Json) => void, extraValidate: (spec: Json) => StatusCause[] = () => []): Strategy {
+/** `initialStatus`: what a new object's status is (ReplicaSetStatus.replicas has no omitempty: 0 shows). */
+function templateStrategy(extraDefaults: (spec: Json) => void, extraValidate: (spec: Json) => StatusCause[] = () => [], initialStatus: () => Json = () => ({})): Strategy {
   const validate = (obj: KubeObject): StatusCause[] => [...validateTemplateWorkload(obj), ...extraValidate(specOf(obj))];
   return {
     prepareForCreate(obj) {
@@ -73,7 +74,7 @@ function templateStrategy(extraDefaults: (spec: Json) => void, extraValidate: (s
         if (isRecord(template.spec)) defaultPodSpec(template.spec);
       }
       obj.spec = spec;
-      obj.status = {};
+      obj.status = initialStatus();
     },
     validate,
     prepareForUpdate(obj, old) {
@@ -118,6 +119,7 @@ export const deployments: ResourceDef = {
   subresources: ['status', 'scale'],
   subresourceHandlers: { scale: scaleSubresource },
   generation: true,
+  annotationsInGeneration: true,
   strategy: templateStrategy((spec) => {
     spec.revisionHistoryLimit ??= 10;
     spec.progressDeadlineSeconds ??= 600;
@@ -177,7 +179,7 @@ export const replicasets: ResourceDef = {
   subresources: ['status', 'scale'],
   subresourceHandlers: { scale: scaleSubresource },
   generation: true,
-  strategy: templateStrategy(() => undefined),
+  strategy: templateStrategy(() => undefined, () => [], () => ({ replicas: 0 })),
   columns: [
     nameColumn,
     {
