@@ -5,7 +5,7 @@
  */
 export const COMMAND_LIST = {
   run: { command: 'run <workload>', describe: 'Run a workload against a cluster (or the embedded sim) and write a result set' },
-  ab: { command: 'ab <workload>', describe: 'Run a workload with settings A and with settings B, interleaved (A B A B ...), on the sim, and compare the runs' },
+  ab: { command: 'ab <workload>', describe: 'Run a workload with settings A and with settings B, interleaved (A B A B ...), on the sim or a local real control plane, and compare the runs' },
   validate: { command: 'validate <workload>', describe: 'Check a workload spec and its templates; print the resolved plan' },
   collect: { command: 'collect', describe: 'Measure only: watch a cluster someone else loads (pods, API, control-plane metrics) and write a result set' },
   compare: { command: 'compare <a> <b>', describe: 'Compare two result sets (A before, B after): every shared measurement with a verdict' },
