@@ -1,24 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import type { WorkloadSeries } from './check.js';
 import { formatMeasurement, formatPValue, formatRelative } from './format.js';
+import { chartLibrary, esc } from '../report/inline.js';
 
 /**
  * `history trend --html`: one self-contained page (data, styles and Chart.js inline, as
  * the run report does) with a chart per measurement: every run's value, the mean of each
  * segment between change points, and each change point marked where it began.
  */
-
-function chartLibrary(): string {
-  const require = createRequire(import.meta.url);
-  const file = path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.min.js');
-  return readFileSync(file, 'utf8').replace(/<\/script/gi, '<\\/script');
-}
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 interface ChartData {
   id: string;

@@ -1,5 +1,6 @@
 import { type FlowControlLevel, known } from '../results/format.js';
 import type { ResultFolder } from '../results/reader.js';
+import { esc } from './inline.js';
 
 /** API Priority and Fairness over time, per priority level, as the report draws it. */
 export interface ApfSeries {
@@ -53,10 +54,6 @@ export function apfMissing(r: ResultFolder): string {
   const fc = c.run?.apiserver.flowControl;
   if (!fc) return 'this result set has no API Priority and Fairness readings';
   return 'unavailable' in fc ? fc.unavailable : 'no priority level saw any traffic';
-}
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 const fmt = (v: number | undefined): string => (v === undefined ? '–' : v < 10 ? v.toFixed(2) : v.toFixed(0));

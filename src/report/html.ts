@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { formatChange, formatValue, GROUPS, type Row } from '../compare/compare.js';
 import type { Comparison } from '../compare/format.js';
@@ -10,18 +8,7 @@ import type { SloVerdict } from '../results/format.js';
 import { APF_RENDER_SCRIPT, apfTable } from './apf-section.js';
 import { RENDER_SCRIPT } from './render-script.js';
 import { runSeries } from './report-data.js';
-
-/** Chart.js's UMD build, inlined so the report opens with no network at all. */
-function chartLibrary(): string {
-  const require = createRequire(import.meta.url);
-  // The package exports only its entry points; the UMD file sits next to the CommonJS one.
-  const file = path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.min.js');
-  return readFileSync(file, 'utf8').replace(/<\/script/gi, '<\\/script');
-}
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
+import { chartLibrary, esc } from './inline.js';
 
 function pill(verdict: string): string {
   return `<span class="pill ${esc(verdict)}">${esc(verdict)}</span>`;

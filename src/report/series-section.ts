@@ -1,9 +1,6 @@
 import { formatValue, type Unit } from '../compare/compare.js';
 import type { SeriesSummary } from '../results/format.js';
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
+import { esc } from './inline.js';
 
 /** Shown per run: the pod phases' p50 and p99, throughput and errors (every measurement is in series-summary.json). */
 function shown(id: string): boolean {
