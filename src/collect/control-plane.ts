@@ -58,7 +58,9 @@ export class ControlPlaneMeasurement implements Measurement {
   #t0 = 0;
   #phase = '';
   #startSet: Scrape[] = [];
-  #phaseStarts = new Map<string, Scrape[]>();
+  #phaseStarts = new Map<string, Promise<Scrape[]>>();
+  /** Each phase's period, computed once its end scrape is in (the load does not wait for it). */
+  #periods: { name: string; done: Promise<ServerPeriodSummary & { durationS: number }> }[] = [];
   #phases: Record<string, ServerPeriodSummary & { durationS: number }> = {};
   #pending: Logged<Pending>[] = [];
   #dbSize: Logged<number>[] = [];
@@ -77,7 +79,8 @@ export class ControlPlaneMeasurement implements Measurement {
     this.#apf = new ApfRecorder(config.missing);
   }
 
-  async #scrapeAll(keepText: boolean): Promise<(Scrape & { text?: string })[]> {
+  /** One scrape of every source; its readings count in `phase` (the phase when it was sent). */
+  async #scrapeAll(keepText: boolean, phase = this.#phase): Promise<(Scrape & { text?: string })[]> {
     const set = await Promise.all(
       this.config.sources.map(async (s): Promise<Scrape & { text?: string }> => {
         const at = Date.now();
@@ -102,9 +105,9 @@ export class ControlPlaneMeasurement implements Measurement {
         }
       }),
     );
-    this.#pending.push({ phase: this.#phase, reading: pendingOf(set, this.config.missing) });
-    this.#dbSize.push({ phase: this.#phase, reading: gaugeValue(set, 'etcd', FAMILIES.dbSize, this.config.missing, () => true, 'max') });
-    this.#apf.observe(set, this.#phase);
+    this.#pending.push({ phase, reading: pendingOf(set, this.config.missing) });
+    this.#dbSize.push({ phase, reading: gaugeValue(set, 'etcd', FAMILIES.dbSize, this.config.missing, () => true, 'max') });
+    this.#apf.observe(set, phase);
     return set;
   }
 
@@ -124,20 +127,28 @@ export class ControlPlaneMeasurement implements Measurement {
     this.#timer = setInterval(() => void this.#sample(), this.config.intervalMs);
   }
 
+  // The boundary scrapes are sent at the boundary but not waited for: a real kube-apiserver's
+  // /metrics (some 20,000 samples) takes a second or more to fetch and read on a busy machine,
+  // and the next phase's load must not pause for it.
   async phaseStart(phase: ResolvedPhase): Promise<void> {
     this.#phase = phase.name;
-    this.#phaseStarts.set(phase.name, await this.#scrapeAll(false));
+    this.#phaseStarts.set(phase.name, this.#scrapeAll(false, phase.name));
   }
 
   async phaseEnd(phase: ResolvedPhase): Promise<void> {
     const start = this.#phaseStarts.get(phase.name);
     if (!start) return;
-    const end = await this.#scrapeAll(false);
-    const t0 = Math.min(...start.map((s) => s.at), Number.POSITIVE_INFINITY);
-    const t1 = Math.max(...end.map((s) => s.at), 0);
-    const inside = { pending: this.#of(this.#pending, phase.name), dbSize: this.#of(this.#dbSize, phase.name), inqueueMax: this.#apf.maxima(phase.name) };
-    this.#phases[phase.name] = { durationS: Math.round((t1 - t0) / 100) / 10, ...serverPeriod(start, end, inside, this.config.missing, this.ctx.workload.slo) };
     this.#phaseStarts.delete(phase.name);
+    const endScrape = this.#scrapeAll(false, phase.name);
+    const done = Promise.all([start, endScrape]).then(([s, end]) => {
+      const t0 = Math.min(...s.map((x) => x.at), Number.POSITIVE_INFINITY);
+      const t1 = Math.max(...end.map((x) => x.at), 0);
+      const inside = { pending: this.#of(this.#pending, phase.name), dbSize: this.#of(this.#dbSize, phase.name), inqueueMax: this.#apf.maxima(phase.name) };
+      return { durationS: Math.round((t1 - t0) / 100) / 10, ...serverPeriod(s, end, inside, this.config.missing, this.ctx.workload.slo) };
+    });
+    // Awaited in finish(); marked handled here so a failure is reported there, not as unhandled.
+    done.catch(() => undefined);
+    this.#periods.push({ name: phase.name, done });
   }
 
   #of<T>(log: Logged<T>[], phase?: string): Reading<T>[] {
@@ -216,6 +227,7 @@ export class ControlPlaneMeasurement implements Measurement {
   }
 
   async finish(): Promise<MeasurementResult> {
+    for (const p of this.#periods) this.#phases[p.name] = await p.done;
     const end = await this.#scrapeAll(true);
     await this.#saveRaw(end, 'end');
     this.#row(end);

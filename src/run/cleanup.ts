@@ -63,7 +63,7 @@ export async function deleteNamespaces(client: KubeClient, names: readonly strin
 export function cleanupReport(action: CleanupReport['action'], namespaces: NamespaceCleanup[], runId: string, waitedMs: number): CleanupReport {
   const finish = `\`kbench cleanup --run ${runId}\``;
   if (action === 'keep') return { action, message: `kept (--keep): ${namespaces.length} namespace(s) and everything in them are still on the cluster; ${finish} removes them`, namespaces };
-  if (action === 'discard') return { action, message: 'none needed: the sim kbench started, and everything in it, was stopped', namespaces: [] };
+  if (action === 'discard') return { action, message: 'none needed: the control plane kbench started for the run (the sim or a local cluster), and everything in it, was stopped', namespaces: [] };
   if (action === 'none') return { action, message: 'none needed: nothing was created', namespaces: [] };
   const failed = namespaces.filter((n) => n.result === 'failed');
   const terminating = namespaces.filter((n) => n.result === 'terminating');

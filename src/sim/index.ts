@@ -296,7 +296,7 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
 
     // kube-scheduler.
     const schedulerLease = new LeaderLease(client('kube-scheduler', KUBE_SCHEDULER), 'kube-scheduler', now);
-    const scheduler = new Scheduler(client('kube-scheduler', KUBE_SCHEDULER, new TokenBucket(o.schedulerQps, o.schedulerBurst)), {
+    const scheduler = new Scheduler(client('kube-scheduler', KUBE_SCHEDULER, new TokenBucket(o.schedulerQps, o.schedulerBurst)), client('kube-scheduler', KUBE_SCHEDULER, new TokenBucket(o.schedulerQps, o.schedulerBurst)), {
       instance: `default-scheduler-${schedulerLease.identity.split('_')[0]}`,
       random: random.fork(),
       now,

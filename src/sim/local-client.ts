@@ -115,7 +115,9 @@ export class LocalClient {
     if (!res) throw new Error(`unexpected streamed response for ${method} ${path}`);
     if (options.discard && res.status < 400) return undefined as T;
     const text = res.body.toString();
-    const parsed = text.length > 0 ? (JSON.parse(text) as unknown) : undefined;
+    // Errors from the server's filters (429) are plain text, as the real ones are.
+    const type = res.headers['Content-Type'];
+    const parsed = text.length > 0 && (type === undefined || type.startsWith('application/json')) ? (JSON.parse(text) as unknown) : undefined;
     if (res.status >= 400) {
       const st = (parsed ?? {}) as Partial<Status>;
       throw new LocalApiError(res.status, st.reason ?? '', st.message ?? text, st.details?.retryAfterSeconds);

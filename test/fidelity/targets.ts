@@ -9,6 +9,12 @@ import type { Target } from './run-case.js';
 /** The settings both targets run with (the same flags, as `kbench cluster up` and the sim name them). */
 export const SHARED = { nodes: 3, nodeCpu: '4', nodeMemory: '16Gi', nodePods: 40, podStartupDelay: '800ms', podStartupJitter: '400ms' };
 
+/** kube-apiserver's two inflight limits, which API Priority and Fairness shares among its priority levels. */
+export interface Inflight {
+  maxRequestsInflight: number;
+  maxMutatingRequestsInflight: number;
+}
+
 interface KubeconfigUser {
   'client-certificate-data'?: string;
   'client-key-data'?: string;
@@ -27,7 +33,7 @@ function nodeVars(name: (i: number) => string): Record<string, string> {
 const b64 = (s: string | undefined): string | undefined => (s === undefined ? undefined : Buffer.from(s, 'base64').toString('utf8'));
 
 /** `kbench cluster up` in a sandbox, reached with its admin kubeconfig's client certificate. */
-export async function startReal(box: Sandbox): Promise<{ target: Target; up: ClusterUp }> {
+export async function startReal(box: Sandbox, limits?: Inflight): Promise<{ target: Target; up: ClusterUp }> {
   const kubeconfig = path.join(box.root, 'kubeconfig');
   const up = new ClusterUp(
     [
@@ -38,6 +44,7 @@ export async function startReal(box: Sandbox): Promise<{ target: Target; up: Clu
       '--node-pods', String(SHARED.nodePods),
       '--pod-startup-delay', SHARED.podStartupDelay,
       '--pod-startup-jitter', SHARED.podStartupJitter,
+      ...(limits ? ['--max-requests-inflight', String(limits.maxRequestsInflight), '--max-mutating-requests-inflight', String(limits.maxMutatingRequestsInflight)] : []),
     ],
     box.env,
   );
@@ -56,7 +63,7 @@ export async function startReal(box: Sandbox): Promise<{ target: Target; up: Clu
 }
 
 /** The sim over real etcd, with the same settings. */
-export async function startSimTarget(): Promise<{ target: Target; stop(): Promise<void> }> {
+export async function startSimTarget(limits?: Inflight): Promise<{ target: Target; stop(): Promise<void> }> {
   const ms = (d: string): number => Number(d.replace(/ms$/, ''));
   const s = await startTestSim({
     storage: 'etcd',
@@ -66,6 +73,7 @@ export async function startSimTarget(): Promise<{ target: Target; stop(): Promis
     nodePods: SHARED.nodePods,
     podStartupDelayMs: ms(SHARED.podStartupDelay),
     podStartupJitterMs: ms(SHARED.podStartupJitter),
+    ...limits,
   });
   const api = new ApiClient({ url: s.sim.url, caPem: s.sim.caPem, token: s.sim.token });
   const target: Target = {

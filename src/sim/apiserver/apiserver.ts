@@ -26,6 +26,18 @@ import { ANONYMOUS, type UserInfo } from './user-info.js';
 /** How long a request may wait in a priority level's queue: a quarter of the 60 s request timeout. */
 const APF_WAIT_LIMIT_MS = 15_000;
 
+/**
+ * A refusal by the max-inflight or priority-and-fairness filter. The real filters answer with
+ * Go's http.Error before any REST handler runs: plain text, not a Status object.
+ */
+function tooManyRequests(retryAfterSeconds: number): ApiResponse {
+  return {
+    status: 429,
+    headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Retry-After': String(retryAfterSeconds) },
+    body: 'Too many requests, please try again later.\n',
+  };
+}
+
 export interface ApiServerOptions extends ApiCoreOptions {
   /**
    * --max-requests-inflight: with API Priority and Fairness, part of the server's total
@@ -214,7 +226,7 @@ export class ApiServer implements ApiContext {
         const limit = kind === 'readOnly' ? this.options.maxRequestsInflight : this.options.maxMutatingRequestsInflight;
         if (limit > 0 && this.#inflight[kind] >= limit) {
           this.metrics.countDropped(labels, 429, req.query.has('dryRun'));
-          return this.#errorResponse(errors.tooManyRequests(1));
+          return tooManyRequests(1);
         }
       }
       this.#inflight[kind]++;
@@ -287,7 +299,7 @@ export class ApiServer implements ApiContext {
 
   /** 429 from priority and fairness, with the level's Retry-After and the classification headers. */
   #rejected(outcome: FlowOutcome & { admitted: false }): ApiResponse {
-    const res = this.#errorResponse(errors.tooManyRequests(outcome.retryAfterSeconds));
+    const res = tooManyRequests(outcome.retryAfterSeconds);
     Object.assign(res.headers, outcome.headers);
     return res;
   }

@@ -136,15 +136,6 @@ export const errors = {
   unsupportedPatchType(): ApiError {
     return new ApiError(415, 'UnsupportedMediaType', '415: Unsupported Media Type', {});
   },
-  tooManyRequests(retryAfterSeconds: number): ApiError {
-    return new ApiError(
-      429,
-      'TooManyRequests',
-      'Too many requests, please try again later.',
-      { retryAfterSeconds },
-      { 'Retry-After': String(retryAfterSeconds) },
-    );
-  },
   expired(message: string): ApiError {
     return new ApiError(410, 'Expired', message);
   },

@@ -29,7 +29,8 @@ const TICK_MS = 200;
  * (events.k8s.io/v1). Pods that fit nowhere get PodScheduled=False/Unschedulable and wait
  * for a cluster event that may help them. Every API call goes through the scheduler's
  * client, so --scheduler-qps/--scheduler-burst throttle it as --kube-api-qps/burst throttle
- * the real one.
+ * the real one; Events go through a second client with its own limiter of the same rate, as
+ * kube-scheduler's `createClients` makes an event client apart from the one that binds.
  */
 export class Scheduler {
   readonly #core: SchedulerCore;
@@ -41,6 +42,7 @@ export class Scheduler {
 
   constructor(
     private readonly client: LocalClient,
+    private readonly eventClient: LocalClient,
     private readonly opts: SchedulerOptions,
   ) {
     this.#core = new SchedulerCore(this.#api(), opts);
@@ -140,7 +142,7 @@ export class Scheduler {
   /** An events.k8s.io/v1 Event, with eventTime in microseconds as the real scheduler writes. */
   async #event(pod: SchedPod, type: string, reason: string, action: string, note: string, now: number): Promise<void> {
     try {
-      await this.client.send('POST', `/apis/events.k8s.io/v1/namespaces/${pod.namespace}/events`, {
+      await this.eventClient.send('POST', `/apis/events.k8s.io/v1/namespaces/${pod.namespace}/events`, {
         apiVersion: 'events.k8s.io/v1',
         kind: 'Event',
         metadata: { name: `${pod.name}.${Math.floor(now * 1000).toString(16)}${this.opts.random.int(4096).toString(16)}`, namespace: pod.namespace },
