@@ -6,7 +6,7 @@ import type { TargetInfo } from '../results/format.js';
 import type { SimSpec } from '../spec/schema.js';
 import { simFlagsFor } from '../spec/sim-settings.js';
 import { RunError, UsageError } from './errors.js';
-import { type LocalTarget, startLocalTarget } from './local-target.js';
+import type { LocalTarget } from './local-target.js';
 
 export interface OpenedTarget {
   connection: Connection;
@@ -54,6 +54,8 @@ export async function openTarget(opts: {
   let note: string | undefined;
   if (!choice) {
     note = '--local-cluster';
+    // The local cluster's modules (certificates, processes) only when it is asked for.
+    const { startLocalTarget } = await import('./local-target.js');
     local = await startLocalTarget(opts.simSpec, opts.info, opts.signal);
     choice = { kind: 'kubeconfig' as const, file: local.cluster.kubeconfig, source: 'flag' as const };
   } else if (choice.kind === 'none') {

@@ -3,7 +3,6 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import type { ResultFolder } from '../results/reader.js';
 import type { Comparison } from '../compare/format.js';
 import { renderReport } from '../report/html.js';
-import { compareFolders, compareSeriesFolders, openRunOrSeriesArg } from './compare.js';
 import type { ReportArgs } from './flags.js';
 import { UsageError } from './errors.js';
 
@@ -24,6 +23,8 @@ export async function writeHtml(out: string, html: string): Promise<string> {
 }
 
 export async function reportHandler(args: ReportArgs): Promise<void> {
+  // The comparison's statistics are loaded here, not with writeReport (every run writes a report).
+  const { compareFolders, compareSeriesFolders, openRunOrSeriesArg } = await import('./compare.js');
   const target = openRunOrSeriesArg(args.dir, 'the result set');
   const base = args.compare ? openRunOrSeriesArg(args.compare, '--compare') : undefined;
   const out = path.resolve(args.out ?? path.join(args.dir, 'report.html'));

@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { workloadMismatch } from '../compare/compatibility.js';
-import { formatJson, formatMarkdown, formatTable } from '../compare/format.js';
 import { apiErrorLine, apiErrorTotals } from '../results/api-errors.js';
 import { ResultFolder } from '../results/reader.js';
 import { checkOutDir, ResultFolderUnusable } from '../results/writer.js';
@@ -12,7 +10,6 @@ import type { ResolvedWorkload } from '../spec/resolve.js';
 import type { WorkloadSpec } from '../spec/schema.js';
 import { parseDuration } from '../util/duration.js';
 import { bindCollectors, planCollectors } from './collect-options.js';
-import { compareFolders, openResult } from './compare.js';
 import type { CollectArgs, CompareFlags, RunArgs, TargetArgs } from './flags.js';
 import { EXIT, RunError, UsageError } from './errors.js';
 import { type OpenedTarget, openTarget } from './open-target.js';
@@ -39,8 +36,10 @@ export async function runHandler(args: RunArgs): Promise<void> {
   // Bad input stops here, before anything touches a cluster.
   const seed = seedFlag(args.seed);
   const w = loadOrThrow(args.workload, args.set, seed);
-  const baseline = args.baseline ? openResult(args.baseline, '--baseline') : undefined;
+  // The comparison's modules (and their statistics libraries) only when there is a baseline.
+  const baseline = args.baseline ? (await import('./compare.js')).openResult(args.baseline, '--baseline') : undefined;
   if (baseline && !args.force) {
+    const { workloadMismatch } = await import('../compare/compatibility.js');
     const mismatch = workloadMismatch(baseline.manifest, { workload: { name: w.name, sha256: w.sha256, resolved: w.loaded.workload.spec as unknown as Record<string, unknown> } });
     if (mismatch) throw new UsageError(`--baseline ${args.baseline}: ${mismatch}. A baseline must be a run of the same workload; record one with \`kbench run ${args.workload} --out <dir>\`, or pass --force.`);
   }
@@ -223,6 +222,7 @@ async function afterRun(dir: string, baseline: { folder: ResultFolder; flags: Co
   let regressed = 0;
   let comparison;
   if (baseline) {
+    const [{ compareFolders }, { formatJson, formatMarkdown, formatTable }] = await Promise.all([import('./compare.js'), import('../compare/format.js')]);
     comparison = compareFolders(baseline.folder, run, { ...baseline.flags, force: true });
     regressed = comparison.rows.filter((r) => r.verdict === 'regressed').length;
     await writeFile(run.file('comparison.md'), formatMarkdown(comparison));

@@ -7,7 +7,8 @@ import { type Interval, proportionPValue, quantileDifferenceInterval } from './s
 export type Verdict = 'improved' | 'regressed' | 'unchanged' | 'inconclusive';
 export { type CompareSettings, DEFAULT_SETTINGS, type Group, GROUPS } from './settings.js';
 import { type CompareSettings, DEFAULT_SETTINGS, type Group } from './settings.js';
-export type Unit = 'ms' | 'pods' | 'per_s' | 'pct';
+export { formatChange, formatValue, signed, type Unit } from './display.js';
+import { formatValue, signed, type Unit } from './display.js';
 /**
  * The width (ms) of the histogram bucket a value falls in, from the bounds the scraped
  * component reported (recorded in the result set): a change within one bucket is the
@@ -265,27 +266,4 @@ function judge(c: Candidate, s: CompareSettings): Row {
     return { ...row, verdict: c.pValue < 0.05 ? direction : 'inconclusive', evidence: c.pValue < 0.05 ? p : `${p}: could be chance` };
   }
   return { ...row, verdict: direction, evidence: `beyond ±${threshold}% and ${floorText} (one value per run: nothing to test)` };
-}
-
-export function formatValue(v: number, unit: Unit): string {
-  switch (unit) {
-    case 'ms':
-      return Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(2)} s` : Math.abs(v) >= 100 ? `${v.toFixed(0)} ms` : Math.abs(v) >= 10 ? `${v.toFixed(1)} ms` : `${v.toFixed(2)} ms`;
-    case 'pods':
-      return `${Math.round(v)}`;
-    case 'per_s':
-      return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)}/s`;
-    case 'pct':
-      return `${v.toFixed(2)}%`;
-  }
-}
-
-export function signed(v: number, unit: Unit): string {
-  return `${v > 0 ? '+' : v < 0 ? '-' : '±'}${formatValue(Math.abs(v), unit)}`;
-}
-
-export function formatChange(pct: number | null): string {
-  if (pct === null) return 'new';
-  if (Math.abs(pct) < 0.5) return '±0%';
-  return `${pct > 0 ? '+' : '-'}${Math.abs(pct) >= 10 ? Math.abs(pct).toFixed(0) : Math.abs(pct).toFixed(1)}%`;
 }

@@ -1,4 +1,6 @@
-import { type CompareSettings, formatChange, formatValue, GROUPS, type Row, type Verdict } from './compare.js';
+import type { CompareSettings, Row, Verdict } from './compare.js';
+import { formatChange, formatValue } from './display.js';
+import { GROUPS } from './settings.js';
 import type { ResultFolder } from '../results/reader.js';
 
 export interface Comparison {

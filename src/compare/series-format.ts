@@ -1,5 +1,7 @@
 import type { ResultFolder } from '../results/reader.js';
-import { formatChange, formatValue, GROUPS, type Verdict } from './compare.js';
+import type { Verdict } from './compare.js';
+import { formatChange, formatValue } from './display.js';
+import { GROUPS } from './settings.js';
 import { countLine, counts } from './format.js';
 import type { SeriesRow } from './series-compare.js';
 import type { CompareSettings } from './settings.js';

@@ -1,5 +1,7 @@
 import path from 'node:path';
-import { formatChange, formatValue, GROUPS, type Row } from '../compare/compare.js';
+import type { Row } from '../compare/compare.js';
+import { formatChange, formatValue } from '../compare/display.js';
+import { GROUPS } from '../compare/settings.js';
 import type { Comparison } from '../compare/format.js';
 import { countLine } from '../compare/format.js';
 import { apiErrorLine, apiErrorTotals } from '../results/api-errors.js';

@@ -1,4 +1,4 @@
-import { formatValue, type Unit } from '../compare/compare.js';
+import { formatValue, type Unit } from '../compare/display.js';
 import type { SeriesSummary } from '../results/format.js';
 import { esc } from './inline.js';
 
