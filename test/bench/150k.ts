@@ -17,6 +17,8 @@ import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { verdictTable } from '../../src/cli/verdict-table.js';
+import type { SloVerdict } from '../../src/results/format.js';
 
 const ROOT = path.resolve(new URL('../..', import.meta.url).pathname);
 const CLI = path.join(ROOT, 'dist/cli/main.js');
@@ -91,16 +93,6 @@ function follow(root: number): { stop(): Map<string, { cpuS: number; rssMiB: num
   };
 }
 
-interface Slo {
-  description: string;
-  side: string;
-  value?: number;
-  unit: string;
-  comparison: string;
-  threshold: number;
-  verdict: string;
-}
-
 console.log(`bench:150k on ${os.cpus().length} CPUs (load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}), node ${process.version}; result sets in ${out}`);
 for (const storage of storages) {
   const dir = path.join(out, storage);
@@ -116,7 +108,7 @@ for (const storage of storages) {
     console.log(`${storage}: kbench run exited ${code}; see ${dir}`);
     continue;
   }
-  const summary = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as { slo: Slo[]; pods: { running: number }; phases: { name: string; durationMs: number }[]; harness: { peakRssMiB?: number } };
+  const summary = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as { slo: SloVerdict[]; pods: { running: number }; phases: { name: string; durationMs: number }[]; harness: { peakRssMiB?: number } };
   const loadS = summary.phases.filter((p) => p.name === 'deployments' || p.name === 'running').reduce((a, p) => a + p.durationMs / 1000, 0);
   const fmt = (m: { cpuS: number; rssMiB: number } | undefined): string => (m ? `${m.cpuS.toFixed(0)} CPU-s, peak ${m.rssMiB.toFixed(0)} MiB` : 'not seen');
   // /usr/bin/time counts the children kbench waited for (the sim, its etcd) in its CPU and
@@ -124,10 +116,5 @@ for (const storage of storages) {
   const childrenCpuS = [...others.entries()].filter(([n]) => n === 'sim' || n === 'etcd').reduce((a, [, m]) => a + m.cpuS, 0);
   console.log(`\n${storage} storage: ${Math.floor(wallS / 60)} min ${Math.round(wallS % 60)} s wall (exit ${code}); ${summary.pods.running} pods Running, ${(summary.pods.running / loadS).toFixed(0)} pods/s over the create and wait phases (${loadS.toFixed(0)} s)`);
   console.log(`  kbench ${(u! + s! - childrenCpuS).toFixed(0)} CPU-s, peak ${summary.harness.peakRssMiB ?? '?'} MiB (its summary.json); sim ${fmt(others.get('sim'))}; etcd ${fmt(others.get('etcd'))}; all ${(u! + s!).toFixed(0)} CPU-s (largest RSS ${(kb! / 1024).toFixed(0)} MiB)`);
-  console.log('\n| verdict | SLO | value | threshold |\n|---|---|---|---|');
-  for (const v of summary.slo) {
-    const val = v.value === undefined ? 'n/a' : v.unit === 'ms' ? `${(v.value / 1000).toFixed(2)} s` : String(v.value);
-    const thr = v.unit === 'ms' ? `${(v.threshold / 1000).toFixed(2)} s` : String(v.threshold);
-    console.log(`| ${v.verdict.toUpperCase()} | ${v.description} | ${val} | ${v.comparison} ${thr} |`);
-  }
+  console.log(`\n${verdictTable(summary.slo)}`);
 }

@@ -15,12 +15,13 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { formatValue, type Unit } from '../../src/compare/display.js';
 import { kbench } from '../helpers/cli.js';
 
 interface Row {
   id: string;
   label: string;
-  unit: string;
+  unit: Unit;
   a?: number;
   b?: number;
   changePct?: number;
@@ -61,13 +62,6 @@ function cpuSampler(): { stop(): { busyPct: number; saturatedS: number; seconds:
   };
 }
 
-function fmt(v: number | undefined, unit: string): string {
-  if (v === undefined) return 'n/a';
-  if (unit === 'ms') return v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v < 10 ? 1 : 0)} ms`;
-  if (unit === 'per_s') return `${v.toFixed(1)}/s`;
-  return String(Math.round(v * 10) / 10);
-}
-
 /** The rows the sim-vs-real table shows: p50 and p99 of the pod phases, p99 of the rest. */
 function wanted(r: Row): boolean {
   if (r.id.startsWith('pods.')) return (r.id.endsWith('.p50') || r.id.endsWith('.p99')) && !r.id.includes('create_to_ready') && !r.id.includes('schedule_to_watch');
@@ -105,7 +99,8 @@ for (const c of CASES) {
   for (const r of rows) {
     const pct = r.changePct === undefined || !Number.isFinite(r.changePct) ? 'n/a' : `${r.changePct > 0 ? '+' : ''}${r.changePct.toFixed(0)}%`;
     const flag = r.changePct !== undefined && Math.abs(r.changePct) > 25 && (r.id.startsWith('pods.') || r.id.startsWith('throughput.')) ? ' **>25%**' : '';
-    console.log(`| ${r.label} | ${fmt(r.a, r.unit)} | ${fmt(r.b, r.unit)} | ${pct}${flag} |`);
+    const cell = (v: number | undefined): string => (v === undefined ? 'n/a' : formatValue(v, r.unit));
+    console.log(`| ${r.label} | ${cell(r.a)} | ${cell(r.b)} | ${pct}${flag} |`);
   }
   console.log('');
 }

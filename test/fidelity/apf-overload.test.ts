@@ -10,10 +10,9 @@
  * (node-high) must go through untouched. The counts are printed side by side; what must
  * agree is asserted.
  */
-import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildComponents, type ClusterUp, realComponentsGate, Sandbox } from '../cluster/real-components.js';
-import type { Credentials } from './api-client.js';
+import { type Answer, ApiClient } from './api-client.js';
 import type { Target } from './run-case.js';
 import { type Inflight, startReal, startSimTarget } from './targets.js';
 
@@ -22,26 +21,6 @@ const LIMITS: Inflight = { maxRequestsInflight: 10, maxMutatingRequestsInflight:
 const FLOOD = 400;
 /** A flow's queue slots in global-default: a hand of 6 queues of 50 (the default PriorityLevelConfiguration). */
 const QUEUE_SLOTS = 6 * 50;
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-}
-
-function send(creds: Credentials, agent: https.Agent, path: string, headers: Record<string, string>): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(new URL(path, creds.url), { method: 'GET', agent, timeout: 120_000, headers: { Accept: 'application/json', ...(creds.token ? { Authorization: `Bearer ${creds.token}` } : {}), ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer in 120 s`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** global-default's rejections by reason, from the apiserver's own counter. */
 async function rejected(t: Target): Promise<Record<string, number>> {
@@ -62,12 +41,13 @@ interface Outcome {
   leaseReads: number;
   lease429: number;
   seconds: number;
-  sample429?: Reply;
+  sample429?: Answer;
 }
 
 async function overload(t: Target, node: string): Promise<Outcome> {
-  const creds = t.api.creds;
-  const agent = new https.Agent({ ca: creds.caPem, cert: creds.certPem, key: creds.keyPem, keepAlive: true, maxSockets: FLOOD + 10 });
+  // A client of its own: one connection per request in flight.
+  const api = new ApiClient(t.api.creds, FLOOD + 10);
+  const get = (path: string, headers: Record<string, string>): Promise<Answer> => api.request('GET', path, undefined, 'application/json', 'application/json', 120_000, headers);
   try {
     const rv = Number((JSON.parse((await t.api.request('GET', '/api/v1/namespaces/default/configmaps')).text) as { metadata: { resourceVersion: string } }).metadata.resourceVersion);
     // The flood's user may read (on the real apiserver RBAC would answer 403 after APF let it through).
@@ -83,18 +63,18 @@ async function overload(t: Target, node: string): Promise<Outcome> {
     const node_ = { 'Impersonate-User': `system:node:${node}`, 'Impersonate-Group': 'system:nodes' };
     // Every connection is opened (TLS included) before the flood, so the requests arrive
     // together; /livez is exempt, so this counts in no priority level.
-    await Promise.all(Array.from({ length: FLOOD }, () => send(creds, agent, '/livez', {})));
+    await Promise.all(Array.from({ length: FLOOD }, () => get('/livez', {})));
     const before = await rejected(t);
     const t0 = performance.now();
     let done = false;
-    const leases: Reply[] = [];
+    const leases: Answer[] = [];
     const leaseLoop = (async () => {
       while (!done) {
-        leases.push(await send(creds, agent, `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${node}`, node_));
+        leases.push(await get(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${node}`, node_));
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
-    const replies = await Promise.all(Array.from({ length: FLOOD }, () => send(creds, agent, `/api/v1/namespaces/default/configmaps/none?resourceVersion=${rv + 1_000_000}`, flood)));
+    const replies = await Promise.all(Array.from({ length: FLOOD }, () => get(`/api/v1/namespaces/default/configmaps/none?resourceVersion=${rv + 1_000_000}`, flood)));
     done = true;
     await leaseLoop;
     const seconds = (performance.now() - t0) / 1000;
@@ -104,7 +84,7 @@ async function overload(t: Target, node: string): Promise<Outcome> {
     const rejectedByReason = Object.fromEntries(Object.keys(after).map((k) => [k, after[k]! - (before[k] ?? 0)]).filter(([, v]) => Number(v) > 0));
     return { target: t.name, statuses, rejectedByReason, leaseReads: leases.length, lease429: leases.filter((l) => l.status === 429).length, seconds, sample429: replies.find((r) => r.status === 429) };
   } finally {
-    agent.destroy();
+    api.close();
   }
 }
 

@@ -1,4 +1,5 @@
 import https from 'node:https';
+import { WatchStream } from '../helpers/sim-client.js';
 
 /** How a target is reached: the sim with its bearer token, the real cluster with a client certificate. */
 export interface Credentials {
@@ -16,24 +17,24 @@ export interface Answer {
   text: string;
 }
 
-export interface WatchEvent {
-  type: string;
-  object: Record<string, unknown>;
-}
-
 /** A small HTTPS client for the fidelity suite: the wire as any client sees it, no retries. */
 export class ApiClient {
   readonly #agent: https.Agent;
 
-  constructor(readonly creds: Credentials) {
-    this.#agent = new https.Agent({ ca: creds.caPem, cert: creds.certPem, key: creds.keyPem, keepAlive: true, maxSockets: 16 });
+  /** `maxSockets`: requests in flight at once (an overload test needs hundreds). */
+  constructor(
+    readonly creds: Credentials,
+    maxSockets = 16,
+  ) {
+    this.#agent = new https.Agent({ ca: creds.caPem, cert: creds.certPem, key: creds.keyPem, keepAlive: true, maxSockets });
   }
 
   #headers(extra: Record<string, string>): Record<string, string> {
     return { Accept: 'application/json', ...(this.creds.token ? { Authorization: `Bearer ${this.creds.token}` } : {}), ...extra };
   }
 
-  request(method: string, path: string, body?: unknown, contentType = 'application/json', accept = 'application/json', timeoutMs = 60_000): Promise<Answer> {
+  /** `headers`: more request headers (Impersonate-User, ...). */
+  request(method: string, path: string, body?: unknown, contentType = 'application/json', accept = 'application/json', timeoutMs = 60_000, headers: Record<string, string> = {}): Promise<Answer> {
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = https.request(
@@ -42,7 +43,7 @@ export class ApiClient {
           method,
           agent: this.#agent,
           timeout: timeoutMs,
-          headers: this.#headers({ Accept: accept, ...(payload === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(payload)) }) }),
+          headers: this.#headers({ Accept: accept, ...headers, ...(payload === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(payload)) }) }),
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -87,79 +88,10 @@ export class ApiClient {
 
   /** Opens a watch; events arrive in `events` until `stop()` or the server ends it. */
   watch(path: string): WatchStream {
-    return new WatchStream(this.creds, path, this.#headers({}));
+    return new WatchStream(new URL(path, this.creds.url), { ca: this.creds.caPem, cert: this.creds.certPem, key: this.creds.keyPem, headers: this.#headers({}) });
   }
 
   close(): void {
     this.#agent.destroy();
-  }
-}
-
-export class WatchStream {
-  readonly events: WatchEvent[] = [];
-  status = 0;
-  ended = false;
-  readonly #req: ReturnType<typeof https.request>;
-  #waiters: (() => void)[] = [];
-
-  constructor(creds: Credentials, path: string, headers: Record<string, string>) {
-    this.#req = https.request(new URL(path, creds.url), { method: 'GET', agent: false, ca: creds.caPem, cert: creds.certPem, key: creds.keyPem, headers }, (res) => {
-      this.status = res.statusCode ?? 0;
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl).trim();
-          buf = buf.slice(nl + 1);
-          if (line) this.events.push(JSON.parse(line) as WatchEvent);
-        }
-        this.#notify();
-      });
-      const end = (): void => {
-        if (buf.trim()) {
-          try {
-            this.events.push(JSON.parse(buf) as WatchEvent);
-          } catch {
-            // a non-watch body (an error Status is parsed above when it is one line)
-          }
-        }
-        this.ended = true;
-        this.#notify();
-      };
-      res.on('end', end);
-      res.on('error', end);
-    });
-    this.#req.on('error', () => {
-      this.ended = true;
-      this.#notify();
-    });
-    this.#req.end();
-  }
-
-  #notify(): void {
-    for (const w of this.#waiters.splice(0)) w();
-  }
-
-  /** Waits until `pred` holds, the stream ends, or the timeout passes; returns whether it held. */
-  async until(pred: (events: WatchEvent[]) => boolean, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (!pred(this.events)) {
-      const left = deadline - Date.now();
-      if (this.ended || left <= 0) return false;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.#waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
-    return true;
-  }
-
-  stop(): void {
-    this.#req.destroy();
   }
 }

@@ -82,7 +82,7 @@ async function observeWatch(t: Target, step: WatchStep, ns: string, saved: Saved
     while (w.status === 0 && !w.ended && Date.now() - opened < EVENTUALLY_MS) await sleep(20);
     for (const r of step.then ?? []) await send(t, r, ns, saved);
     const bookmarkAt = (): number => w.events.findIndex((e) => e.type === 'BOOKMARK');
-    await w.until((ev) => (step.untilBookmark ? bookmarkAt() >= 0 : ev.length >= (step.events ?? 1)), EVENTUALLY_MS);
+    await w.waitFor((ev) => (step.untilBookmark ? bookmarkAt() >= 0 : ev.length >= (step.events ?? 1)), EVENTUALLY_MS);
     const events = step.untilBookmark ? w.events.slice(0, bookmarkAt() + 1) : w.events.slice(0, step.events ?? 1);
     return { code: w.status, events: events.map((e) => [e.type, ...step.fields.map((f) => pick(normalise(e.object), f))]) };
   } finally {

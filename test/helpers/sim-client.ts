@@ -103,7 +103,7 @@ export class TestClient {
   watch(path: string): WatchStream {
     const url = new URL(path, this.target.url);
     url.searchParams.set('watch', 'true');
-    return new WatchStream(this, url);
+    return new WatchStream(url, { ca: this.target.caPem, headers: { Authorization: `Bearer ${this.target.token}` } });
   }
 
   close(): void {
@@ -124,44 +124,42 @@ export class WatchStream {
   readonly #waiters: (() => void)[] = [];
   readonly done: Promise<void>;
 
-  constructor(client: TestClient, url: URL) {
+  /** `options`: how to reach the server (CA, client certificate or token headers). */
+  constructor(url: URL, options: https.RequestOptions) {
     let finish!: () => void;
     this.done = new Promise((r) => (finish = r));
-    this.#req = https.request(
-      url,
-      { method: 'GET', agent: false, ca: client.target.caPem, headers: { Authorization: `Bearer ${client.target.token}` } },
-      (res) => {
-        this.status = res.statusCode ?? 0;
-        let buf = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buf += chunk;
-          let nl: number;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl).trim();
-            buf = buf.slice(nl + 1);
-            if (line) this.events.push(JSON.parse(line) as WatchEvent);
-          }
-          this.#notify();
-        });
-        res.on('end', () => {
-          if (buf.trim()) this.events.push(JSON.parse(buf) as WatchEvent);
-          this.ended = true;
-          this.#notify();
-          finish();
-        });
-        res.on('error', () => {
-          this.ended = true;
-          this.#notify();
-          finish();
-        });
-      },
-    );
-    this.#req.on('error', () => {
+    const end = (): void => {
       this.ended = true;
       this.#notify();
       finish();
+    };
+    this.#req = https.request(url, { ...options, method: 'GET', agent: false }, (res) => {
+      this.status = res.statusCode ?? 0;
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buf += chunk;
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (line) this.events.push(JSON.parse(line) as WatchEvent);
+        }
+        this.#notify();
+      });
+      res.on('end', () => {
+        if (buf.trim()) {
+          try {
+            this.events.push(JSON.parse(buf) as WatchEvent);
+          } catch {
+            // a non-watch body (an error Status is parsed above when it is one line)
+          }
+        }
+        end();
+      });
+      res.on('error', end);
     });
+    this.#req.on('error', end);
     this.#req.end();
   }
 
@@ -169,13 +167,12 @@ export class WatchStream {
     for (const w of this.#waiters.splice(0)) w();
   }
 
-  /** Waits until `pred` holds for the events so far (or the stream ends, or the timeout). */
-  async until(pred: (events: WatchEvent[]) => boolean, timeoutMs = 10_000): Promise<WatchEvent[]> {
+  /** Waits until `pred` holds, the stream ends, or the timeout passes; returns whether it held. */
+  async waitFor(pred: (events: WatchEvent[]) => boolean, timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (!pred(this.events)) {
-      if (this.ended) throw new Error(`watch ended before the condition held; events: ${JSON.stringify(this.events.map((e) => e.type))}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out; events so far: ${JSON.stringify(this.events.map((e) => [e.type, e.object?.metadata?.name]))}`);
+      if (this.ended || left <= 0) return false;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         this.#waiters.push(() => {
@@ -184,7 +181,14 @@ export class WatchStream {
         });
       });
     }
-    return this.events;
+    return true;
+  }
+
+  /** Waits until `pred` holds for the events so far; throws when the stream ends or the timeout passes first. */
+  async until(pred: (events: WatchEvent[]) => boolean, timeoutMs = 10_000): Promise<WatchEvent[]> {
+    if (await this.waitFor(pred, timeoutMs)) return this.events;
+    if (this.ended) throw new Error(`watch ended before the condition held; events: ${JSON.stringify(this.events.map((e) => e.type))}`);
+    throw new Error(`timed out; events so far: ${JSON.stringify(this.events.map((e) => [e.type, e.object?.metadata?.name]))}`);
   }
 
   stop(): void {
