@@ -241,7 +241,7 @@ export class ApiServer implements ApiContext {
       if (!longRunning && this.options.addedLatencyMs) await new Promise((r) => setTimeout(r, this.options.addedLatencyMs));
       res = await this.#resource(req, info, stream);
       code = res?.status ?? 200;
-      if (res) this.metrics.observeResponseSize(labels, res.body.length);
+      if (res) this.metrics.observeResponseSize(labels, res.body.length, req.query.has('dryRun'));
     } catch (e) {
       res = this.#errorResponse(e);
       code = res.status;
