@@ -8,8 +8,9 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would compile before the sources are copied.
 RUN npm ci --ignore-scripts
 COPY tsconfig.json ./
+COPY scripts/bundle.ts ./scripts/
 COPY src ./src
-RUN npx tsc -p tsconfig.json
+RUN npx tsc -p tsconfig.json && npx tsx scripts/bundle.ts
 
 FROM node:20-bookworm-slim
 WORKDIR /opt/kbench

@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeconfigError, parseKubeconfig, type ResolvedKubeconfig, resolveKubeconfig, staticHeaders } from './kubeconfig-file.js';
 
 /** How to reach a cluster: the server URL, TLS material and auth header. No secret leaves here except into requests. */
 export interface Connection {
@@ -51,57 +50,86 @@ export function chooseTarget(flags: { kubeconfig?: string; context?: string }, e
  */
 export function withoutContent(message: string): string {
   const first = message.split('\n')[0]!.trim();
-  const pos = /\((\d+):(\d+)\)/.exec(first);
-  const kind = first.replace(/\s*\(\d+:\d+\).*$/, '').slice(0, 120);
+  // js-yaml says "bad indentation (11:3)", the yaml package "Missing closing quote at line 5, column 1:".
+  const pos = /\((\d+):(\d+)\)/.exec(first) ?? /at line (\d+), column (\d+)/.exec(first);
+  const kind = first.replace(/\s*\(\d+:\d+\).*$/, '').replace(/\s*at line \d+, column \d+.*$/, '').slice(0, 120);
   return pos ? `not valid YAML at line ${pos[1]}, column ${pos[2]} (${kind}; the line is not shown: a kubeconfig holds secrets)` : `${kind} (the file's content is not shown: a kubeconfig holds secrets)`;
 }
 
-/** Loads the chosen kubeconfig (or in-cluster config) into a Connection. */
-export async function connect(choice: Exclude<TargetChoice, { kind: 'none' }>): Promise<Connection> {
-  const kc = new KubeConfig();
+const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** The in-cluster configuration as client-go's rest.InClusterConfig builds it. */
+function inCluster(env: NodeJS.ProcessEnv): ResolvedKubeconfig {
+  const host = env.KUBERNETES_SERVICE_HOST;
+  const port = env.KUBERNETES_SERVICE_PORT;
+  if (!host || !port) throw new TargetError('cannot load the in-cluster configuration: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set');
+  let ca: Buffer | undefined;
   try {
-    if (choice.kind === 'in-cluster') kc.loadFromCluster();
-    else kc.loadFromFile(choice.file);
-  } catch (e) {
-    throw new TargetError(`cannot load ${choice.kind === 'in-cluster' ? 'the in-cluster configuration' : choice.file}: ${withoutContent((e as Error).message)}`);
+    ca = readFileSync(path.join(SERVICE_ACCOUNT, 'ca.crt'));
+  } catch {
+    // client-go goes on without the CA file too, and then the system roots apply.
   }
-  if (choice.kind === 'kubeconfig' && choice.context) {
-    if (!kc.getContextObject(choice.context)) {
-      throw new TargetError(`context "${choice.context}" is not in ${choice.file} (it has: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+  return {
+    context: 'in-cluster',
+    cluster: { name: 'in-cluster', server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`, ca, insecureSkipTlsVerify: false },
+    user: { name: 'in-cluster', tokenFile: path.join(SERVICE_ACCOUNT, 'token') },
+  };
+}
+
+/** Loads the chosen kubeconfig (or in-cluster config) into a Connection. */
+export async function connect(choice: Exclude<TargetChoice, { kind: 'none' }>, env: NodeJS.ProcessEnv = process.env): Promise<Connection> {
+  let resolved: ResolvedKubeconfig;
+  if (choice.kind === 'in-cluster') resolved = inCluster(env);
+  else {
+    let doc: ReturnType<typeof parseKubeconfig>;
+    try {
+      doc = parseKubeconfig(readFileSync(choice.file, 'utf8'), choice.file);
+    } catch (e) {
+      throw new TargetError(e instanceof KubeconfigError ? e.message : `cannot load ${choice.file}: ${withoutContent((e as Error).message)}`);
     }
-    kc.setCurrentContext(choice.context);
+    try {
+      resolved = resolveKubeconfig(doc, choice.file, choice.context);
+    } catch (e) {
+      if (e instanceof KubeconfigError) throw new TargetError(e.message);
+      throw e;
+    }
   }
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) {
-    throw new TargetError(`${choice.kind === 'kubeconfig' ? choice.file : 'the in-cluster configuration'} has no current cluster (set current-context or pass --context)`);
-  }
+  const { cluster, user } = resolved;
   let server: URL;
   try {
     server = new URL(cluster.server);
   } catch {
     throw new TargetError(`cluster "${cluster.name}" has an invalid server URL: ${cluster.server}`);
   }
-  const opts: https.RequestOptions = {};
-  await kc.applyToHTTPSOptions(opts);
   const tls: Connection['tls'] = {};
-  if (opts.ca) tls.ca = opts.ca as string | Buffer;
-  if (opts.cert) tls.cert = opts.cert as string | Buffer;
-  if (opts.key) tls.key = opts.key as string | Buffer;
-  if (cluster.skipTLSVerify) tls.rejectUnauthorized = false;
+  if (cluster.ca) tls.ca = cluster.ca;
+  if (user.cert) tls.cert = user.cert;
+  if (user.key) tls.key = user.key;
+  if (cluster.insecureSkipTlsVerify) tls.rejectUnauthorized = false;
   if (cluster.tlsServerName) tls.servername = cluster.tlsServerName;
+  let headers = async (): Promise<Record<string, string>> => staticHeaders(user);
+  if (user.plugin && choice.kind === 'kubeconfig') {
+    const { pluginCredentials } = await import('./kubeconfig-plugin.js');
+    let plugin: Awaited<ReturnType<typeof pluginCredentials>>;
+    try {
+      plugin = await pluginCredentials(choice.file, resolved.context);
+    } catch (e) {
+      throw new TargetError(`user "${user.name}" in ${choice.file}: its ${user.plugin} plugin gave no credentials: ${withoutContent((e as Error).message)}`);
+    }
+    Object.assign(tls, plugin.tls);
+    headers = plugin.headers;
+  }
+  try {
+    await headers();
+  } catch (e) {
+    throw new TargetError(`user "${user.name}": cannot read its credentials: ${(e as Error).message}`);
+  }
   return {
     server,
-    context: choice.kind === 'in-cluster' ? 'in-cluster' : kc.getCurrentContext(),
+    context: resolved.context,
     kubeconfigPath: choice.kind === 'kubeconfig' ? choice.file : undefined,
     tls,
-    headers: async () => {
-      const fresh: https.RequestOptions = {};
-      await kc.applyToHTTPSOptions(fresh);
-      const h: Record<string, string> = {};
-      for (const [k, v] of Object.entries(fresh.headers ?? {})) if (typeof v === 'string') h[k.toLowerCase()] = v;
-      if (fresh.auth) h.authorization = `Basic ${Buffer.from(fresh.auth).toString('base64')}`;
-      return h;
-    },
+    headers,
   };
 }
 

@@ -32,6 +32,12 @@ export const SERVER_SERIES_COLUMNS = [
 
 /** The families the collectors read; the rest of a scrape is skipped unparsed (the raw start and end scrapes are saved whole). */
 const READ = new Set<string>([...Object.values(FAMILIES), ...Object.values(APF_FAMILIES)]);
+/**
+ * What an interval's scrape reads: the gauges and counters of a server-timeseries.csv row.
+ * The latency histograms of API calls and scheduling attempts (most of a kube-apiserver's
+ * samples) are differenced only between a period's boundary scrapes.
+ */
+const READ_INTERVAL = new Set<string>([...READ].filter((f) => !([FAMILIES.apiSli, FAMILIES.apiDuration, FAMILIES.attemptDuration, FAMILIES.podSchedulingSli] as string[]).includes(f)));
 
 interface SourceStats {
   scrapes: number;
@@ -43,6 +49,9 @@ interface Logged<T> {
   phase: string;
   reading: Reading<T>;
 }
+
+/** A phase that starts within this of the last one's end starts at its end scrape. */
+const SAME_BOUNDARY_MS = 1000;
 
 const QUANTILES = "from Prometheus histograms as PromQL's histogram_quantile (linear interpolation inside a bucket), end minus start of each period";
 
@@ -59,6 +68,8 @@ export class ControlPlaneMeasurement implements Measurement {
   #phase = '';
   #startSet: Scrape[] = [];
   #phaseStarts = new Map<string, Promise<Scrape[]>>();
+  /** The last boundary's scrape (the run's start, a phase's end), for what begins or ends right after it. */
+  #boundary: { scrape: Promise<(Scrape & { text?: string })[]>; at: number } | undefined;
   /** Each phase's period, computed once its end scrape is in (the load does not wait for it). */
   #periods: { name: string; done: Promise<ServerPeriodSummary & { durationS: number }> }[] = [];
   #phases: Record<string, ServerPeriodSummary & { durationS: number }> = {};
@@ -80,7 +91,7 @@ export class ControlPlaneMeasurement implements Measurement {
   }
 
   /** One scrape of every source; its readings count in `phase` (the phase when it was sent). */
-  async #scrapeAll(keepText: boolean, phase = this.#phase): Promise<(Scrape & { text?: string })[]> {
+  async #scrapeAll(keepText: boolean, phase = this.#phase, read = READ): Promise<(Scrape & { text?: string })[]> {
     const set = await Promise.all(
       this.config.sources.map(async (s): Promise<Scrape & { text?: string }> => {
         const at = Date.now();
@@ -88,7 +99,7 @@ export class ControlPlaneMeasurement implements Measurement {
         stats.scrapes++;
         try {
           const text = await s.scrape();
-          const parsed = parsePrometheusText(text, READ);
+          const parsed = parsePrometheusText(text, read);
           if (parsed.samples === 0) {
             throw new Error(`no metrics in the answer${parsed.errors[0] ? ` (line ${parsed.errors[0].line}: ${parsed.errors[0].message})` : ''}`);
           }
@@ -105,10 +116,15 @@ export class ControlPlaneMeasurement implements Measurement {
         }
       }),
     );
+    this.#log(set, phase);
+    return set;
+  }
+
+  /** The gauges of one scrape, counted in `phase`. */
+  #log(set: Scrape[], phase: string): void {
     this.#pending.push({ phase, reading: pendingOf(set, this.config.missing) });
     this.#dbSize.push({ phase, reading: gaugeValue(set, 'etcd', FAMILIES.dbSize, this.config.missing, () => true, 'max') });
     this.#apf.observe(set, phase);
-    return set;
   }
 
   async #saveRaw(set: (Scrape & { text?: string })[], when: 'start' | 'end'): Promise<void> {
@@ -123,6 +139,7 @@ export class ControlPlaneMeasurement implements Measurement {
     const set = await this.#scrapeAll(true);
     await this.#saveRaw(set, 'start');
     this.#startSet = set;
+    this.#boundary = { scrape: Promise.resolve(set), at: performance.now() };
     this.#row(set);
     this.#timer = setInterval(() => void this.#sample(), this.config.intervalMs);
   }
@@ -130,16 +147,33 @@ export class ControlPlaneMeasurement implements Measurement {
   // The boundary scrapes are sent at the boundary but not waited for: a real kube-apiserver's
   // /metrics (some 20,000 samples) takes a second or more to fetch and read on a busy machine,
   // and the next phase's load must not pause for it.
+  // Back-to-back periods share their boundary scrape: the run's start is its first phase's,
+  // the end of one phase the start of the next, the last phase's end the run's (a /metrics
+  // page is read once, not twice, at each boundary).
   async phaseStart(phase: ResolvedPhase): Promise<void> {
     this.#phase = phase.name;
-    this.#phaseStarts.set(phase.name, this.#scrapeAll(false, phase.name));
+    const boundary = this.#boundary;
+    this.#boundary = undefined;
+    const shared = boundary && performance.now() - boundary.at < SAME_BOUNDARY_MS;
+    this.#phaseStarts.set(
+      phase.name,
+      shared
+        ? boundary.scrape.then((set) => {
+            for (const x of set) delete x.text;
+            this.#log(set, phase.name);
+            return set;
+          })
+        : this.#scrapeAll(false, phase.name),
+    );
   }
 
   async phaseEnd(phase: ResolvedPhase): Promise<void> {
     const start = this.#phaseStarts.get(phase.name);
     if (!start) return;
     this.#phaseStarts.delete(phase.name);
-    const endScrape = this.#scrapeAll(false, phase.name);
+    // Its text is kept in case it is also the run's end (saved whole, see finish()).
+    const endScrape = this.#scrapeAll(true, phase.name);
+    this.#boundary = { scrape: endScrape, at: performance.now() };
     const done = Promise.all([start, endScrape]).then(([s, end]) => {
       const t0 = Math.min(...s.map((x) => x.at), Number.POSITIVE_INFINITY);
       const t1 = Math.max(...end.map((x) => x.at), 0);
@@ -158,7 +192,7 @@ export class ControlPlaneMeasurement implements Measurement {
   async #sample(): Promise<void> {
     // A slow source must not pile up scrapes: skip the tick while one is running.
     if (this.#sampling) return;
-    this.#sampling = this.#scrapeAll(false).then((set) => this.#row(set));
+    this.#sampling = this.#scrapeAll(false, this.#phase, READ_INTERVAL).then((set) => this.#row(set));
     try {
       await this.#sampling;
     } finally {
@@ -228,7 +262,11 @@ export class ControlPlaneMeasurement implements Measurement {
 
   async finish(): Promise<MeasurementResult> {
     for (const p of this.#periods) this.#phases[p.name] = await p.done;
-    const end = await this.#scrapeAll(true);
+    const boundary = this.#boundary;
+    this.#boundary = undefined;
+    const shared = boundary && performance.now() - boundary.at < SAME_BOUNDARY_MS;
+    if (boundary && !shared) for (const x of await boundary.scrape) delete x.text;
+    const end = shared ? await boundary.scrape : await this.#scrapeAll(true);
     await this.#saveRaw(end, 'end');
     this.#row(end);
     const run = serverPeriod(this.#startSet, end, { pending: this.#of(this.#pending), dbSize: this.#of(this.#dbSize), inqueueMax: this.#apf.maxima() }, this.config.missing, this.ctx.workload.slo);

@@ -73,6 +73,8 @@ function unescapeHelp(s: string): string {
   return s.replace(/\\(\\|n|")/g, (_, c: string) => (c === 'n' ? '\n' : c));
 }
 
+const LABEL_NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
+
 /** Reads `{a="x",b="y"}` starting at `i` (at the `{`); returns the labels and the index after `}`. */
 function readLabels(line: string, i: number): { labels: Record<string, string>; end: number } {
   const labels: Record<string, string> = {};
@@ -80,7 +82,9 @@ function readLabels(line: string, i: number): { labels: Record<string, string>; 
   for (;;) {
     while (line[p] === ' ' || line[p] === '\t' || line[p] === ',') p++;
     if (line[p] === '}') return { labels, end: p + 1 };
-    const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(line.slice(p));
+    // A sticky pattern reads the name in place (a scrape has tens of thousands of labels).
+    LABEL_NAME.lastIndex = p;
+    const m = LABEL_NAME.exec(line);
     if (!m) throw new Error(`bad label name at column ${p + 1}`);
     const name = m[0];
     p += name.length;
@@ -90,6 +94,14 @@ function readLabels(line: string, i: number): { labels: Record<string, string>; 
     while (line[p] === ' ' || line[p] === '\t') p++;
     if (line[p] !== '"') throw new Error(`expected a quoted value for label ${name}`);
     p++;
+    const close = line.indexOf('"', p);
+    const escape = line.indexOf('\\', p);
+    if (close >= 0 && (escape < 0 || escape > close)) {
+      // No escape inside: the value is the text up to the quote.
+      labels[name] = line.slice(p, close);
+      p = close + 1;
+      continue;
+    }
     let value = '';
     for (;;) {
       if (p >= line.length) throw new Error(`unterminated value of label ${name}`);

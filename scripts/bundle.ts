@@ -1,0 +1,56 @@
+/**
+ * Bundles the kbench command (src/cli/main.ts) into dist/cli/main.js, with a chunk per
+ * lazily loaded part (a command's work, the sim, the local cluster) beside it.
+ *
+ * Why: Node's ESM loader resolves, reads and links each of the ~300 modules a run loads one
+ * by one; from a bundle a 400-pod density run costs about 0.5 CPU-s less and validate half
+ * (npm run bench:harness). tsc still writes every module to dist/ (the `kbench/sim`
+ * export, type checking); the bundle replaces only the command's entry point. The chunks
+ * sit in dist/cli, as deep as src/cli, so paths built from import.meta.url (components/,
+ * the report's chart libraries, the sim's entry point) resolve as from the modules.
+ *
+ * Only the pure-JavaScript packages of a run's path are bundled (with what they import);
+ * the others stay in node_modules: etcd3 and gRPC read .proto files beside their code,
+ * better-sqlite3 is native, chart.js is read as a file into the report.
+ */
+import { readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { build, type Plugin } from 'esbuild';
+
+const BUNDLED = new Set(['undici', 'yaml', 'yargs', 'hdr-histogram-js', 'csv-stringify', 'csv-parse', 'p-limit', 'ajv']);
+
+const root = path.resolve(new URL('..', import.meta.url).pathname);
+const out = path.join(root, 'dist/cli');
+for (const f of readdirSync(out)) if (/^chunk-.*\.js(\.map)?$/.test(f)) rmSync(path.join(out, f));
+
+const packageName = (spec: string): string => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+
+const onlyListedPackages: Plugin = {
+  name: 'only-listed-packages',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('node:')) return { external: true };
+      // What a bundled package imports is bundled with it (resolved from where it sits).
+      if (args.importer.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+      return BUNDLED.has(packageName(args.path)) ? undefined : { external: true };
+    });
+  },
+};
+
+await build({
+  entryPoints: [path.join(root, 'src/cli/main.ts')],
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  outdir: out,
+  entryNames: 'main',
+  chunkNames: 'chunk-[hash]',
+  plugins: [onlyListedPackages],
+  // CommonJS packages (undici, yaml) call require() for Node's own modules.
+  banner: { js: "import { createRequire as kbenchCreateRequire } from 'node:module';\nconst require = kbenchCreateRequire(import.meta.url);" },
+  sourcemap: true,
+  allowOverwrite: true,
+  logLevel: 'warning',
+});
