@@ -33,6 +33,30 @@ export interface CallOptions {
   accept?: string;
   /** Retry 429, 5xx and transport errors (default true). */
   retry?: boolean;
+  /**
+   * A 2xx answer's body is kept up to and including the first occurrence of this text; the
+   * rest is read (the latency includes it) and dropped. A list page's metadata without its
+   * 1.5 MB of items.
+   */
+  keepBodyUntil?: string;
+}
+
+/** Reads a body whole, keeping its text up to and including `marker` (all of it when the marker never comes). */
+async function readUntil(body: AsyncIterable<Buffer | string> & { setEncoding(e: 'utf8'): unknown }, marker: string): Promise<string> {
+  body.setEncoding('utf8');
+  let kept = '';
+  let found = false;
+  for await (const chunk of body) {
+    if (found) continue;
+    const from = Math.max(0, kept.length - marker.length);
+    kept += chunk as string;
+    const at = kept.indexOf(marker, from);
+    if (at >= 0) {
+      kept = kept.slice(0, at + marker.length);
+      found = true;
+    }
+  }
+  return kept;
 }
 
 export class KubeCallError extends Error {
@@ -145,7 +169,7 @@ export class KubeClient {
         });
         status = res.statusCode;
         resHeaders = res.headers;
-        text = await res.body.text();
+        text = opts.keepBodyUntil && status >= 200 && status < 300 ? await readUntil(res.body, opts.keepBodyUntil) : await res.body.text();
         if (RETRYABLE.has(status)) failure = String(status);
       } catch (e) {
         failure = (e as Error).name === 'TimeoutError' || (e as Error).name === 'AbortError' ? 'timeout' : 'network';

@@ -164,3 +164,44 @@ describe('compiled templates', () => {
     expect(compileTemplate(t, {})({ index: 7, name: 'n', namespace: 's', random: 'r' })).toEqual({ a: '7', b: 7, c: 'x-n', d: 'n' });
   });
 });
+
+describe('the continue token of a list page', () => {
+  it('is read from the metadata before the items, as the apiserver writes a list', async () => {
+    const { continueToken } = await import('../../src/load/actions/reads.js');
+    // What the client keeps of a page: its text up to and including "items".
+    const head = (meta: Record<string, unknown>) => {
+      const text = JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: meta, items: [{ metadata: { annotations: { note: '"continue":"fake"' } } }] });
+      return text.slice(0, text.indexOf('"items"') + '"items"'.length);
+    };
+    expect(continueToken(head({ resourceVersion: '5', continue: 'eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ' }))).toBe('eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ');
+    expect(continueToken(head({ resourceVersion: '5' }))).toBe('');
+    expect(continueToken(head({ resourceVersion: '5', continue: '' }))).toBe('');
+    // No items at all: the whole page was kept and is parsed.
+    expect(continueToken(JSON.stringify({ kind: 'PodList', metadata: { continue: 'abc' } }))).toBe('abc');
+    // Items before the metadata: not known.
+    expect(continueToken('{"items"')).toBeUndefined();
+  });
+
+  it('needs only the head of each page: a list of every page of a namespace reads them all', async () => {
+    const { startTestSim } = await import('../helpers/sim-fixture.js');
+    const { KubeClient } = await import('../../src/cluster/kube-client.js');
+    const { connect } = await import('../../src/cluster/target.js');
+    const t = await startTestSim({ storage: 'memory', nodes: 0 });
+    const client = new KubeClient(await connect({ kind: 'kubeconfig', file: t.sim.kubeconfigPath, source: 'flag' }), { timeoutMs: 10_000 });
+    try {
+      for (let i = 0; i < 7; i++) await client.json('POST', '/api/v1/namespaces/default/configmaps', { body: { metadata: { name: `c${i}` }, data: { k: 'v' } } });
+      const pages: number[] = [];
+      client.addObserver({ onCall: (o) => o.key.resource === 'configmaps' && o.key.verb === 'LIST' && pages.push(o.status) });
+      const w = workload('name: lists\nphases:\n  - name: l\n    list: {resource: configmaps, scope: namespace, count: 1, limit: 2}\n');
+      const ctx: RunContext = { ...context(client), namespaces: ['default'] };
+      const op = ACTION_FACTORIES.list(w.phases[0]!, ctx, new LimitedApi(ctx, new TokenBucket(0, 0)));
+      expect(await op(0, 0)).toBe(true);
+      // 7 objects, 2 a page (plus the ServiceAccount CA configmap the sim makes): every page was asked for.
+      expect(pages.length).toBeGreaterThanOrEqual(4);
+      expect(pages.every((s) => s === 200)).toBe(true);
+    } finally {
+      await client.close();
+      await t.stop();
+    }
+  });
+});
