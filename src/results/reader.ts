@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parse } from 'csv-parse/sync';
@@ -22,6 +22,43 @@ function firstError(errors: ErrorObject[] | null | undefined): string {
   const where = JSON.stringify(e.instancePath || '/').slice(1, -1);
   const extra = e.keyword === 'additionalProperties' ? ` ${JSON.stringify(String(e.params.additionalProperty))}` : e.keyword === 'required' ? ` ${JSON.stringify(String(e.params.missingProperty))}` : '';
   return `${where}: ${e.message ?? e.keyword}${extra}`.slice(0, 300);
+}
+
+/**
+ * A CSV file's text in pieces of whole records, about `size` bytes each: a piece ends at a
+ * line break outside quotes (a quoted cell may hold one), so each parses on its own.
+ */
+export function* recordPieces(file: string, size = 1 << 20): Generator<string> {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(size);
+    let carry = Buffer.alloc(0);
+    for (;;) {
+      const n = readSync(fd, buf, 0, size, null);
+      if (n === 0) break;
+      const data = carry.length > 0 ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
+      // The data starts at a record's start (outside quotes); the last break outside quotes ends the piece.
+      let cut = -1;
+      if (data.indexOf(0x22) < 0) cut = data.lastIndexOf(0x0a);
+      else {
+        let quoted = false;
+        for (let i = 0; i < data.length; i++) {
+          const c = data[i];
+          if (c === 0x22) quoted = !quoted;
+          else if (c === 0x0a && !quoted) cut = i;
+        }
+      }
+      if (cut < 0) {
+        carry = Buffer.from(data);
+        continue;
+      }
+      yield data.toString('utf8', 0, cut + 1);
+      carry = Buffer.from(data.subarray(cut + 1));
+    }
+    if (carry.length > 0) yield carry.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function readJson(file: string, dir: string): unknown {
@@ -166,32 +203,34 @@ export class ResultFolder {
     const values: number[][] = [];
     let row = 0;
     const damaged = (why: string): ResultFolderError => new ResultFolderError(`${this.dir}: pods.csv is damaged (${why})`);
-    try {
-      parse(readFileSync(this.file('pods.csv'), 'utf8'), {
-        skip_empty_lines: true,
-        on_record: (record: string[]) => {
-          if (!header) {
-            header = record;
-            kinds = record.map((c) => (c.endsWith('_ms') ? 'number' : /_(sent|seen|server)$|^created$/.test(c) ? 'time' : 'skip'));
-            for (let i = 0; i < record.length; i++) values.push([]);
-            return null;
-          }
-          if (record.length !== header.length) throw damaged(`row ${row + 2} has ${record.length} cells, the header ${header.length}`);
-          for (let i = 0; i < record.length; i++) {
-            const k = kinds[i];
-            if (k === 'skip') continue;
-            const cell = record[i]!;
-            const v = cell === '' ? NaN : k === 'number' ? Number(cell) : Date.parse(cell);
-            if (cell !== '' && !Number.isFinite(v)) throw damaged(`"${cell.slice(0, 40)}" in column ${header[i]}, row ${row + 2}, is not a ${k === 'number' ? 'number' : 'time'}`);
-            values[i]!.push(v);
-          }
-          row++;
+    const options = {
+      skip_empty_lines: true,
+      on_record: (record: string[]) => {
+        if (!header) {
+          header = record;
+          kinds = record.map((c) => (c.endsWith('_ms') ? 'number' : /_(sent|seen|server)$|^created$/.test(c) ? 'time' : 'skip'));
+          for (let i = 0; i < record.length; i++) values.push([]);
           return null;
-        },
-      });
+        }
+        if (record.length !== header.length) throw damaged(`row ${row + 2} has ${record.length} cells, the header ${header.length}`);
+        for (let i = 0; i < record.length; i++) {
+          const k = kinds[i];
+          if (k === 'skip') continue;
+          const cell = record[i]!;
+          const v = cell === '' ? NaN : k === 'number' ? Number(cell) : Date.parse(cell);
+          if (cell !== '' && !Number.isFinite(v)) throw damaged(`"${cell.slice(0, 40)}" in column ${header[i]}, row ${row + 2}, is not a ${k === 'number' ? 'number' : 'time'}`);
+          values[i]!.push(v);
+        }
+        row++;
+        return null;
+      },
+    };
+    try {
+      // A piece of whole records at a time: a 150,000-pod pods.csv (some 60 MB) is never one string.
+      for (const piece of recordPieces(this.file('pods.csv'))) parse(piece, options);
     } catch (e) {
       if (e instanceof ResultFolderError) throw e;
-      throw damaged((e as Error).message.split('\n')[0]!);
+      throw damaged(`after row ${row + 1}: ${(e as Error).message.split('\n')[0]!}`);
     }
     header?.forEach((c, i) => {
       if (kinds[i] !== 'skip') out.set(c, Float64Array.from(values[i]!));

@@ -1,0 +1,33 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterAll, describe, expect, it } from 'vitest';
+import { recordPieces } from '../../src/results/reader.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'kbench-pieces-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('reading a CSV in pieces of whole records', () => {
+  const rows = [['a', 'b', 'note']];
+  for (let i = 0; i < 500; i++) rows.push([`ns-${i}`, String(i * 1.5), i % 7 === 0 ? `two\nlines, "quoted" é ${i}` : i % 5 === 0 ? 'naïve ✓' : '']);
+  const text = rows.map((r) => r.map((c) => (/[",\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(',')).join('\n');
+
+  for (const [what, content] of [
+    ['with a final line break', `${text}\n`],
+    ['without one', text],
+  ] as const) {
+    it(`gives the records of the whole file, ${what}, for any piece size`, () => {
+      const file = path.join(dir, `f-${what.length}.csv`);
+      writeFileSync(file, content);
+      const whole = parse(content) as string[][];
+      expect(whole).toHaveLength(501);
+      for (const size of [7, 64, 1000, 1 << 20]) {
+        const pieces = [...recordPieces(file, size)];
+        if (size < 1000) expect(pieces.length).toBeGreaterThan(10);
+        // Each piece parses on its own: no record (nor quoted line break, nor UTF-8 character) is cut.
+        expect(pieces.flatMap((p) => parse(p) as string[][])).toEqual(whole);
+      }
+    });
+  }
+});
