@@ -6,6 +6,8 @@ export interface HealthSample {
   lagP99Ms: number;
   /** CPU used by kbench over the last interval, as % of one core. */
   cpuPct: number;
+  /** Resident memory at the sample (MiB): where in a run kbench's memory goes. */
+  rssMiB: number;
   /** Length of the interval (ms): samples are weighted by it. */
   windowMs: number;
 }
@@ -40,6 +42,7 @@ export class HarnessHealth {
     const s: HealthSample = {
       lagP99Ms: this.#delay.percentile(99) / 1e6,
       cpuPct: elapsedUs > 0 ? ((cpu.user + cpu.system) / elapsedUs) * 100 : 0,
+      rssMiB: process.memoryUsage.rss() / 2 ** 20,
       windowMs: now - this.#at,
     };
     this.#delay.reset();

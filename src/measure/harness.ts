@@ -2,7 +2,7 @@ import type { Measurement, MeasurementResult, SeriesColumns } from './measuremen
 import { HarnessHealth } from './harness-health.js';
 
 /**
- * kbench watching itself: event-loop lag and CPU every interval, memory at the end (after
+ * kbench watching itself: event-loop lag, CPU and memory every interval, peak memory at the end (after
  * every other measurement has written its files, where the peak comes). When the harness
  * was saturated, its own slowness is in the client-side numbers and the result says so.
  */
@@ -10,10 +10,10 @@ export class HarnessMeasurement implements Measurement {
   readonly name = 'harness';
   readonly health = new HarnessHealth();
   readonly series: SeriesColumns = {
-    columns: ['harness_lag_p99_ms', 'harness_cpu_pct'],
+    columns: ['harness_lag_p99_ms', 'harness_cpu_pct', 'harness_rss_mib'],
     row: () => {
       const h = this.health.sample();
-      return [h.lagP99Ms.toFixed(1), h.cpuPct.toFixed(0)];
+      return [h.lagP99Ms.toFixed(1), h.cpuPct.toFixed(0), h.rssMiB.toFixed(0)];
     },
   };
 

@@ -108,6 +108,10 @@ describe('kbench run workloads/smoke.yaml on the sim, end to end', () => {
     const elapsed = ts.map((r) => Number(r.elapsed_s));
     expect(elapsed).toEqual([...elapsed].sort((a, b) => a - b));
     expect(ts.some((r) => Number(r.requests_per_s) > 0)).toBe(true);
+    // kbench's own memory each second, never above the peak the summary reports.
+    const rss = ts.map((r) => Number(r.harness_rss_mib));
+    expect(rss.every((v) => v > 20)).toBe(true);
+    expect(Math.max(...rss)).toBeLessThanOrEqual(summary.harness.peakRssMiB + 1);
     const junit = readFileSync(path.join(out, 'junit.xml'), 'utf8');
     expect(junit).toMatch(new RegExp(`<testsuite name="kbench-smoke" tests="${summary.slo.length}"`));
     expect(junit).toContain('name="pod_startup_p99"');
