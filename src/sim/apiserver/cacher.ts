@@ -269,8 +269,7 @@ export class Cacher {
   /** Objects under `keyPrefix` matching the filter, sorted by key, at the current revision. */
   listCurrent(keyPrefix: string, filter: WatchFilter): { items: CachedObject[]; rev: number } {
     const items: CachedObject[] = [];
-    for (const key of this.#sorted()) {
-      if (!key.startsWith(keyPrefix)) continue;
+    for (const key of this.#under(keyPrefix)) {
       const o = this.#objects.get(key)!;
       if (matches(o, filter)) items.push(o);
     }
@@ -292,7 +291,7 @@ export class Cacher {
       atRev.set(ev.object.key, ev.prev ?? null);
     }
     const keys = new Set<string>();
-    for (const key of this.#sorted()) if (key.startsWith(keyPrefix)) keys.add(key);
+    for (const key of this.#under(keyPrefix)) keys.add(key);
     for (const [key, o] of atRev) if (o) keys.add(key);
     const items: CachedObject[] = [];
     for (const key of [...keys].sort()) {
@@ -349,6 +348,23 @@ export class Cacher {
   #sorted(): string[] {
     if (!this.#sortedKeys) this.#sortedKeys = [...this.#objects.keys()].sort();
     return this.#sortedKeys;
+  }
+
+  /**
+   * The keys under a prefix, in order: found by binary search in the sorted keys, as the
+   * real watch cache's ordered index finds a namespace's objects without walking every
+   * object of the resource (a page of one namespace's 3,000 pods among 150,000).
+   */
+  *#under(keyPrefix: string): Generator<string> {
+    const keys = this.#sorted();
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[mid]! < keyPrefix) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < keys.length && keys[i]!.startsWith(keyPrefix); i++) yield keys[i]!;
   }
 }
 
