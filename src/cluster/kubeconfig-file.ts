@@ -127,12 +127,13 @@ export function resolveKubeconfig(doc: Obj, file: string, contextName?: string):
   if (u['as-groups'] !== undefined || u['as-uid'] !== undefined || u['as-user-extra'] !== undefined) {
     throw new KubeconfigError(`${uw} sets as-groups, as-uid or as-user-extra, which kbench does not support (only "as")`);
   }
+  const tokenFile = str(u, 'tokenFile', uw);
   const user: UserEntry = {
     name: userName ?? '',
     cert: dataOrFile(u, 'client-certificate', base, 'the client certificate', uw),
     key: dataOrFile(u, 'client-key', base, 'the client key', uw),
     token: str(u, 'token', uw),
-    tokenFile: str(u, 'tokenFile', uw) === undefined ? undefined : path.resolve(base, str(u, 'tokenFile', uw)!),
+    tokenFile: tokenFile === undefined ? undefined : path.resolve(base, tokenFile),
     username: str(u, 'username', uw),
     password: str(u, 'password', uw),
     impersonate: str(u, 'as', uw),

@@ -152,19 +152,29 @@ export class ControlPlaneMeasurement implements Measurement {
   // page is read once, not twice, at each boundary).
   async phaseStart(phase: ResolvedPhase): Promise<void> {
     this.#phase = phase.name;
-    const boundary = this.#boundary;
-    this.#boundary = undefined;
-    const shared = boundary && performance.now() - boundary.at < SAME_BOUNDARY_MS;
+    const shared = this.#takeBoundary();
     this.#phaseStarts.set(
       phase.name,
       shared
-        ? boundary.scrape.then((set) => {
+        ? shared.then((set) => {
             for (const x of set) delete x.text;
             this.#log(set, phase.name);
             return set;
           })
         : this.#scrapeAll(false, phase.name),
     );
+  }
+
+  /** The last boundary's scrape if it was taken just now (then it is shared); an older one's kept text is dropped. */
+  #takeBoundary(): Promise<(Scrape & { text?: string })[]> | undefined {
+    const boundary = this.#boundary;
+    this.#boundary = undefined;
+    if (!boundary) return undefined;
+    if (performance.now() - boundary.at < SAME_BOUNDARY_MS) return boundary.scrape;
+    void boundary.scrape.then((set) => {
+      for (const x of set) delete x.text;
+    });
+    return undefined;
   }
 
   async phaseEnd(phase: ResolvedPhase): Promise<void> {
@@ -262,11 +272,8 @@ export class ControlPlaneMeasurement implements Measurement {
 
   async finish(): Promise<MeasurementResult> {
     for (const p of this.#periods) this.#phases[p.name] = await p.done;
-    const boundary = this.#boundary;
-    this.#boundary = undefined;
-    const shared = boundary && performance.now() - boundary.at < SAME_BOUNDARY_MS;
-    if (boundary && !shared) for (const x of await boundary.scrape) delete x.text;
-    const end = shared ? await boundary.scrape : await this.#scrapeAll(true);
+    const shared = this.#takeBoundary();
+    const end = shared ? await shared : await this.#scrapeAll(true);
     await this.#saveRaw(end, 'end');
     this.#row(end);
     const run = serverPeriod(this.#startSet, end, { pending: this.#of(this.#pending), dbSize: this.#of(this.#dbSize), inqueueMax: this.#apf.maxima() }, this.config.missing, this.ctx.workload.slo);
