@@ -65,6 +65,7 @@ const NO_COUNTERPART: Partial<Record<WorkloadSimKey, { why: string; harmless?: (
   watchHistoryWindow: { why: 'kube-apiserver has no flag for how long its watch cache keeps events' },
   bookmarkInterval: { why: 'kube-apiserver sends watch bookmarks on its own schedule; no flag sets it' },
   kubeletEvents: { why: "kwok's stages write no kubelet events", harmless: (v) => v === false },
+  schedulerThread: { why: 'kube-scheduler is always a process of its own', harmless: (v) => v === true },
   apiLatency: { why: "it is latency the sim adds to inject a known regression; a real apiserver's latency is its own", harmless: (v) => v === 0 },
   podStages: { why: "the local control plane runs kwok's published stages with the delays above; other pod stages are not supported" },
 };

@@ -20,7 +20,6 @@ import { PodLifecycle } from './kubelet/pod-lifecycle.js';
 import { defaultPodStages, podStageErrors, type PodStageSpec } from './kubelet/pod-stages.js';
 import { simKubeconfig, writeKubeconfig } from './kubeconfig.js';
 import { LocalClient } from './local-client.js';
-import { MetricsServer } from './metrics-server.js';
 import { resolveSimOptions, type ResolvedSimOptions, type SimOptions } from './options.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { StorageBackend } from './storage/backend.js';
@@ -301,13 +300,13 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
       random: random.fork(),
       now,
       log: componentLog,
+      metrics: { host: o.host, certs, token },
+      thread: o.schedulerThread,
     });
     cleanups.push(() => scheduler.stop(), () => schedulerLease.stop());
     await schedulerLease.start();
     await scheduler.start();
-    const schedulerMetrics = new MetricsServer(scheduler.metrics.registry, certs, token);
-    const schedulerUrl = await schedulerMetrics.listen(o.host);
-    cleanups.push(() => schedulerMetrics.close());
+    const schedulerUrl = scheduler.metricsUrl;
     // The scheduler as a static pod's mirror, reachable through the apiserver's pod proxy
     // (kube-system/kube-scheduler-<node>:10259), as collectors find it on kubeadm clusters.
     const schedulerPod = await mirrorPod(kubeletClient, `kube-scheduler-${controlPlaneNodeName()}`, 'kube-scheduler');
@@ -315,7 +314,7 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
       scheme: 'https',
       fetch: async (p) =>
         p === '/metrics'
-          ? { status: 200, contentType: scheduler.metrics.registry.contentType, body: scheduler.metrics.registry.text() }
+          ? { status: 200, ...(await scheduler.metrics()) }
           : { status: 404, contentType: 'text/plain; charset=utf-8', body: '404 page not found\n' },
     });
 

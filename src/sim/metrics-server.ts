@@ -36,10 +36,11 @@ export class MetricsServer {
     });
   }
 
-  async listen(host: string): Promise<string> {
+  /** Listens on `port` (0: any free one); returns the /metrics URL. */
+  async listen(host: string, port = 0): Promise<string> {
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject);
-      this.#server.listen({ host, port: 0 }, () => resolve());
+      this.#server.listen({ host, port }, () => resolve());
     });
     const addr = this.#server.address() as AddressInfo;
     return `https://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}/metrics`;

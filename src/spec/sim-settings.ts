@@ -72,6 +72,7 @@ export const SIM_SETTINGS = {
   kubeletEvents: { option: 'kubeletEvents', schema: FLAG, default: false, describe: 'Write kubelet Events (Pulled, Created, Started) for every pod' },
   schedulerQps: { option: 'schedulerQps', schema: RATE, default: 50, describe: 'Scheduler client rate limit', real: { component: 'kube-scheduler', flag: '--kube-api-qps' } },
   schedulerBurst: { option: 'schedulerBurst', schema: POSITIVE, default: 100, describe: 'Scheduler client burst', real: { component: 'kube-scheduler', flag: '--kube-api-burst' } },
+  schedulerThread: { option: 'schedulerThread', schema: FLAG, default: true, describe: "Run the scheduler's queue and filter/score cycles in a worker thread of their own (another core, as the real kube-scheduler is a process of its own); false: in the API server's thread" },
   controllerQps: { option: 'controllerQps', schema: RATE, default: 20, describe: 'Controller client rate limit (per controller)', real: { component: 'kube-controller-manager', flag: '--kube-api-qps' } },
   controllerBurst: { option: 'controllerBurst', schema: POSITIVE, default: 30, describe: 'Controller client burst (per controller)', real: { component: 'kube-controller-manager', flag: '--kube-api-burst' } },
   concurrentDeploymentSyncs: { option: 'concurrentDeploymentSyncs', schema: POSITIVE, default: 5, describe: 'Deployments synced at once', real: { component: 'kube-controller-manager', flag: '--concurrent-deployment-syncs' } },

@@ -120,7 +120,7 @@ describe('scheduler queue and cluster events (fixed clock)', () => {
     expect(h.counts().unschedulable).toBe(1);
     // A bound pod going away frees resources, which NodeAffinity does not care about.
     h.core.podChanged(pod('other', { nodeName: 'n1' }));
-    h.core.podDeleted(pod('other', { nodeName: 'n1' }));
+    h.core.podDeleted('ns/other');
     expect(h.counts().unschedulable).toBe(1);
     // A heartbeat changes nothing; a label change may help.
     h.core.nodeChanged(node('n1', 10, { zone: 'a' }));

@@ -39,14 +39,7 @@ export class NodeCache {
   upsertNode(node: SchedNode): ClusterEvent[] {
     const cur = this.#nodes.get(node.name);
     if (cur) {
-      const events: ClusterEvent[] = [];
-      const o = cur.node;
-      if (o.allocCpuMillis !== node.allocCpuMillis || o.allocMemoryBytes !== node.allocMemoryBytes || o.allocPods !== node.allocPods) {
-        events.push('NodeAllocatableChange');
-      }
-      if (o.unschedulable !== node.unschedulable) events.push('NodeSpecUnschedulableChange');
-      if (JSON.stringify(o.labels) !== JSON.stringify(node.labels)) events.push('NodeLabelChange');
-      if (JSON.stringify(o.taints) !== JSON.stringify(node.taints)) events.push('NodeTaintChange');
+      const events = nodeChangeEvents(cur.node, node);
       cur.node = node;
       return events;
     }
@@ -102,6 +95,18 @@ export class NodeCache {
     info.nonZeroMemory += nonZeroMemory(pod);
     if (pod.ownerUid) info.owners.set(pod.ownerUid, (info.owners.get(pod.ownerUid) ?? 0) + 1);
   }
+}
+
+/** The cluster events a node's change amounts to; none for a heartbeat. */
+export function nodeChangeEvents(o: SchedNode, node: SchedNode): ClusterEvent[] {
+  const events: ClusterEvent[] = [];
+  if (o.allocCpuMillis !== node.allocCpuMillis || o.allocMemoryBytes !== node.allocMemoryBytes || o.allocPods !== node.allocPods) {
+    events.push('NodeAllocatableChange');
+  }
+  if (o.unschedulable !== node.unschedulable) events.push('NodeSpecUnschedulableChange');
+  if (JSON.stringify(o.labels) !== JSON.stringify(node.labels)) events.push('NodeLabelChange');
+  if (JSON.stringify(o.taints) !== JSON.stringify(node.taints)) events.push('NodeTaintChange');
+  return events;
 }
 
 /** schedutil.DefaultMilliCPURequest and DefaultMemoryRequest: what a pod without requests counts as when scoring. */

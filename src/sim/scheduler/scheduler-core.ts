@@ -4,6 +4,7 @@ import { NodeCache, type NodeInfo } from './node-cache.js';
 import { filter, type FilterReason, nodesToFind, preemptionVerdict, score, unschedulableMessage } from './plugins.js';
 import type { FilterPlugin } from './queueing-hints.js';
 import { type SchedNode, type SchedPod, schedulingChanged } from './sched-types.js';
+import type { PodRef } from './scheduler-protocol.js';
 import { SchedulerMetrics } from './scheduler-metrics.js';
 import { type QueuedPod, SchedulingQueue } from './scheduling-queue.js';
 
@@ -12,11 +13,11 @@ export const SCHEDULER_NAME = 'default-scheduler';
 /** What the scheduler asks of the apiserver; errors are LocalApiErrors with the HTTP code. */
 export interface SchedulerApi {
   /** POST pods/<name>/binding. */
-  bind(pod: SchedPod, node: string): Promise<void>;
+  bind(pod: PodRef, node: string): Promise<void>;
   /** After a successful binding: the `Scheduled` event (best effort). */
-  scheduled(pod: SchedPod, node: string, now: number): Promise<void>;
+  scheduled(pod: PodRef, node: string, now: number): Promise<void>;
   /** PodScheduled=False/Unschedulable with the message, and a FailedScheduling event (best effort). */
-  unschedulable(pod: SchedPod, message: string, now: number): Promise<void>;
+  unschedulable(pod: PodRef, message: string, now: number): Promise<void>;
 }
 
 export interface SchedulerCoreOptions {
@@ -81,9 +82,9 @@ export class SchedulerCore {
     this.queue.add(p, old !== undefined && schedulingChanged(old, p));
   }
 
-  podDeleted(p: SchedPod): void {
-    this.queue.delete(p.key);
-    this.#releaseAssigned(p.key);
+  podDeleted(key: string): void {
+    this.queue.delete(key);
+    this.#releaseAssigned(key);
   }
 
   #releaseAssigned(key: string): void {
