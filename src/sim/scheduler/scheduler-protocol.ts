@@ -55,9 +55,9 @@ export function podRef(p: PodRef): PodRef {
 }
 
 /**
- * Messages to the other thread, sent together once per turn of the event loop: a
- * postMessage costs about 20 µs whatever it carries (measured in the 150k workload), and
- * the scheduler exchanges several per pod.
+ * Messages to the other thread, sent together once per turn of the event loop: each
+ * postMessage wakes the receiving thread, and the scheduler exchanges several messages per
+ * pod, hundreds per second at the seeds' scale.
  */
 export class Batcher<M> {
   #pending: M[] = [];
