@@ -461,7 +461,8 @@ describe.each(STORAGE_MODES)('sim API conformance (%s storage)', (storage) => {
   });
 
   it('binds pods through pods/binding once', async () => {
-    await c.post('/api/v1/namespaces/conf/pods', pod('to-bind'));
+    // A scheduler nobody runs: the sim's own (in its own thread) would race this test's binding.
+    await c.post('/api/v1/namespaces/conf/pods', pod('to-bind', {}, { schedulerName: 'kbench-test-binder' }));
     const bind = await c.post('/api/v1/namespaces/conf/pods/to-bind/binding', {
       apiVersion: 'v1',
       kind: 'Binding',
