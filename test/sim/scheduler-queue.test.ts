@@ -1,37 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { LocalApiError } from '../../src/sim/local-client.js';
-import type { SchedNode, SchedPod } from '../../src/sim/scheduler/sched-types.js';
 import { type SchedulerApi, SchedulerCore } from '../../src/sim/scheduler/scheduler-core.js';
 import { Random } from '../../src/util/random.js';
+import { schedNode as node, schedPod as pod } from '../helpers/sched-objects.js';
 
 /** The scheduler's queue and event handling, driven by hand with a fixed clock. */
-
-function node(name: string, pods = 1, labels: Record<string, string> = {}): SchedNode {
-  return { name, allocCpuMillis: 4000, allocMemoryBytes: 16 * 2 ** 30, allocPods: pods, labels, taints: [], unschedulable: false };
-}
-
-function pod(name: string, extra: Partial<SchedPod> = {}): SchedPod {
-  return {
-    key: `ns/${name}`,
-    namespace: 'ns',
-    name,
-    uid: `uid-${name}`,
-    nodeName: '',
-    schedulerName: 'default-scheduler',
-    cpuMillis: 100,
-    memoryBytes: 0,
-    nodeSelector: [],
-    affinityTerms: [],
-    tolerations: [],
-    ownerUid: '',
-    priority: 0,
-    gated: false,
-    deleting: false,
-    terminal: false,
-    unschedulableMessage: '',
-    ...extra,
-  };
-}
 
 /** A scheduler whose bindings the test completes or fails by hand. */
 function harness() {

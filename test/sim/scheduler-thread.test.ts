@@ -1,43 +1,17 @@
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalApiError } from '../../src/sim/local-client.js';
-import type { SchedNode, SchedPod } from '../../src/sim/scheduler/sched-types.js';
+import type { SchedPod } from '../../src/sim/scheduler/sched-types.js';
 import type { SchedulerApi } from '../../src/sim/scheduler/scheduler-core.js';
 import { SchedulerThread } from '../../src/sim/scheduler/scheduler-thread.js';
 import { generateServingCerts, type ServingCerts } from '../../src/sim/tls.js';
+import { schedNode as node, schedPod as pod } from '../helpers/sched-objects.js';
 
 /**
  * The scheduling half in its worker thread, driven over its messages with a hand-made API:
  * what it binds, what it reports unschedulable, how it takes a failed binding, its /metrics,
  * and that stop() ends the thread.
  */
-
-function node(name: string, pods: number): SchedNode {
-  return { name, allocCpuMillis: 4000, allocMemoryBytes: 16 * 2 ** 30, allocPods: pods, labels: {}, taints: [], unschedulable: false };
-}
-
-function pod(name: string, extra: Partial<SchedPod> = {}): SchedPod {
-  return {
-    key: `ns/${name}`,
-    namespace: 'ns',
-    name,
-    uid: `uid-${name}`,
-    nodeName: '',
-    schedulerName: 'default-scheduler',
-    cpuMillis: 100,
-    memoryBytes: 0,
-    nodeSelector: [],
-    affinityTerms: [],
-    tolerations: [],
-    ownerUid: '',
-    priority: 0,
-    gated: false,
-    deleting: false,
-    terminal: false,
-    unschedulableMessage: '',
-    ...extra,
-  };
-}
 
 /** Waits until `check` holds (the thread answers asynchronously). */
 async function until(check: () => boolean, what: string): Promise<void> {
