@@ -69,8 +69,11 @@ export function filter(pod: SchedPod, info: NodeInfo): Rejection | undefined {
   return undefined;
 }
 
-/** Higher is better: free capacity after placing the pod, plus spreading of replicas. */
-export function score(pod: SchedPod, info: NodeInfo): number {
+/**
+ * Higher is better: free capacity after placing the pod, plus spreading of replicas.
+ * `siblings`: pods of the pod's owner per node slot (NodeCache.siblingsOf).
+ */
+export function score(pod: SchedPod, info: NodeInfo, siblings: ReadonlyMap<number, number> | undefined): number {
   const node = info.node;
   // Pods without requests (this one and those on the node) count as the defaults the real scheduler assumes (100m, 200Mi).
   const cpu = info.nonZeroCpu + nonZeroCpu(pod);
@@ -78,8 +81,7 @@ export function score(pod: SchedPod, info: NodeInfo): number {
   const cpuFree = node.allocCpuMillis > 0 ? Math.max(0, (node.allocCpuMillis - cpu) / node.allocCpuMillis) : 0;
   const memFree = node.allocMemoryBytes > 0 ? Math.max(0, (node.allocMemoryBytes - mem) / node.allocMemoryBytes) : 0;
   const leastAllocated = ((cpuFree + memFree) / 2) * 100;
-  const siblings = pod.ownerUid ? (info.owners.get(pod.ownerUid) ?? 0) : 0;
-  const spread = 100 / (1 + siblings);
+  const spread = 100 / (1 + (siblings?.get(info.slot) ?? 0));
   return leastAllocated + spread;
 }
 

@@ -144,8 +144,9 @@ export class SchedulerCore {
     let best = feasible[0]!;
     let bestScore = -Infinity;
     let ties = 0;
+    const siblings = this.cache.siblingsOf(q.pod.ownerUid);
     for (const info of feasible) {
-      const s = score(q.pod, info);
+      const s = score(q.pod, info, siblings);
       if (s > bestScore) {
         best = info;
         bestScore = s;
