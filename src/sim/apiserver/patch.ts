@@ -3,7 +3,7 @@
  * (RFC 6902), strategic merge patch (list merge keys and `$patch` directives, for the fields
  * kubectl sends) and apply patch (server-side apply, approximated as a strategic merge).
  */
-import { isRecord } from './types.js';
+import { cloneJson, isRecord } from './types.js';
 
 type Json = unknown;
 type JsonObject = Record<string, unknown>;
@@ -41,7 +41,7 @@ export function patchTypeOf(contentType: string | undefined): PatchType | undefi
 }
 
 export function mergePatch(target: Json, patch: Json): Json {
-  if (!isRecord(patch)) return structuredClone(patch);
+  if (!isRecord(patch)) return cloneJson(patch);
   const out: JsonObject = isRecord(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
@@ -113,7 +113,7 @@ function removeAt(doc: Json, path: string): Json {
 
 export function jsonPatch(target: Json, ops: Json): Json {
   if (!Array.isArray(ops)) throw new PatchError('a JSON patch must be an array of operations', true);
-  let doc = structuredClone(target);
+  let doc = cloneJson(target);
   for (const raw of ops) {
     if (!isRecord(raw) || typeof raw.op !== 'string' || typeof raw.path !== 'string') {
       throw new PatchError('each JSON patch operation needs "op" and "path"');
@@ -121,7 +121,7 @@ export function jsonPatch(target: Json, ops: Json): Json {
     const { op, path } = raw;
     switch (op) {
       case 'add':
-        doc = addAt(doc, path, structuredClone(raw.value));
+        doc = addAt(doc, path, cloneJson(raw.value));
         break;
       case 'remove':
         doc = removeAt(doc, path);
@@ -135,7 +135,7 @@ export function jsonPatch(target: Json, ops: Json): Json {
           getAt(doc, path);
           doc = removeAt(doc, path);
         }
-        doc = addAt(doc, path, structuredClone(raw.value));
+        doc = addAt(doc, path, cloneJson(raw.value));
         break;
       }
       case 'move': {
@@ -146,7 +146,7 @@ export function jsonPatch(target: Json, ops: Json): Json {
         break;
       }
       case 'copy':
-        doc = addAt(doc, path, structuredClone(getAt(doc, String(raw.from))));
+        doc = addAt(doc, path, cloneJson(getAt(doc, String(raw.from))));
         break;
       case 'test':
         if (JSON.stringify(getAt(doc, path)) !== JSON.stringify(raw.value)) {

@@ -7,7 +7,7 @@ import { isDryRun, respond } from './rest-support.js';
 import { notSupported } from './resources/validation.js';
 import { errors, successStatus } from './status.js';
 import { storageKey, storagePrefix } from './storage-keys.js';
-import { isRecord, rfc3339Seconds } from './types.js';
+import { cloneJson, isRecord, rfc3339Seconds } from './types.js';
 
 export interface DeleteOptions {
   gracePeriodSeconds?: number;
@@ -76,7 +76,7 @@ export async function deleteObject(
         `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${meta.resourceVersion}). The object might have been modified`,
       );
     }
-    const next = structuredClone(cur.obj);
+    const next = cloneJson(cur.obj);
     const finalizers = new Set(next.metadata.finalizers ?? []);
     if (opts.propagationPolicy === 'Orphan') finalizers.add('orphan');
     if (opts.propagationPolicy === 'Foreground') finalizers.add('foregroundDeletion');
@@ -131,7 +131,7 @@ export async function handleDelete(ctx: ApiContext, r: ResourceRequest): Promise
   let stored = last;
   if (deleted && r.def.strategy?.gracePeriod && !last.obj.metadata.deletionTimestamp) {
     // A graceful-deletion kind removed at once was first marked with a grace period of 0 (rest.BeforeDelete).
-    const obj = structuredClone(last.obj);
+    const obj = cloneJson(last.obj);
     obj.metadata.deletionTimestamp = rfc3339Seconds(ctx.now());
     obj.metadata.deletionGracePeriodSeconds = 0;
     stored = { ...last, obj, json: JSON.stringify(obj) };

@@ -9,7 +9,7 @@ import { forbidden, required } from './resources/validation.js';
 import { semanticEqual } from './semantic-equal.js';
 import { errors } from './status.js';
 import { storageKey } from './storage-keys.js';
-import { isRecord, type KubeObject } from './types.js';
+import { cloneJson, isRecord, type KubeObject } from './types.js';
 
 /** Fields of metadata the client cannot change on update. */
 function keepImmutableMeta(next: KubeObject, cur: KubeObject, def: ResourceDef): void {
@@ -115,7 +115,7 @@ export async function handleUpdate(ctx: ApiContext, r: ResourceRequest): Promise
   const key = storageKey(def, info.namespace, info.name);
   try {
     const { result, changed } = await updateWith(ctx, def, key, dryRun, precondition, (cur) =>
-      prepareUpdate(ctx, def, info.subresource, structuredClone(body), cur),
+      prepareUpdate(ctx, def, info.subresource, cloneJson(body), cur),
     );
     const final = changed && !dryRun ? await finishIfDeletable(ctx, def, key, result) : result;
     return respond(ctx, r, 200, final);
@@ -152,7 +152,7 @@ export async function handlePatch(ctx: ApiContext, r: ResourceRequest): Promise<
   } catch (e) {
     if (e instanceof NotFoundError && type === 'apply' && !info.subresource) {
       // Server-side apply creates what does not exist yet.
-      const obj = asKubeObject(structuredClone(patch));
+      const obj = asKubeObject(cloneJson(patch));
       obj.metadata.name ??= info.name;
       const stored = await createObject(ctx, def, info.namespace, obj, dryRun);
       return respond(ctx, r, 201, stored);

@@ -39,6 +39,24 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * A deep copy of a JSON value (what JSON.parse makes: objects, arrays, primitives). Several
+ * times faster than structuredClone, which serialises even a lone string, on the paths every
+ * pod write takes (merge patches, the controllers' pod templates).
+ */
+export function cloneJson<T>(v: T): T {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) return v.map(cloneJson) as T;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) {
+    const c = cloneJson((v as Record<string, unknown>)[k]);
+    // JSON.parse makes "__proto__" an own key; an assignment would set the prototype instead.
+    if (k === '__proto__') Object.defineProperty(out, k, { value: c, enumerable: true, writable: true, configurable: true });
+    else out[k] = c;
+  }
+  return out as T;
+}
+
 let lastSecond = -1;
 let lastStamp = '';
 

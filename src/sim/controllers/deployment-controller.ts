@@ -1,4 +1,4 @@
-import { isRecord, type KubeObject, rfc3339Seconds } from '../apiserver/types.js';
+import { cloneJson, isRecord, type KubeObject, rfc3339Seconds } from '../apiserver/types.js';
 import { Informer, objectKey } from '../informer.js';
 import { LocalApiError, type LocalClient } from '../local-client.js';
 import { controllerRef, ownerReference } from './controller-ref.js';
@@ -213,11 +213,11 @@ export class DeploymentController {
 
   async #createReplicaSet(d: KubeObject, hash: string, revision: number, replicas: number): Promise<KubeObject | undefined> {
     const ds = spec(d);
-    const template = structuredClone(isRecord(ds.template) ? ds.template : {}) as Json;
+    const template = cloneJson(isRecord(ds.template) ? ds.template : {}) as Json;
     const meta = (isRecord(template.metadata) ? template.metadata : {}) as Json;
     meta.labels = { ...(isRecord(meta.labels) ? meta.labels : {}), [HASH_LABEL]: hash };
     template.metadata = meta;
-    const selector = structuredClone(isRecord(ds.selector) ? ds.selector : {}) as Json;
+    const selector = cloneJson(isRecord(ds.selector) ? ds.selector : {}) as Json;
     selector.matchLabels = { ...(isRecord(selector.matchLabels) ? selector.matchLabels : {}), [HASH_LABEL]: hash };
     const maxSurge = resolveIntOrPercent(isRecord(ds.strategy) && isRecord(ds.strategy.rollingUpdate) ? ds.strategy.rollingUpdate.maxSurge : '25%', num(ds.replicas, 1), true);
     try {

@@ -1,4 +1,4 @@
-import { isRecord, type KubeObject } from '../apiserver/types.js';
+import { cloneJson, isRecord, type KubeObject } from '../apiserver/types.js';
 import { Informer, objectKey } from '../informer.js';
 import { LocalApiError, type LocalClient } from '../local-client.js';
 import { controllerRef, ownerReference } from './controller-ref.js';
@@ -247,7 +247,7 @@ export class ReplicaSetController {
               ...(isRecord(meta.annotations) ? { annotations: { ...meta.annotations } } : {}),
               ownerReferences: [owner],
             },
-            spec: structuredClone(isRecord(r.template.spec) ? r.template.spec : {}),
+            spec: cloneJson(isRecord(r.template.spec) ? r.template.spec : {}),
           }),
         ),
       );

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ApiContext } from '../context.js';
 import type { ResourceDef } from '../resource-def.js';
 import { storageKey } from '../storage-keys.js';
-import { isRecord, type KubeObject, rfc3339Seconds } from '../types.js';
+import { cloneJson, isRecord, type KubeObject, rfc3339Seconds } from '../types.js';
 import { ageColumn, nameColumn, str } from './columns.js';
 
 type Json = Record<string, unknown>;
@@ -104,7 +104,7 @@ function flowControlObjects(now: string): { def: ResourceDef; obj: KubeObject }[
     apiVersion: `${GROUP}/v1`,
     kind: 'FlowSchema',
     metadata: { name: d.name, annotations: { ...AUTO_UPDATE } },
-    spec: structuredClone(d.spec) as unknown as Json,
+    spec: cloneJson(d.spec) as unknown as Json,
     status: {
       conditions: [
         {
@@ -121,7 +121,7 @@ function flowControlObjects(now: string): { def: ResourceDef; obj: KubeObject }[
     apiVersion: `${GROUP}/v1`,
     kind: 'PriorityLevelConfiguration',
     metadata: { name: d.name, annotations: { ...AUTO_UPDATE } },
-    spec: structuredClone(d.spec) as unknown as Json,
+    spec: cloneJson(d.spec) as unknown as Json,
     status: {},
   });
   return [

@@ -2,7 +2,7 @@ import type { ApiResponse } from '../api-types.js';
 import { type ApiContext, asKubeObject, decodeBody, type ResourceRequest } from '../context.js';
 import { finishIfDeletable, mapStoreError, respond } from '../rest-support.js';
 import { storageKey } from '../storage-keys.js';
-import { isRecord } from '../types.js';
+import { cloneJson, isRecord } from '../types.js';
 
 /** PUT namespaces/<name>/finalize: replaces spec.finalizers; an empty list lets it go. */
 export async function updateFinalize(ctx: ApiContext, r: ResourceRequest): Promise<ApiResponse> {
@@ -12,7 +12,7 @@ export async function updateFinalize(ctx: ApiContext, r: ResourceRequest): Promi
   const key = storageKey(def, '', info.name);
   try {
     const { result, changed } = await ctx.store(def).update(key, (cur) => {
-      const next = structuredClone(cur);
+      const next = cloneJson(cur);
       next.spec = { ...(isRecord(next.spec) ? next.spec : {}), finalizers };
       return next;
     });

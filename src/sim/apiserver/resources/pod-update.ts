@@ -1,6 +1,6 @@
 import { semanticEqual } from '../semantic-equal.js';
 import type { StatusCause } from '../status.js';
-import { isRecord } from '../types.js';
+import { cloneJson, isRecord } from '../types.js';
 import { forbidden, invalidValue, required } from './validation.js';
 
 /**
@@ -152,7 +152,7 @@ export function validatePodSpecUpdate(next: Json, old: Json): StatusCause[] {
   if (semanticEqual(next, old)) return causes;
 
   // The fields allowed to change take their old values; what still differs was not allowed.
-  const munged: Json = structuredClone(next);
+  const munged: Json = cloneJson(next);
   for (const field of ['containers', 'initContainers'] as const) {
     const olds = list(old, field);
     list(munged, field).forEach((c, i) => (c.image = olds[i]?.image));

@@ -5,7 +5,7 @@ import type { SubresourceVerbs } from '../resource-def.js';
 import { applyPatch, decodePatch, mapStoreError } from '../rest-support.js';
 import { errors } from '../status.js';
 import { storageKey } from '../storage-keys.js';
-import { isRecord, type KubeObject } from '../types.js';
+import { cloneJson, isRecord, type KubeObject } from '../types.js';
 import { invalidValue } from './validation.js';
 import { labelSelectorString } from './label-selector.js';
 
@@ -59,7 +59,7 @@ async function writeScale(ctx: ApiContext, r: ResourceRequest, how: 'update' | '
         if (typeof replicas !== 'number' || replicas < 0) {
           throw errors.invalid('Scale', 'autoscaling', info.name, [invalidValue('spec.replicas', replicas, 'must be greater than or equal to 0')]);
         }
-        const out = structuredClone(cur);
+        const out = cloneJson(cur);
         const spec = isRecord(out.spec) ? out.spec : {};
         if (spec.replicas === replicas) return null;
         spec.replicas = replicas;
