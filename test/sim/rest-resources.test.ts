@@ -48,4 +48,32 @@ describe('sim REST verbs and subresources', () => {
       await t.stop();
     }
   });
+
+  it('skips a write that changes nothing (same resourceVersion, no watch event) and writes one that does', async () => {
+    const t = await startTestSim({ storage: 'memory', nodes: 0 });
+    const c = t.client;
+    try {
+      const made = await c.post('/api/v1/namespaces/default/configmaps', { metadata: { name: 'cm', labels: { a: '1' } }, data: { k: 'v' } });
+      const rv0 = made.body.metadata.resourceVersion as string;
+      // From the watch cache (the first attempt) and with a precondition on the version.
+      const same = await c.patch('/api/v1/namespaces/default/configmaps/cm', { data: { k: 'v' } });
+      expect(same.status).toBe(200);
+      expect(same.body.metadata.resourceVersion).toBe(rv0);
+      const pinned = await c.patch('/api/v1/namespaces/default/configmaps/cm', { metadata: { resourceVersion: rv0 }, data: { k: 'v' } });
+      expect(pinned.body.metadata.resourceVersion).toBe(rv0);
+      const changed = await c.patch('/api/v1/namespaces/default/configmaps/cm', { data: { k: 'w' } });
+      expect(Number(changed.body.metadata.resourceVersion)).toBeGreaterThan(Number(rv0));
+      expect(changed.body.data).toEqual({ k: 'w' });
+      // A change that keeps the length of the JSON is a change too.
+      const sameLength = await c.patch('/api/v1/namespaces/default/configmaps/cm', { data: { k: 'x' } });
+      expect(Number(sameLength.body.metadata.resourceVersion)).toBeGreaterThan(Number(changed.body.metadata.resourceVersion));
+      expect((await c.get('/api/v1/namespaces/default/configmaps/cm')).body.data).toEqual({ k: 'x' });
+      // Only the two real writes reached the watch: ADDED, then two MODIFIED.
+      const list = await c.get(`/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${Number(rv0) - 1}&timeoutSeconds=1`);
+      const events = list.text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string });
+      expect(events.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'MODIFIED']);
+    } finally {
+      await t.stop();
+    }
+  });
 });
