@@ -13,8 +13,10 @@ function scheduler() {
     unschedulable: async () => undefined,
   };
   const core = new SchedulerCore(api, { random: new Random(7), now: () => 0, log: () => undefined });
-  const drain = () => {
+  /** Every queued pod through a cycle, then the bindings' completions. */
+  const drain = async () => {
     while (core.scheduleOne());
+    await new Promise((r) => setImmediate(r));
   };
   /** How many of these pods each node got, in ascending order. */
   const perNode = (names: readonly string[]) => {
@@ -26,14 +28,14 @@ function scheduler() {
 }
 
 describe('scheduler: spreading of replicas', () => {
-  it('puts one replica on each node before a second on any, whatever other owners hold', () => {
+  it('puts one replica on each node before a second on any, whatever other owners hold', async () => {
     const s = scheduler();
     for (const n of ['a', 'b', 'c', 'd']) s.core.nodeChanged(node(n, 40));
     // Another owner's pods fill node a most: they do not count as siblings.
     for (let i = 0; i < 3; i++) s.core.podChanged(pod(`other-${i}`, { nodeName: 'a', ownerUid: 'rs-other', cpuMillis: 10 }));
     const names = Array.from({ length: 8 }, (_, i) => `web-${i}`);
     for (const n of names) s.core.podChanged(pod(n, { ownerUid: 'rs-web', cpuMillis: 10 }));
-    s.drain();
+    await s.drain();
     expect(s.perNode(names)).toEqual([2, 2, 2, 2]);
   });
 
@@ -47,14 +49,12 @@ describe('scheduler: spreading of replicas', () => {
     // With a gone, b and c hold no replica: the next two go one to each.
     s.core.podChanged(pod('new-0', { ownerUid: 'rs-web', cpuMillis: 10 }));
     s.core.podChanged(pod('new-1', { ownerUid: 'rs-web', cpuMillis: 10 }));
-    s.drain();
-    await new Promise((r) => setImmediate(r));
+    await s.drain();
     expect(new Set([s.placed.get('new-0'), s.placed.get('new-1')])).toEqual(new Set(['b', 'c']));
     // a returns with its three: the next replica avoids it.
     s.core.nodeChanged(node('a', 40));
     for (let i = 2; i < 4; i++) s.core.podChanged(pod(`new-${i}`, { ownerUid: 'rs-web', cpuMillis: 10 }));
-    s.drain();
-    await new Promise((r) => setImmediate(r));
+    await s.drain();
     expect([s.placed.get('new-2'), s.placed.get('new-3')]).not.toContain('a');
   });
 
@@ -67,8 +67,7 @@ describe('scheduler: spreading of replicas', () => {
     s.core.podChanged(pod('w-1', { nodeName: 'b', ownerUid: 'rs-web', cpuMillis: 10 }));
     s.core.podDeleted('ns/w-0');
     s.core.podChanged(pod('w-3', { ownerUid: 'rs-web', cpuMillis: 10 }));
-    s.drain();
-    await new Promise((r) => setImmediate(r));
+    await s.drain();
     expect(s.placed.get('w-3')).toBe('a');
   });
 });
