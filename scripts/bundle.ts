@@ -1,7 +1,8 @@
 /**
  * Bundles the kbench command (src/cli/main.ts) into dist/cli/main.js, with a chunk per
  * lazily loaded part (a command's work, the sim, the local cluster) beside it, and the sim
- * scheduler's thread (dist/cli/scheduler-worker.js).
+ * scheduler's thread (dist/cli/scheduler-worker.js) and the sim etcd client's
+ * (dist/cli/etcd-worker.js).
  *
  * Why: Node's ESM loader resolves, reads and links each of the ~300 modules a run loads one
  * by one; from a bundle a 400-pod density run costs about 0.5 CPU-s less and validate half
@@ -11,8 +12,8 @@
  * the report's chart libraries, the sim's entry point) resolve as from the modules.
  *
  * Only the pure-JavaScript packages of a run's path are bundled (with what they import);
- * the others stay in node_modules: etcd3 and gRPC read .proto files beside their code,
- * better-sqlite3 is native, chart.js is read as a file into the report.
+ * the others stay in node_modules: better-sqlite3 is native, chart.js is read as a file
+ * into the report.
  */
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -39,8 +40,12 @@ const onlyListedPackages: Plugin = {
 };
 
 await build({
-  // The sim scheduler's thread has an entry of its own (scheduler-thread.ts starts it from beside itself).
-  entryPoints: { main: path.join(root, 'src/cli/main.ts'), 'scheduler-worker': path.join(root, 'src/sim/scheduler/scheduler-worker.ts') },
+  // The sim's threads have entries of their own (started from beside the module that starts them).
+  entryPoints: {
+    main: path.join(root, 'src/cli/main.ts'),
+    'scheduler-worker': path.join(root, 'src/sim/scheduler/scheduler-worker.ts'),
+    'etcd-worker': path.join(root, 'src/sim/storage/etcd-worker.ts'),
+  },
   bundle: true,
   splitting: true,
   format: 'esm',

@@ -23,7 +23,7 @@ import { LocalClient } from './local-client.js';
 import { resolveSimOptions, type ResolvedSimOptions, type SimOptions } from './options.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { StorageBackend } from './storage/backend.js';
-import { EtcdBackend } from './storage/etcd-backend.js';
+import { EtcdThreadBackend } from './storage/etcd-thread.js';
 import { EtcdProcess, findOnPath } from './storage/etcd-process.js';
 import { MemoryBackend } from './storage/memory-backend.js';
 import { generateServingCerts } from './tls.js';
@@ -181,10 +181,10 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     else await mkdir(dir, { recursive: true });
 
     const endpointsExtra: Partial<SimEndpoints> = {};
-    const etcdBackend = async (name: string, sub: string): Promise<{ backend: EtcdBackend; metrics: string }> => {
+    const etcdBackend = async (name: string, sub: string): Promise<{ backend: EtcdThreadBackend; metrics: string }> => {
       const proc = await EtcdProcess.start({ binary: o.etcdBinary, dataDir: ownsDir ? undefined : path.join(dir, sub), name });
       cleanups.push(() => proc.stop());
-      const backend = new EtcdBackend(proc.clientUrl);
+      const backend = new EtcdThreadBackend(proc.clientUrl);
       cleanups.push(() => backend.close());
       // Compact to the revision seen one interval ago, as kube-apiserver does.
       let lastSeen = 0;

@@ -53,37 +53,3 @@ export type FromScheduler =
 export function podRef(p: PodRef): PodRef {
   return { key: p.key, namespace: p.namespace, name: p.name, uid: p.uid };
 }
-
-/**
- * Messages to the other thread, sent together at most once every `intervalMs` (and at least
- * one turn of the event loop apart): each postMessage costs a wake-up of the receiving
- * thread, and under load the apiserver's thread turns its event loop thousands of times a
- * second; sending once per turn cost it about 3% of its time at the seeds' scale. A couple of
- * milliseconds is nothing next to a scheduling cycle's own latency.
- */
-export class Batcher<M> {
-  #pending: M[] = [];
-  #last = 0;
-
-  constructor(
-    private readonly send: (batch: M[]) => void,
-    private readonly intervalMs = 2,
-  ) {}
-
-  post(m: M): void {
-    if (this.#pending.length === 0) {
-      const wait = this.#last + this.intervalMs - performance.now();
-      if (wait > 0) setTimeout(() => this.flush(), wait);
-      else setImmediate(() => this.flush());
-    }
-    this.#pending.push(m);
-  }
-
-  flush(): void {
-    if (this.#pending.length === 0) return;
-    const batch = this.#pending;
-    this.#pending = [];
-    this.#last = performance.now();
-    this.send(batch);
-  }
-}

@@ -1,10 +1,9 @@
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { LocalApiError } from '../local-client.js';
 import type { SchedNode, SchedPod } from './sched-types.js';
 import type { SchedulerApi } from './scheduler-core.js';
-import { type ApiFailure, Batcher, type FromScheduler, type SchedulerThreadData, type ToScheduler } from './scheduler-protocol.js';
+import { Batcher, startWorker } from '../threads.js';
+import type { ApiFailure, FromScheduler, SchedulerThreadData, ToScheduler } from './scheduler-protocol.js';
 
 /** What the main thread's scheduler half asks of the scheduling half, wherever it runs. */
 export interface SchedulingHalf {
@@ -18,20 +17,6 @@ export interface SchedulingHalf {
   /** Its /metrics text. */
   metrics(): Promise<{ contentType: string; body: string }>;
   stop(): Promise<void>;
-}
-
-/**
- * The worker: from the bundle or tsc's output, `scheduler-worker.js` beside this module;
- * from the sources (tests), the .ts through tsx's loader, registered in the worker first.
- */
-function startWorker(data: SchedulerThreadData): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    const tsx = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-    const entry = new URL('./scheduler-worker.ts', here).href;
-    return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, { eval: true, workerData: data });
-  }
-  return new Worker(new URL('./scheduler-worker.js', here), { workerData: data });
 }
 
 function failure(e: unknown): ApiFailure {
@@ -61,7 +46,7 @@ export class SchedulerThread implements SchedulingHalf {
   #error = '';
 
   private constructor(data: SchedulerThreadData, api: SchedulerApi, log: (line: string) => void) {
-    this.#worker = startWorker(data);
+    this.#worker = startWorker(import.meta.url, 'scheduler-worker', data);
     this.#exited = new Promise((resolve) =>
       this.#worker.once('exit', (code) => {
         if (!this.#stopped && this.metricsUrl) this.onDied?.(this.#error || `exit code ${code}`);

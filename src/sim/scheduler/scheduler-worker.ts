@@ -4,7 +4,8 @@ import { LocalApiError } from '../local-client.js';
 import { MetricsServer } from '../metrics-server.js';
 import { type SchedulerApi, SchedulerCore } from './scheduler-core.js';
 import { SchedulerLoop } from './scheduler-loop.js';
-import { Batcher, type FromScheduler, podRef, type SchedulerThreadData, type ToScheduler } from './scheduler-protocol.js';
+import { Batcher } from '../threads.js';
+import { type FromScheduler, podRef, type SchedulerThreadData, type ToScheduler } from './scheduler-protocol.js';
 
 /**
  * The scheduling half of the simulated kube-scheduler in a thread of its own

@@ -1,5 +1,3 @@
-import { noop } from 'cockatiel';
-import { Etcd3, type IKeyValue, type IResponseOp, type Watcher } from 'etcd3';
 import {
   type BackendEvent,
   type BackendWatch,
@@ -12,33 +10,45 @@ import {
   type StorageBackend,
   type WatchHandlers,
 } from './backend.js';
+import { GrpcConnection } from './etcd-grpc.js';
+import {
+  compactionRequest,
+  decodeHeaderOnly,
+  decodeRange,
+  decodeStatusDbSize,
+  decodeTxn,
+  decodeWatch,
+  rangeFromRequest,
+  rangeRequest,
+  statusRequest,
+  txnRequest,
+  watchCreateRequest,
+  type WireKeyValue,
+  type WireResponseOp,
+} from './etcd-wire.js';
 
 /** Keys per range request: keeps each gRPC message well under its size limit. */
 const RANGE_PAGE = 5000;
+const KV_RANGE = '/etcdserverpb.KV/Range';
+const KV_TXN = '/etcdserverpb.KV/Txn';
+const KV_COMPACT = '/etcdserverpb.KV/Compact';
+const WATCH = '/etcdserverpb.Watch/Watch';
+const STATUS = '/etcdserverpb.Maintenance/Status';
 
 /**
  * Storage in a real etcd through its v3 gRPC API, the way kube-apiserver uses it:
  * create is a transaction on create_revision == 0, update and delete compare mod_revision,
- * and a key's mod revision is the object's resourceVersion.
+ * and a key's mod revision is the object's resourceVersion. All calls share one HTTP/2
+ * connection (etcd-grpc.ts); the messages are encoded by etcd-wire.ts. The sim runs it in
+ * a thread of its own (etcd-thread.ts).
  */
 export class EtcdBackend implements StorageBackend {
   readonly kind = 'etcd' as const;
-  readonly #client: Etcd3;
+  readonly #conn: GrpcConnection;
   #dbSize: number | undefined;
   readonly #statusTimer: NodeJS.Timeout;
-
   constructor(endpoint: string) {
-    this.#client = new Etcd3({
-      hosts: endpoint,
-      grpcOptions: {
-        'grpc.max_receive_message_length': 512 * 1024 * 1024,
-        'grpc.max_send_message_length': 64 * 1024 * 1024,
-      },
-      // No client-side retries or circuit breaking: the apiserver decides what a failed
-      // write means (a retried create could report AlreadyExists for its own write), and
-      // the policies cost CPU on every call.
-      faultHandling: { global: noop, host: () => noop },
-    });
+    this.#conn = new GrpcConnection(endpoint);
     // The db size feeds a gauge; polling keeps the write path free of extra calls.
     this.#statusTimer = setInterval(() => void this.#refreshStatus(), 5000);
     this.#statusTimer.unref();
@@ -46,44 +56,39 @@ export class EtcdBackend implements StorageBackend {
   }
 
   async create(key: string, value: string): Promise<number> {
-    const k = Buffer.from(key);
-    const res = await this.#client.kv.txn({
-      compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
-      success: [{ request_put: { key: k, value: Buffer.from(value) } }],
-    });
+    const res = decodeTxn(await this.#conn.unary(KV_TXN, txnRequest([{ key, target: 'create', result: 'equal', revision: 0 }], [{ put: { key, value } }], [])));
     if (!res.succeeded) throw new KeyExistsError(key);
-    return Number(res.header.revision);
+    return res.revision;
   }
 
   async update(key: string, value: string, expectedModRevision: number): Promise<number> {
-    const k = Buffer.from(key);
-    const res = await this.#client.kv.txn({
-      compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedModRevision }],
-      success: [{ request_put: { key: k, value: Buffer.from(value) } }],
-      failure: [{ request_range: { key: k } }],
-    });
-    if (!res.succeeded) throw this.#casFailure(key, expectedModRevision, res.responses);
-    return Number(res.header.revision);
+    const res = decodeTxn(
+      await this.#conn.unary(KV_TXN, txnRequest([{ key, target: 'mod', result: 'equal', revision: expectedModRevision }], [{ put: { key, value } }], [{ range: { key } }])),
+    );
+    if (!res.succeeded) throw casFailure(key, expectedModRevision, res.responses);
+    return res.revision;
   }
 
   async delete(key: string, expectedModRevision?: number): Promise<{ revision: number; prev: KeyValue }> {
-    const k = Buffer.from(key);
-    const res = await this.#client.kv.txn({
-      compare:
-        expectedModRevision === undefined
-          ? [{ key: k, target: 'Create', result: 'Greater', create_revision: 0 }]
-          : [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedModRevision }],
-      success: [{ request_delete_range: { key: k, prev_kv: true } }],
-      failure: [{ request_range: { key: k } }],
-    });
-    if (!res.succeeded) throw this.#casFailure(key, expectedModRevision ?? 0, res.responses);
-    const prev = res.responses[0]?.response_delete_range.prev_kvs[0];
+    const res = decodeTxn(
+      await this.#conn.unary(
+        KV_TXN,
+        txnRequest(
+          expectedModRevision === undefined ? [{ key, target: 'create', result: 'greater', revision: 0 }] : [{ key, target: 'mod', result: 'equal', revision: expectedModRevision }],
+          [{ deleteRange: { key, prevKv: true } }],
+          [{ range: { key } }],
+        ),
+      ),
+    );
+    if (!res.succeeded) throw casFailure(key, expectedModRevision ?? 0, res.responses);
+    const op = res.responses[0];
+    const prev = op?.kind === 'deleteRange' ? op.prevKvs[0] : undefined;
     if (!prev) throw new KeyNotFoundError(key);
-    return { revision: Number(res.header.revision), prev: toKeyValue(prev) };
+    return { revision: res.revision, prev: toKeyValue(prev) };
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
-    const res = await this.#client.kv.range({ key: Buffer.from(key) });
+    const res = decodeRange(await this.#conn.unary(KV_RANGE, rangeRequest({ key })));
     const kv = res.kvs[0];
     return kv ? toKeyValue(kv) : undefined;
   }
@@ -95,80 +100,65 @@ export class EtcdBackend implements StorageBackend {
     let revision = 0;
     // Page through the prefix at one revision so the result is one consistent snapshot.
     for (;;) {
-      const res = await this.#client.kv.range({
-        key: start,
-        range_end: end,
-        limit: RANGE_PAGE,
-        ...(revision > 0 ? { revision } : {}),
-      });
-      if (revision === 0) revision = Number(res.header.revision);
+      const res = decodeRange(await this.#conn.unary(KV_RANGE, rangeFromRequest(start, end, RANGE_PAGE, revision)));
+      if (revision === 0) revision = res.revision;
       for (const kv of res.kvs) kvs.push(toKeyValue(kv));
-      if (!res.more || res.kvs.length === 0) break;
-      start = Buffer.concat([res.kvs[res.kvs.length - 1]!.key, Buffer.from([0])]);
+      if (!res.more || res.kvs.length === 0 || !res.lastKey) break;
+      start = Buffer.concat([res.lastKey, Buffer.from([0])]);
     }
     return { kvs, revision };
   }
 
   async currentRevision(): Promise<number> {
-    const res = await this.#client.kv.range({ key: Buffer.from('/registry/'), count_only: true });
-    return Number(res.header.revision);
+    return decodeRange(await this.#conn.unary(KV_RANGE, rangeRequest({ key: '/registry/', countOnly: true }))).revision;
   }
 
   watch(prefix: string, afterRevision: number, handlers: WatchHandlers): BackendWatch {
-    let watcher: Watcher | undefined;
     let closed = false;
-    // No previous values: the watch cache already holds every object's last state, and
-    // shipping it with each event would double the bytes decoded per write.
-    const builder = this.#client
-      .watch()
-      .prefix(prefix)
-      .startRevision(String(afterRevision + 1));
-    builder
-      .create()
-      .then((w) => {
-        watcher = w;
-        if (closed) {
-          void w.cancel();
+    const fail = (err: Error): void => {
+      if (closed) return;
+      closed = true;
+      stream.cancel();
+      handlers.onError(err);
+    };
+    const stream = this.#conn.stream(
+      WATCH,
+      (payload) => {
+        if (closed) return;
+        const res = decodeWatch(payload);
+        if (res.canceled) {
+          // etcd cancels a watch whose start revision was compacted, naming the oldest it has.
+          fail(res.compactRevision > 0 ? new CompactedError(afterRevision + 1, res.compactRevision - 1) : new Error(`etcd canceled the watch on ${prefix}: ${res.cancelReason || 'no reason given'}`));
           return;
         }
-        w.on('data', (res) => {
-          if (closed) return;
-          const events: BackendEvent[] = [];
-          for (const ev of res.events) {
-            const key = ev.kv.key.toString();
-            const modRevision = Number(ev.kv.mod_revision);
-            if (ev.type === 'Put') {
-              const created = ev.kv.create_revision === ev.kv.mod_revision;
-              events.push({ type: 'put', key, value: ev.kv.value.toString(), modRevision, created });
-            } else {
-              events.push({ type: 'delete', key, modRevision });
-            }
+        if (res.events.length === 0) return;
+        const events: BackendEvent[] = [];
+        // No previous values are asked for: the watch cache already holds every object's last
+        // state, and shipping it with each event would double the bytes decoded per write.
+        for (const ev of res.events) {
+          const { key, value, modRevision } = ev.kv;
+          if (ev.type === 'put') {
+            events.push({ type: 'put', key, value, modRevision, created: ev.kv.createRevision === modRevision });
+          } else {
+            events.push({ type: 'delete', key, modRevision });
           }
-          if (events.length > 0) handlers.onEvents(events);
-        });
-        w.on('error', (err) => {
-          if (closed) return;
-          closed = true;
-          const message = String(err.message);
-          handlers.onError(
-            /compact/i.test(message) ? new CompactedError(afterRevision + 1, afterRevision) : new Error(message),
-          );
-        });
-      })
-      .catch((err: unknown) => {
-        if (!closed) handlers.onError(err instanceof Error ? err : new Error(String(err)));
-      });
+        }
+        handlers.onEvents(events);
+      },
+      (err) => fail(err),
+    );
+    stream.write(watchCreateRequest(prefix, prefixEnd(Buffer.from(prefix)), afterRevision + 1));
     return {
       close: () => {
         closed = true;
-        if (watcher) void watcher.cancel().catch(() => undefined);
+        stream.cancel();
       },
     };
   }
 
   /** Discards history older than `revision`, as kube-apiserver's periodic compaction does. */
   async compact(revision: number): Promise<void> {
-    await this.#client.kv.compact({ revision });
+    decodeHeaderOnly(await this.#conn.unary(KV_COMPACT, compactionRequest(revision)));
   }
 
   stats(): { dbSizeBytes?: number } {
@@ -177,27 +167,27 @@ export class EtcdBackend implements StorageBackend {
 
   async close(): Promise<void> {
     clearInterval(this.#statusTimer);
-    this.#client.close();
+    this.#conn.close();
   }
 
   async #refreshStatus(): Promise<void> {
     try {
-      const st = await this.#client.maintenance.status();
-      this.#dbSize = Number(st.dbSize);
+      this.#dbSize = decodeStatusDbSize(await this.#conn.unary(STATUS, statusRequest()));
     } catch {
       // Status is best effort; the gauge keeps its last value.
     }
   }
-
-  #casFailure(key: string, expected: number, responses: IResponseOp[]): Error {
-    const current = responses[0]?.response_range.kvs[0];
-    if (!current) return new KeyNotFoundError(key);
-    return new RevisionMismatchError(key, expected, Number(current.mod_revision));
-  }
 }
 
-function toKeyValue(kv: IKeyValue): KeyValue {
-  return { key: kv.key.toString(), value: kv.value.toString(), modRevision: Number(kv.mod_revision) };
+function casFailure(key: string, expected: number, responses: WireResponseOp[]): Error {
+  const op = responses[0];
+  const current = op?.kind === 'range' ? op.kvs[0] : undefined;
+  if (!current) return new KeyNotFoundError(key);
+  return new RevisionMismatchError(key, expected, current.modRevision);
+}
+
+function toKeyValue(kv: WireKeyValue): KeyValue {
+  return { key: kv.key, value: kv.value, modRevision: kv.modRevision };
 }
 
 /** The smallest key greater than every key with this prefix (etcd's range_end for a prefix). */
