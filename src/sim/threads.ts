@@ -3,9 +3,9 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 /**
- * Starts a worker thread of the sim from `entry`, a module beside the caller named without
- * its extension: `<name>.js` from the bundle or tsc's output; from the sources (tests), the
- * .ts through tsx's loader, registered in the worker first.
+ * Starts a worker thread of the sim from the module `name` beside the caller (`callerUrl`,
+ * its import.meta.url): `<name>.js` from the bundle or tsc's output; from the sources
+ * (tests), `<name>.ts` through tsx's loader, registered in the worker first.
  */
 export function startWorker(callerUrl: string, name: string, data: unknown): Worker {
   if (callerUrl.endsWith('.ts')) {
