@@ -59,7 +59,35 @@ export class GrpcConnection {
       headers = { ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' };
       this.#headers.set(path, headers);
     }
-    return this.#connect().request(headers, { endStream: false });
+    try {
+      return this.#connect().request(headers, { endStream: false });
+    } catch (e) {
+      throw e instanceof GrpcError ? e : new GrpcError(UNAVAILABLE, `etcd ${this.url}: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * Follows a call's grpc-status (in its trailers, or its headers for a trailers-only answer)
+   * and errors; the returned function says, once the call has closed, how it ended:
+   * undefined for status 0, else the error.
+   */
+  #outcome(req: ClientHttp2Stream, path: string): () => GrpcError | undefined {
+    let status: string | undefined;
+    let message = '';
+    let failure = '';
+    const onHeaders = (h: IncomingHttpHeaders): void => {
+      if (h['grpc-status'] === undefined) return;
+      status = String(h['grpc-status']);
+      message = grpcMessage(h);
+    };
+    req.on('response', onHeaders);
+    req.on('trailers', onHeaders);
+    req.on('error', (e: Error) => (failure = e.message));
+    return () => {
+      if (status === undefined) return new GrpcError(UNAVAILABLE, `etcd ${this.url}: ${failure || 'the connection ended before an answer'} (${path})`);
+      if (status !== '0') return new GrpcError(Number(status), `etcd ${this.url}: ${message || `grpc status ${status}`} (${path})`);
+      return undefined;
+    };
   }
 
   /** One request message, one response message (its payload, without the frame header). */
@@ -69,33 +97,20 @@ export class GrpcConnection {
       try {
         req = this.#request(path);
       } catch (e) {
-        reject(e instanceof GrpcError ? e : new GrpcError(UNAVAILABLE, `etcd ${this.url}: ${(e as Error).message}`));
+        reject(e);
         return;
       }
+      const outcome = this.#outcome(req, path);
       const chunks: Buffer[] = [];
       let length = 0;
-      let status: string | undefined;
-      let message = '';
-      let failure = '';
-      const onHeaders = (h: IncomingHttpHeaders): void => {
-        if (h['grpc-status'] === undefined) return;
-        status = String(h['grpc-status']);
-        message = grpcMessage(h);
-      };
-      req.on('response', onHeaders);
-      req.on('trailers', onHeaders);
       req.on('data', (c: Buffer) => {
         chunks.push(c);
         length += c.length;
       });
-      req.on('error', (e: Error) => (failure = e.message));
       req.on('close', () => {
-        if (status === undefined) {
-          reject(new GrpcError(UNAVAILABLE, `etcd ${this.url}: ${failure || 'the connection ended before an answer'} (${path})`));
-          return;
-        }
-        if (status !== '0') {
-          reject(new GrpcError(Number(status), `etcd: ${message || `grpc status ${status}`} (${path})`));
+        const failed = outcome();
+        if (failed) {
+          reject(failed);
           return;
         }
         const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
@@ -125,21 +140,11 @@ export class GrpcConnection {
       req = this.#request(path);
     } catch (e) {
       // Reported after the caller has its handle, as a stream that ended at once.
-      const err = e instanceof GrpcError ? e : new GrpcError(UNAVAILABLE, `etcd ${this.url}: ${(e as Error).message}`);
-      queueMicrotask(() => end(err));
+      queueMicrotask(() => end(e as GrpcError));
       return { write: () => undefined, cancel: () => (ended = true) };
     }
+    const outcome = this.#outcome(req, path);
     const frames = new FrameReader();
-    let status: string | undefined;
-    let message = '';
-    let failure = '';
-    const onHeaders = (h: IncomingHttpHeaders): void => {
-      if (h['grpc-status'] === undefined) return;
-      status = String(h['grpc-status']);
-      message = grpcMessage(h);
-    };
-    req.on('response', onHeaders);
-    req.on('trailers', onHeaders);
     req.on('data', (c: Buffer) => {
       if (ended) return;
       try {
@@ -149,11 +154,8 @@ export class GrpcConnection {
         end(new GrpcError(UNAVAILABLE, `etcd: ${(e as Error).message} (${path})`));
       }
     });
-    req.on('error', (e: Error) => (failure = e.message));
-    req.on('close', () => {
-      const why = status === undefined ? failure || 'the connection ended' : message || `grpc status ${status}`;
-      end(new GrpcError(status === undefined ? UNAVAILABLE : Number(status), `etcd ${this.url}: ${why} (${path})`));
-    });
+    // A stream the server ends with status 0 still ended: the caller is told either way.
+    req.on('close', () => end(outcome() ?? new GrpcError(0, `etcd ${this.url}: the server ended the stream (${path})`)));
     return {
       write: (frame) => {
         if (!ended) req.write(frame);

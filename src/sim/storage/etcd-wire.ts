@@ -371,18 +371,6 @@ function responseOp(r: Reader): WireResponseOp {
   return op;
 }
 
-/** CompactionResponse and others whose only use is their header's revision. */
-export function decodeHeaderOnly(payload: Buffer): number {
-  const r = new Reader(payload);
-  let revision = 0;
-  while (r.more()) {
-    const tag = r.tag();
-    if (tag === ((1 << 3) | WIRE_BYTES)) revision = headerRevision(r.sub());
-    else r.skip(tag);
-  }
-  return revision;
-}
-
 /** StatusResponse.dbSize. */
 export function decodeStatusDbSize(payload: Buffer): number {
   const r = new Reader(payload);

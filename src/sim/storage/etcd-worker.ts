@@ -32,14 +32,14 @@ setInterval(() => {
 }, OWN_WRITE_MS).unref();
 
 function takeOwn(key: string, value: string): number | undefined {
-  for (const gen of [own, ownOld]) {
-    const w = gen.get(key);
-    if (w !== undefined && w.value === value) {
-      gen.delete(key);
-      return w.id;
-    }
-  }
-  return undefined;
+  return takeFrom(own, key, value) ?? takeFrom(ownOld, key, value);
+}
+
+function takeFrom(gen: Map<string, { id: number; value: string }>, key: string, value: string): number | undefined {
+  const w = gen.get(key);
+  if (w === undefined || w.value !== value) return undefined;
+  gen.delete(key);
+  return w.id;
 }
 
 function forgetOwn(key: string, id: number): void {
