@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { apiErrorLine, apiErrorTotals } from '../results/api-errors.js';
 import { ResultFolder } from '../results/reader.js';
-import { checkOutDir, ResultFolderUnusable } from '../results/writer.js';
+import { type Abandoned, checkOutDir, markAbandoned, ResultFolderUnusable } from '../results/writer.js';
 import { runBenchmark, type RunOptions } from '../run/run-benchmark.js';
 import type { Manifest } from '../results/format.js';
 import type { ResolvedWorkload } from '../spec/resolve.js';
@@ -107,10 +107,22 @@ export async function runOnTarget(o: {
   const onSignal = (signal: string): void => {
     interrupts++;
     if (interrupts > 1) {
-      const left = runId && !opened?.simDiscovery && !opened?.localCluster ? `; the run's namespaces may still be on the cluster: \`kbench cleanup --run ${runId}\` removes them` : '';
-      console.error(`kbench: ${signal} again: exiting without writing results or cleaning up${runId ? ` (run ${runId})` : ''}${left}`);
-      // The target kbench started goes with it: a sim must not outlive the command.
-      void (opened?.close(2000) ?? Promise.resolve()).finally(() => process.exit(EXIT.failed));
+      console.error(`kbench: ${signal} again: exiting at once${runId ? ` (run ${runId})` : ''}`);
+      // The target kbench started goes with it: a sim must not outlive the command. What the
+      // run wrote while it closed is kept; the folder is told how far it got only then, just
+      // before the exit, so that what it says is what is left.
+      void (opened?.close(2000) ?? Promise.resolve()).finally(() => {
+        let state: Abandoned | undefined;
+        try {
+          state = markAbandoned(o.out, `${signal} while stopping`);
+        } catch (e) {
+          console.error(`kbench: ${path.join(o.out, 'manifest.json')} could not be marked interrupted (${(e as Error).message}): it still says running`);
+        }
+        const left = runId && !opened?.simDiscovery && !opened?.localCluster && state !== 'finished' ? `; the run's namespaces may still be on the cluster: \`kbench cleanup --run ${runId}\` removes them` : '';
+        const done = state === 'finished' ? 'its result set was written in time' : state === 'no cleanup' ? 'its results were written, the cleanup was not done' : state === 'not started' ? 'nothing was written' : 'no results were written, nothing was cleaned up';
+        console.error(`kbench: exited${runId ? ` (run ${runId})` : ''}: ${done}${left}`);
+        process.exit(EXIT.failed);
+      });
       return;
     }
     reporter.info(`${signal}: stopping, writing what was measured and cleaning up (${signal} again to exit at once)`);

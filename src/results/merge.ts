@@ -51,8 +51,9 @@ export function openShard(dir: string): ShardSource {
     } catch {
       throw new MergeRefused(e.message);
     }
-    // What a killed shard leaves: a manifest that still says running, and no summary.
-    if (manifest.status === 'running' && !existsSync(path.join(dir, 'summary.json'))) return { dir: path.resolve(dir), manifest };
+    // What a killed shard leaves: a manifest that still says running (or interrupted, after a
+    // second SIGINT), and no summary.
+    if ((manifest.status === 'running' || manifest.status === 'interrupted') && !existsSync(path.join(dir, 'summary.json'))) return { dir: path.resolve(dir), manifest };
     throw new MergeRefused(e.message);
   }
 }
@@ -121,7 +122,7 @@ function shardInfos(plan: MergePlan): ShardInfo[] {
       continue;
     }
     const info: ShardInfo = { index: i, runId: plan.runId, status: s.manifest.status, from: path.basename(s.dir), hostname: s.manifest.host.hostname };
-    if (!s.folder) info.missing = 'killed before it wrote its results (its manifest says running, it has no summary.json): nothing of it is merged';
+    if (!s.folder) info.missing = `${s.manifest.status === 'running' ? 'killed before it wrote its results (its manifest says running' : `stopped before it wrote its results (${s.manifest.error ?? 'its manifest says interrupted'};`} it has no summary.json): nothing of it is merged`;
     else if (s.manifest.status !== 'complete') info.missing = `its run ended ${s.manifest.status}${s.manifest.error ? `: ${s.manifest.error}` : ''}; what it measured is merged`;
     else if (lostBy.has(i)) info.missing = `${lostBy.get(i)}; its own result set is complete and merged`;
     if (s.folder?.summary.harness) info.harness = s.folder.summary.harness;

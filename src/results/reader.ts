@@ -136,7 +136,7 @@ export class ResultFolder {
       throw new ResultFolderError(
         status === 'running'
           ? `${dir} is the result set of a run that was killed before it finished (manifest.json says running, there is no summary.json); nothing in it can be compared`
-          : `${dir} has no summary.json; the result set is incomplete`,
+          : `${dir} has no summary.json; the result set is incomplete${typeof (rawManifest as { error?: unknown }).error === 'string' ? ` (manifest.json: ${(rawManifest as { error: string }).error})` : ''}`,
       );
     }
     const rawSummary = readJson(summaryPath, dir);

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, writeFileSync, type WriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
@@ -36,6 +36,31 @@ export async function checkOutDir(dir: string): Promise<void> {
     throw new ResultFolderUnusable(`cannot write the result folder ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   await rm(probe, { force: true });
+}
+
+/** How far a run given up at once had got (see markAbandoned). */
+export type Abandoned = 'not started' | 'no results' | 'no cleanup' | 'finished';
+
+/**
+ * For a run that exits at once (a second SIGINT): its manifest, if it still says
+ * `running`, says `interrupted`, with `reason` and what was and was not done, and when.
+ * Synchronous, as the process is about to exit. Says how far the run had got: no folder
+ * yet, results not written, results written but not the cleanup (summary.json is written
+ * before the namespaces are deleted), or all done.
+ */
+export function markAbandoned(dir: string, reason: string): Abandoned {
+  const abs = path.resolve(dir);
+  const file = path.join(abs, 'manifest.json');
+  if (!existsSync(file)) return 'not started';
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as { status?: unknown };
+  if (manifest.status !== 'running') return 'finished';
+  const state = existsSync(path.join(abs, 'summary.json')) ? 'no cleanup' : 'no results';
+  const error = `${reason}: kbench exited at once, ${state === 'no results' ? 'without writing the results or cleaning up' : 'after writing the results, before the cleanup (the namespaces may be left)'}`;
+  // A temp file of its own: the run's last writeJson('manifest.json') may be in flight.
+  const tmp = `${file}.abandoned.tmp`;
+  writeFileSync(tmp, JSON.stringify({ ...manifest, status: 'interrupted', endedAt: new Date().toISOString(), error }, null, 2) + '\n');
+  renameSync(tmp, file);
+  return state;
 }
 
 /**

@@ -84,7 +84,7 @@ describe('interrupting kbench run --sim', () => {
     }, 180_000);
   }
 
-  it('a second Ctrl-C exits at once, naming the run, and still stops the sim', async () => {
+  it('a second Ctrl-C exits at once, naming the run, marks the result set interrupted, and still stops the sim', async () => {
     const s = ++seed;
     const out = path.join(dir, `twice-${s}`);
     const p = start(['run', path.join(ROOT, 'test/fixtures/faults.yaml'), '--sim', '--seed', String(s), '--out', out]);
@@ -94,8 +94,25 @@ describe('interrupting kbench run --sim', () => {
     p.child.kill('SIGINT');
     const exit = await p.exited;
     expect(exit.code).toBe(1);
-    const runId = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')).runId as string;
-    expect(p.lines.map((l) => l.text).join('\n')).toMatch(new RegExp(`SIGINT again: exiting without writing results or cleaning up \\(run ${runId}\\)`));
+    const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
+    const runId = manifest.runId;
+    const stderr = p.lines.map((l) => l.text).join('\n');
+    // Never left saying running. How far the run got depends on when the second signal came
+    // (a run this small may write everything in between); what the folder says and what kbench
+    // said agree. The states themselves: markAbandoned's own test.
+    expect(manifest.status).toBe('interrupted');
+    expect(manifest.endedAt).not.toBe('');
+    const summary = readJsonIf<Summary>(path.join(out, 'summary.json'));
+    expect(stderr).toMatch(new RegExp(`SIGINT again: exiting at once \\(run ${runId}\\)\n`));
+    if (!summary) {
+      expect(manifest.error).toMatch(/^SIGINT while stopping: kbench exited at once, without writing the results or cleaning up$/);
+      expect(stderr).toMatch(new RegExp(`exited \\(run ${runId}\\): no results were written, nothing was cleaned up`));
+    } else if (manifest.error?.startsWith('SIGINT while stopping')) {
+      expect(stderr).toMatch(new RegExp(`exited \\(run ${runId}\\): its results were written, the cleanup was not done`));
+    } else {
+      expect(manifest.cleanup?.action).toBe('discard');
+      expect(stderr).toMatch(new RegExp(`exited \\(run ${runId}\\): its result set was written in time`));
+    }
     expect(await gone(['sim', '--lifeline', `--seed ${s}`])).toEqual([]);
   }, 180_000);
 });

@@ -7,6 +7,7 @@ import type { Manifest } from '../../src/results/format.js';
 import { MergeRefused, mergeShards, openShard, planMerge } from '../../src/results/merge.js';
 import { mergeTimeseries } from '../../src/results/merge-series.js';
 import { ResultFolder } from '../../src/results/reader.js';
+import { markAbandoned } from '../../src/results/writer.js';
 import { kbench } from '../helpers/cli.js';
 import { readJson, writeSyntheticResult } from '../helpers/synthetic-result.js';
 
@@ -141,6 +142,19 @@ describe('kbench merge', () => {
     const m = ResultFolder.open(d('m-missing'));
     expect(m.summary.status).toBe('failed');
     expect(m.manifest.shards?.[1]).toMatchObject({ index: 1, status: 'failed', from: '', missing: 'no result set' });
+    // A shard given up by a second Ctrl-C: interrupted, no summary; named, nothing of it merged.
+    const stopped = shard('a1-stopped', 1, 2, { seed: 2 });
+    rmSync(path.join(stopped, 'summary.json'));
+    expect(markAbandoned(stopped, 'SIGINT while stopping')).toBe('finished');
+    const m2 = readJson<Manifest>(path.join(stopped, 'manifest.json'));
+    writeFileSync(path.join(stopped, 'manifest.json'), JSON.stringify({ ...m2, status: 'running' }));
+    expect(markAbandoned(stopped, 'SIGINT while stopping')).toBe('no results');
+    const res2 = await kbench(['merge', d('a0'), stopped, '--out', d('m-stopped')]);
+    expect(res2.code, res2.stderr).toBe(1);
+    const ms = ResultFolder.open(d('m-stopped'));
+    expect(ms.summary.status).toBe('interrupted');
+    expect(ms.manifest.shards?.[1]).toMatchObject({ index: 1, status: 'interrupted', missing: 'stopped before it wrote its results (SIGINT while stopping: kbench exited at once, without writing the results or cleaning up; it has no summary.json): nothing of it is merged' });
+    expect(ms.podRows()).toHaveLength(ResultFolder.open(d('a0')).podRows().length);
     const bad = await kbench(['merge', d('a0'), d('plain'), '--out', d('m-bad')]);
     expect(bad.code).toBe(2);
     // Nothing half-done: the refused merge wrote no folder.
