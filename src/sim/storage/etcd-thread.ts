@@ -13,6 +13,7 @@ import {
   type WatchHandlers,
 } from './backend.js';
 import type { EtcdFailure, EtcdThreadData, FromEtcd, ToEtcd } from './etcd-thread-protocol.js';
+import { RecentMap } from './recent-map.js';
 
 /**
  * How long this thread keeps a write's text and object for its watch event: longer than the
@@ -50,9 +51,8 @@ export class EtcdThreadBackend implements StorageBackend {
   readonly #out: Batcher<ToEtcd>;
   readonly #calls = new Map<number, Answer>();
   readonly #watches = new Map<number, WatchHandlers>();
-  #own = new Map<number, { value: string; decoded: unknown }>();
-  #ownOld = new Map<number, { value: string; decoded: unknown }>();
-  readonly #ownTimer: NodeJS.Timeout;
+  /** Each write's text and object by call id, until its watch event names it. */
+  readonly #own = new RecentMap<number, { value: string; decoded: unknown }>(OWN_WRITE_MS);
   #next = 0;
   #dbSize: number | undefined;
   #dead: string | undefined;
@@ -78,11 +78,6 @@ export class EtcdThreadBackend implements StorageBackend {
         resolve();
       }),
     );
-    this.#ownTimer = setInterval(() => {
-      this.#ownOld = this.#own;
-      this.#own = new Map();
-    }, OWN_WRITE_MS);
-    this.#ownTimer.unref();
   }
 
   #call(make: (id: number) => ToEtcd): Promise<FromEtcd> {
@@ -103,7 +98,7 @@ export class EtcdThreadBackend implements StorageBackend {
           if ('del' in e) {
             events.push({ type: 'delete', key: e.del, modRevision: e.rev });
           } else if ('own' in e) {
-            const w = this.#takeOwn(e.own);
+            const w = this.#own.take(e.own);
             if (!w) {
               // Cannot happen while the two threads' retention times hold; if it does, the
               // watch ends and its caches reload from storage rather than miss an event.
@@ -133,18 +128,10 @@ export class EtcdThreadBackend implements StorageBackend {
         this.#calls.delete(m.id);
         if (m.t === 'failed') {
           this.#own.delete(m.id);
-          this.#ownOld.delete(m.id);
           a?.reject(toError(m.failure));
         } else a?.resolve(m);
       }
     }
-  }
-
-  #takeOwn(id: number): { value: string; decoded: unknown } | undefined {
-    const w = this.#own.get(id) ?? this.#ownOld.get(id);
-    this.#own.delete(id);
-    this.#ownOld.delete(id);
-    return w;
   }
 
   async create(key: string, value: string, decoded?: unknown): Promise<number> {
@@ -211,7 +198,6 @@ export class EtcdThreadBackend implements StorageBackend {
 
   /** Closes the client and ends its thread (ended after 5 s if it has not). */
   async close(): Promise<void> {
-    clearInterval(this.#ownTimer);
     if (!this.#dead) {
       this.#out.post({ t: 'stop' });
       this.#out.flush();
@@ -219,8 +205,7 @@ export class EtcdThreadBackend implements StorageBackend {
     const timer = setTimeout(() => void this.#worker.terminate(), 5000);
     await this.#exited;
     clearTimeout(timer);
-    this.#own.clear();
-    this.#ownOld.clear();
+    this.#own.close();
   }
 }
 

@@ -261,15 +261,20 @@ export function watchCreateRequest(key: string, rangeEnd: Buffer, startRevision:
 
 // Responses ------------------------------------------------------------------------------
 
-/** ResponseHeader.revision. */
-function headerRevision(r: Reader): number {
-  let revision = 0;
+/** The varint field `field` of a message (0 when absent), skipping the others. */
+function varintField(r: Reader, field: number): number {
+  let value = 0;
   while (r.more()) {
     const tag = r.tag();
-    if (tag === ((3 << 3) | WIRE_VARINT)) revision = r.varint();
+    if (tag === ((field << 3) | WIRE_VARINT)) value = r.varint();
     else r.skip(tag);
   }
-  return revision;
+  return value;
+}
+
+/** ResponseHeader.revision. */
+function headerRevision(r: Reader): number {
+  return varintField(r, 3);
 }
 
 function keyValue(r: Reader): WireKeyValue {
@@ -306,17 +311,21 @@ export interface WireRangeResponse {
 
 function rangeResponse(r: Reader): WireRangeResponse {
   const out: WireRangeResponse = { revision: 0, kvs: [], more: false, lastKey: undefined };
+  // Where the last KeyValue lies: its raw key is read once, not for every key of the page.
+  let lastStart = -1;
+  let lastEnd = -1;
   while (r.more()) {
     const tag = r.tag();
     if (tag === ((1 << 3) | WIRE_BYTES)) out.revision = headerRevision(r.sub());
     else if (tag === ((2 << 3) | WIRE_BYTES)) {
       const sub = r.sub();
-      const start = sub.pos;
+      lastStart = sub.pos;
+      lastEnd = sub.end;
       out.kvs.push(keyValue(sub));
-      out.lastKey = rawKey(new Reader(r.buf, start, sub.end));
     } else if (tag === ((3 << 3) | WIRE_VARINT)) out.more = r.varint() !== 0;
     else r.skip(tag);
   }
+  if (lastStart >= 0) out.lastKey = rawKey(new Reader(r.buf, lastStart, lastEnd));
   return out;
 }
 
@@ -373,14 +382,7 @@ function responseOp(r: Reader): WireResponseOp {
 
 /** StatusResponse.dbSize. */
 export function decodeStatusDbSize(payload: Buffer): number {
-  const r = new Reader(payload);
-  let dbSize = 0;
-  while (r.more()) {
-    const tag = r.tag();
-    if (tag === ((3 << 3) | WIRE_VARINT)) dbSize = r.varint();
-    else r.skip(tag);
-  }
-  return dbSize;
+  return varintField(new Reader(payload), 3);
 }
 
 export function decodeWatch(payload: Buffer): WireWatchResponse {

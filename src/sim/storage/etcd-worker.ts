@@ -3,6 +3,7 @@ import { Batcher } from '../threads.js';
 import { CompactedError, KeyExistsError, KeyNotFoundError, RevisionMismatchError, type BackendWatch } from './backend.js';
 import { EtcdBackend } from './etcd-backend.js';
 import type { EtcdFailure, EtcdThreadData, FromEtcd, ToEtcd, WireEvent } from './etcd-thread-protocol.js';
+import { RecentMap } from './recent-map.js';
 
 /**
  * The sim's etcd client in a thread of its own (etcd-thread.ts starts it): gRPC over HTTP/2,
@@ -21,31 +22,13 @@ const watches = new Map<number, BackendWatch>();
  * The writes in flight or recently done, by key: the value written and the call's id. A
  * watch event whose value is that text is named by the id; the main thread keeps each
  * write's text and object longer than this (etcd-thread.ts), so an id sent is always known
- * there. Two generations, swapped every OWN_WRITE_MS.
+ * there.
  */
 const OWN_WRITE_MS = 15_000;
-let own = new Map<string, { id: number; value: string }>();
-let ownOld = new Map<string, { id: number; value: string }>();
-setInterval(() => {
-  ownOld = own;
-  own = new Map();
-}, OWN_WRITE_MS).unref();
-
-function takeOwn(key: string, value: string): number | undefined {
-  return takeFrom(own, key, value) ?? takeFrom(ownOld, key, value);
-}
-
-function takeFrom(gen: Map<string, { id: number; value: string }>, key: string, value: string): number | undefined {
-  const w = gen.get(key);
-  if (w === undefined || w.value !== value) return undefined;
-  gen.delete(key);
-  return w.id;
-}
-
-function forgetOwn(key: string, id: number): void {
-  if (own.get(key)?.id === id) own.delete(key);
-  if (ownOld.get(key)?.id === id) ownOld.delete(key);
-}
+type OwnWrite = { id: number; value: string };
+const own = new RecentMap<string, OwnWrite>(OWN_WRITE_MS);
+const sameValue = (w: OwnWrite, value: string): boolean => w.value === value;
+const sameId = (w: OwnWrite, id: number): boolean => w.id === id;
 
 function failure(e: unknown): EtcdFailure {
   if (e instanceof KeyExistsError) return { kind: 'exists', key: e.key };
@@ -69,11 +52,11 @@ function receive(m: ToEtcd): void {
   switch (m.t) {
     case 'create':
       own.set(m.key, { id: m.id, value: m.value });
-      answer(m.id, backend.create(m.key, m.value), (revision) => ({ t: 'revision', id: m.id, revision }), () => forgetOwn(m.key, m.id));
+      answer(m.id, backend.create(m.key, m.value), (revision) => ({ t: 'revision', id: m.id, revision }), () => own.delete(m.key, sameId, m.id));
       break;
     case 'update':
       own.set(m.key, { id: m.id, value: m.value });
-      answer(m.id, backend.update(m.key, m.value, m.expected), (revision) => ({ t: 'revision', id: m.id, revision }), () => forgetOwn(m.key, m.id));
+      answer(m.id, backend.update(m.key, m.value, m.expected), (revision) => ({ t: 'revision', id: m.id, revision }), () => own.delete(m.key, sameId, m.id));
       break;
     case 'delete':
       answer(m.id, backend.delete(m.key, m.expected), (r) => ({ t: 'deleted', id: m.id, revision: r.revision, prev: r.prev }));
@@ -99,7 +82,7 @@ function receive(m: ToEtcd): void {
               wire.push({ del: e.key, rev: e.modRevision });
               continue;
             }
-            const id = takeOwn(e.key, e.value);
+            const id = own.take(e.key, sameValue, e.value)?.id;
             wire.push(id === undefined ? { put: e.key, rev: e.modRevision, created: e.created, value: e.value } : { put: e.key, rev: e.modRevision, created: e.created, own: id });
           }
           post({ t: 'events', watch: m.watch, events: wire });
