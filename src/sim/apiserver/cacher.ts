@@ -8,11 +8,26 @@ export interface CachedObject {
   readonly key: string;
   readonly namespace: string;
   readonly name: string;
-  /** Full JSON, resourceVersion included. */
-  readonly json: string;
+  /**
+   * The object's JSON as storage holds it, without resourceVersion: the very string the
+   * storage backend keeps (one copy, not two); objectJson() splices `rv` in when it is read.
+   */
+  readonly stored: string;
   readonly rv: number;
   readonly labels: Labels;
   readonly fields: Labels;
+}
+
+/** The object's full JSON, resourceVersion included (a fresh string each call). */
+export function objectJson(o: CachedObject): string {
+  return withResourceVersion(o.stored, o.rv);
+}
+
+/** The object parsed, resourceVersion included: a fresh copy the caller may change. */
+export function parsedObject(o: CachedObject): KubeObject {
+  const obj = JSON.parse(o.stored) as KubeObject;
+  obj.metadata.resourceVersion = String(o.rv);
+  return obj;
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -132,7 +147,7 @@ export class Cacher {
     this.#sortedKeys = null;
     for (const kv of kvs) {
       const obj = JSON.parse(kv.value) as KubeObject;
-      this.#objects.set(kv.key, this.#cached(kv.key, obj, withResourceVersion(kv.value, kv.modRevision), kv.modRevision));
+      this.#objects.set(kv.key, this.#cached(kv.key, obj, kv.value, kv.modRevision));
     }
     this.#history = [];
     this.#historyStart = 0;
@@ -161,13 +176,13 @@ export class Cacher {
     }
   }
 
-  #cached(key: string, obj: KubeObject, json: string, rv: number): CachedObject {
+  #cached(key: string, obj: KubeObject, stored: string, rv: number): CachedObject {
     const namespace = obj.metadata.namespace ?? '';
     const name = obj.metadata.name ?? '';
     const fields = this.#opts.fieldsOf(obj);
     fields['metadata.name'] = name;
     fields['metadata.namespace'] = namespace;
-    return { key, namespace, name, json, rv, labels: obj.metadata.labels ?? {}, fields };
+    return { key, namespace, name, stored, rv, labels: obj.metadata.labels ?? {}, fields };
   }
 
   /** Applies storage events for this prefix, in revision order. */
@@ -180,9 +195,8 @@ export class Cacher {
       let ev: CacheEvent;
       if (e.type === 'put') {
         const parsed = (e.decoded as KubeObject | undefined) ?? (JSON.parse(e.value) as KubeObject);
-        const json = withResourceVersion(e.value, e.modRevision);
         parsed.metadata.resourceVersion = String(e.modRevision);
-        const object = this.#cached(e.key, parsed, json, e.modRevision);
+        const object = this.#cached(e.key, parsed, e.value, e.modRevision);
         if (!prev) this.#sortedKeys = null;
         this.#objects.set(e.key, object);
         ev = { type: prev ? 'MODIFIED' : 'ADDED', rv: e.modRevision, object, prev, at: now, parsed };
@@ -191,10 +205,8 @@ export class Cacher {
         this.#objects.delete(e.key);
         this.#sortedKeys = null;
         // The last state, stamped with the deletion's resourceVersion as the real cache does.
-        const parsed = JSON.parse(prev.json) as KubeObject;
-        parsed.metadata.resourceVersion = String(e.modRevision);
-        const json = JSON.stringify(parsed);
-        const object: CachedObject = { ...prev, json, rv: e.modRevision };
+        const object: CachedObject = { ...prev, rv: e.modRevision };
+        const parsed = parsedObject(object);
         ev = { type: 'DELETED', rv: e.modRevision, object, prev, at: now, parsed };
       }
       this.#rev = e.modRevision;
@@ -375,12 +387,6 @@ function matches(o: CachedObject, f: WatchFilter): boolean {
   return true;
 }
 
-function stamped(o: CachedObject, rv: number): CachedObject {
-  const parsed = JSON.parse(o.json) as KubeObject;
-  parsed.metadata.resourceVersion = String(rv);
-  return { ...o, json: JSON.stringify(parsed), rv };
-}
-
 /** Delivers an event as this watcher sees it: objects moving in or out of its selector. */
 function dispatch(w: Registered, ev: CacheEvent): void {
   if (ev.rv <= w.after) return;
@@ -390,7 +396,7 @@ function dispatch(w: Registered, ev: CacheEvent): void {
     if (now && before) w.sink.onEvent(ev);
     else if (now) w.sink.onEvent({ ...ev, type: 'ADDED' });
     // Leaving the selector: the previous state, stamped with this event's resourceVersion (cacheWatcher).
-    else if (before) w.sink.onEvent({ ...ev, type: 'DELETED', object: stamped(ev.prev!, ev.rv), parsed: undefined });
+    else if (before) w.sink.onEvent({ ...ev, type: 'DELETED', object: { ...ev.prev!, rv: ev.rv }, parsed: undefined });
     return;
   }
   if (now) w.sink.onEvent(ev);

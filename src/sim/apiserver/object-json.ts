@@ -35,14 +35,3 @@ export function withResourceVersion(stored: string, rv: number): string {
   const sep = stored[at] === '}' ? '' : ',';
   return `${stored.slice(0, at)}"resourceVersion":"${rv}"${sep}${stored.slice(at)}`;
 }
-
-/** The stored form of JSON made by withResourceVersion, or undefined if it was not made so. */
-export function withoutResourceVersion(json: string, rv: number): string | undefined {
-  const i = json.indexOf(META);
-  if (i < 0 || i > 200) return undefined;
-  const at = i + META.length;
-  const field = `"resourceVersion":"${rv}"`;
-  if (!json.startsWith(field, at)) return undefined;
-  const end = at + field.length;
-  return json[end] === ',' ? json.slice(0, at) + json.slice(end + 1) : json.slice(0, at) + json.slice(end);
-}

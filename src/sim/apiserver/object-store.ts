@@ -6,7 +6,7 @@ import {
   type StorageBackend,
 } from '../storage/backend.js';
 import type { Cacher } from './cacher.js';
-import { toStoredJson, withoutResourceVersion, withResourceVersion } from './object-json.js';
+import { toStoredJson, withResourceVersion } from './object-json.js';
 import type { KubeObject } from './types.js';
 
 export interface StoredObject {
@@ -110,8 +110,7 @@ export class ObjectStore {
   #fromCache(key: string, preconditionRv: number | undefined): KeyValue | undefined {
     const cached = this.cacher.get(key);
     if (!cached || (preconditionRv !== undefined && cached.rv !== preconditionRv)) return undefined;
-    const value = withoutResourceVersion(cached.json, cached.rv);
-    return value === undefined ? undefined : { key, value, modRevision: cached.rv };
+    return { key, value: cached.stored, modRevision: cached.rv };
   }
 
   /** Deletes the key if it is still at `expectedRv` (when given); returns the last state. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AdmissionContext } from './admission.js';
 import type { ApiResponse } from './api-types.js';
-import type { CachedObject } from './cacher.js';
+import { type CachedObject, parsedObject } from './cacher.js';
 import { type ApiContext, asKubeObject, decodeBody, groupResource, type ResourceRequest } from './context.js';
 import { decodeError } from './decode-check.js';
 import { admitNamespaceLifecycle } from './namespace-lifecycle.js';
@@ -27,7 +27,7 @@ function admissionContext(ctx: ApiContext): AdmissionContext {
       const cached = store.cacher.get(key);
       if (cached) {
         let obj = parsedForAdmission.get(cached);
-        if (!obj) parsedForAdmission.set(cached, (obj = JSON.parse(cached.json) as KubeObject));
+        if (!obj) parsedForAdmission.set(cached, (obj = parsedObject(cached)));
         return obj;
       }
       return (await store.get(key))?.obj;

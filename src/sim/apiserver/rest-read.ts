@@ -1,5 +1,5 @@
 import { type ApiResponse, jsonResponse } from './api-types.js';
-import { type CachedObject, TooOldResourceVersionError, type WatchFilter } from './cacher.js';
+import { type CachedObject, objectJson, parsedObject, TooOldResourceVersionError, type WatchFilter } from './cacher.js';
 import { type ApiContext, groupResource, parseRv, type ResourceRequest } from './context.js';
 import {
   negotiateOutput,
@@ -68,7 +68,8 @@ export async function handleGet(ctx: ApiContext, r: ResourceRequest): Promise<Ap
     const minRv = parseRv(rvParam)!;
     await store.cacher.ready();
     if (minRv > 0) await waitForRv(ctx, r, minRv);
-    json = store.cacher.get(key)?.json;
+    const cached = store.cacher.get(key);
+    json = cached && objectJson(cached);
   }
   if (json === undefined) throw errors.notFound(groupResource(r.def), r.info.name);
   return jsonResponse(200, renderOne(ctx, r.def, json, form, r.req.query));
@@ -223,10 +224,10 @@ export async function handleList(ctx: ApiContext, r: ResourceRequest): Promise<A
   if (form.kind === 'json') {
     const listKind = `${r.def.kind}List`;
     const head = `{"kind":"${listKind}","apiVersion":"${apiVersionOf(r.def)}","metadata":${JSON.stringify(listMeta)},"items":[`;
-    const body = head + page.map((o) => withoutTypeMeta(servedJson(r.def, o.json))).join(',') + ']}';
+    const body = head + page.map((o) => withoutTypeMeta(servedJson(r.def, objectJson(o)))).join(',') + ']}';
     return jsonResponse(200, body);
   }
-  const objs = page.map((o) => JSON.parse(o.json) as KubeObject);
+  const objs = page.map(parsedObject);
   if (form.kind === 'metadata') return jsonResponse(200, toPartialObjectMetadataList(objs, listMeta, form.version));
   return jsonResponse(
     200,

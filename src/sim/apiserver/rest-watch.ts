@@ -1,5 +1,5 @@
 import type { StreamSink } from './api-types.js';
-import { type CachedObject, TooOldResourceVersionError, type WatchEventType, type WatchRegistration } from './cacher.js';
+import { type CachedObject, objectJson, parsedObject, TooOldResourceVersionError, type WatchEventType, type WatchRegistration } from './cacher.js';
 import { type ApiContext, parseRv, type ResourceRequest } from './context.js';
 import { negotiateOutput, type OutputForm, toPartialObjectMetadata, toTable } from './output-form.js';
 import { parseBool } from './request-info.js';
@@ -166,8 +166,8 @@ export class HttpWatchEmitter implements WatchEmitter {
 
   event(type: WatchEventType, obj: CachedObject, parsed: KubeObject | undefined): boolean {
     this.onEvent?.();
-    if (this.#form.kind === 'json') return this.#write(type, servedJson(this.def, obj.json));
-    const o = parsed ?? (JSON.parse(obj.json) as KubeObject);
+    if (this.#form.kind === 'json') return this.#write(type, servedJson(this.def, objectJson(obj)));
+    const o = parsed ?? parsedObject(obj);
     if (this.#form.kind === 'metadata') return this.#write(type, toPartialObjectMetadata(o, this.#form.version));
     const table = toTable(this.def, [o], { resourceVersion: String(obj.rv) }, this.#form.version, {
       includeObject: this.includeObject,
