@@ -15,7 +15,7 @@
  * the others stay in node_modules: better-sqlite3 is native, chart.js is read as a file
  * into the report.
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { chmodSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { build, type Plugin } from 'esbuild';
 
@@ -61,3 +61,7 @@ await build({
   allowOverwrite: true,
   logLevel: 'warning',
 });
+
+// The package's bin: executable, so `npx kbench` runs it even where npm does not link it
+// (npm exec reuses the link it made for a folder of the same path, without setting the mode again).
+chmodSync(path.join(out, 'main.js'), 0o755);

@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import type { Argv, CommandModule } from 'yargs';
 import { describe, expect, it } from 'vitest';
 import { COMMAND_LIST } from '../../src/cli/command-list.js';
 import { COMMANDS } from '../../src/cli/commands.js';
-import { kbench } from '../helpers/cli.js';
+import { CLI, kbench } from '../helpers/cli.js';
 
 describe('kbench --help, printed without yargs', () => {
   it('lists exactly the commands yargs knows, with their descriptions', async () => {
@@ -32,5 +33,10 @@ describe('kbench --help, printed without yargs', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^kbench run <workload>/);
     expect(run.stdout).toMatch(/--kubeconfig/);
+  });
+
+  it('runs as the package bin itself (executable, with its shebang), as `npx kbench` starts it', () => {
+    // Executed directly, not through `node`: a build that leaves it mode 644 fails here.
+    expect(execFileSync(CLI, ['--version'], { encoding: 'utf8' }).trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 });
