@@ -104,8 +104,12 @@ export class LocalClient {
     for (let attempt = 0; ; attempt++) {
       if (this.limiter) await this.limiter.take(signal);
       if (signal.aborted) throw signal.reason as LocalClientClosedError;
-      await turns.take();
-      if (signal.aborted) throw signal.reason as LocalClientClosedError;
+      // Most requests may start at once: no await (a microtask hop) for those.
+      const turn = turns.take();
+      if (turn) {
+        await turn;
+        if (signal.aborted) throw signal.reason as LocalClientClosedError;
+      }
       res = await this.api.handle({
         method,
         path,

@@ -20,6 +20,8 @@ export class Turns {
 
   /** Resolves when the caller may start; undefined when it may start now. */
   take(): Promise<void> | undefined {
+    // No turn pending means nobody waits (a turn that leaves waiters schedules the next): a new turn.
+    if (!this.#turnScheduled) this.#startedThisTurn = 0;
     this.#scheduleTurn();
     if (this.#waiting.length === this.#head && this.#startedThisTurn < this.perTurn) {
       this.#startedThisTurn++;
@@ -35,8 +37,6 @@ export class Turns {
 
   #scheduleTurn(): void {
     if (this.#turnScheduled) return;
-    // No turn pending: the slices before were all released, this is a new turn.
-    if (this.#head === this.#waiting.length) this.#startedThisTurn = 0;
     this.#turnScheduled = true;
     // setImmediate runs after the poll phase: sockets are read before the next slice.
     setImmediate(() => this.#nextTurn());

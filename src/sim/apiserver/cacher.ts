@@ -1,5 +1,5 @@
 import type { BackendEvent, KeyValue, StorageBackend } from '../storage/backend.js';
-import { withResourceVersion } from './object-json.js';
+import { parseWithResourceVersion, withResourceVersion } from './object-json.js';
 import type { Labels, Selector } from './selectors.js';
 import type { KubeObject } from './types.js';
 
@@ -25,9 +25,7 @@ export function objectJson(o: CachedObject): string {
 
 /** The object parsed, resourceVersion included: a fresh copy the caller may change. */
 export function parsedObject(o: CachedObject): KubeObject {
-  const obj = JSON.parse(o.stored) as KubeObject;
-  obj.metadata.resourceVersion = String(o.rv);
-  return obj;
+  return parseWithResourceVersion(o.stored, o.rv);
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';

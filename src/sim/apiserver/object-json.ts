@@ -22,6 +22,13 @@ export function toStoredJson(obj: KubeObject): string {
 
 const META = '"metadata":{';
 
+/** The stored JSON parsed, with `metadata.resourceVersion` set to `rv`: a fresh object. */
+export function parseWithResourceVersion(stored: string, rv: number): KubeObject {
+  const obj = JSON.parse(stored) as KubeObject;
+  obj.metadata.resourceVersion = String(rv);
+  return obj;
+}
+
 /** Returns the stored JSON with `metadata.resourceVersion` set to `rv`. */
 export function withResourceVersion(stored: string, rv: number): string {
   const i = stored.indexOf(META);

@@ -6,7 +6,7 @@ import {
   type StorageBackend,
 } from '../storage/backend.js';
 import type { Cacher } from './cacher.js';
-import { toStoredJson, withResourceVersion } from './object-json.js';
+import { parseWithResourceVersion, toStoredJson, withResourceVersion } from './object-json.js';
 import type { KubeObject } from './types.js';
 
 export interface StoredObject {
@@ -83,8 +83,7 @@ export class ObjectStore {
       const kv = (attempt === 0 ? this.#fromCache(key, preconditionRv) : undefined) ?? (await this.#timed('get', () => this.backend.get(key)));
       if (!kv) throw new NotFoundError(key);
       if (preconditionRv !== undefined && kv.modRevision !== preconditionRv) throw new ConflictError(key);
-      const current = JSON.parse(kv.value) as KubeObject;
-      current.metadata.resourceVersion = String(kv.modRevision);
+      const current = parseWithResourceVersion(kv.value, kv.modRevision);
       const next = await tryUpdate(current);
       const stored = next === null ? kv.value : toStoredJson(next);
       if (next === null || stored === kv.value) {
