@@ -2,6 +2,7 @@
 import { BadInputError } from '../util/errors.js';
 import { KBENCH_VERSION } from '../version.js';
 import { EXIT, RunError, UsageError } from './errors.js';
+import { tuneV8ForCommand } from './v8-tuning.js';
 
 /** The kbench command line: the only place that prints and chooses exit codes. */
 async function main(argv: string[]): Promise<number> {
@@ -17,6 +18,7 @@ async function main(argv: string[]): Promise<number> {
     if (argv.length === 0) console.error('\nName a command: kbench <command> --help');
     return argv.length === 0 ? EXIT.badInput : EXIT.ok;
   }
+  tuneV8ForCommand(argv[0]);
   const [{ default: yargs }, { COMMANDS }] = await Promise.all([import('yargs'), import('./commands.js')]);
   let cli = yargs(argv).scriptName('kbench').version(KBENCH_VERSION);
   for (const add of COMMANDS) cli = add(cli);

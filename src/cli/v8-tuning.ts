@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+
+/** Heap in use past which a run is a large one and gets V8's usual young generation back. */
+const LARGE_RUN_HEAP_BYTES = 64 * 2 ** 20;
+
+/**
+ * V8 settings for kbench's own commands (not `kbench sim`, which wants a large young
+ * generation for its allocation rate; `--sim` starts it with one). Set at run time, before
+ * V8 first reads them, so the bin needs no launcher. Measured on the 400-pod density run
+ * (npm run bench:harness, 2026-12-03): peak RSS 132-135 MiB -> 97-99 MiB, CPU 1.87-2.40 ->
+ * 1.64-2.01 s.
+ * - undici parses HTTP with llhttp compiled to WebAssembly. V8 later compiles its parser
+ *   again with TurboFan on a background thread, and that compile's zones (about 35 MiB) stay
+ *   in the thread's malloc arena for the rest of the process. Liftoff, the compiler every
+ *   WebAssembly function starts on, is kept. V8 aborts under --liftoff-only where Liftoff
+ *   needs a CPU feature it lacks (SSE4.1 for llhttp's SIMD build on x64), so it is only set
+ *   where that feature is known to be there.
+ * - The young generation stays at its first 1 MiB semi-space (instead of 16 MiB, 32 MiB
+ *   resident) while the heap is small. Past 64 MiB in use it may grow again: on the 150k
+ *   run a small young generation promotes garbage that a large one lets die, and kbench's
+ *   peak rose from 342 to 473 MiB.
+ */
+export function tuneV8ForCommand(command: string | undefined): void {
+  if (command === 'sim') return;
+  if (liftoffHasWhatItNeeds()) setFlagsFromString('--liftoff-only');
+  setFlagsFromString('--semi-space-growth-factor=1');
+  const check = setInterval(() => {
+    if (getHeapStatistics().used_heap_size < LARGE_RUN_HEAP_BYTES) return;
+    setFlagsFromString('--semi-space-growth-factor=2'); // V8's default
+    clearInterval(check);
+  }, 1000);
+  check.unref();
+}
+
+function liftoffHasWhatItNeeds(): boolean {
+  if (process.arch === 'arm64') return true; // NEON is part of the architecture
+  if (process.arch !== 'x64') return false;
+  try {
+    return /\bsse4_1\b/.test(readFileSync('/proc/cpuinfo', 'latin1'));
+  } catch {
+    return false; // not Linux: leave V8 as it is
+  }
+}

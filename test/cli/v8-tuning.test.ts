@@ -1,0 +1,41 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const TUNING = fileURLToPath(new URL('../../dist/cli/v8-tuning.js', import.meta.url));
+
+/**
+ * Runs tuneV8ForCommand(command) in a fresh node (V8 flags are per process), then allocates
+ * garbage with some survivors and reports the young generation's size (MiB) before and after
+ * the heap passes 64 MiB in use.
+ */
+function youngGeneration(command: string): { small: number; large: number } {
+  const script = `
+    import v8 from 'node:v8';
+    import { tuneV8ForCommand } from ${JSON.stringify(TUNING)};
+    tuneV8ForCommand(${JSON.stringify(command)});
+    const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 2 ** 20;
+    const keep = [];
+    const churn = (n) => { for (let i = 0; i < n; i++) { const o = { s: 'x'.repeat(64) + i }; if (i % 4 === 0) keep.push(o); if (keep.length > 50000) keep.splice(0, 25000); } };
+    churn(1e6);
+    const small = young();
+    const big = Array.from({ length: 80 }, () => new Array(2 ** 17).fill(1.5)); // about 80 MiB in use
+    await new Promise((r) => setTimeout(r, 1500)); // the check runs each second
+    churn(3e6);
+    console.log(JSON.stringify({ small, large: young(), kept: big.length }));
+  `;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  return JSON.parse(out) as { small: number; large: number };
+}
+
+describe('V8 settings of kbench commands', () => {
+  it('keeps the young generation at its first size while the heap is small, and lets it grow past 64 MiB', () => {
+    const run = youngGeneration('run');
+    expect(run.small).toBeLessThanOrEqual(2);
+    expect(run.large).toBeGreaterThan(2);
+  });
+
+  it('leaves the sim as V8 sets it up: its young generation grows at once', () => {
+    expect(youngGeneration('sim').small).toBeGreaterThan(2);
+  });
+});
