@@ -7,6 +7,12 @@ import { simOptionsFromFlags } from './sim-flags.js';
 export async function simHandler(args: SimArgs): Promise<void> {
   const log = (line: string): void => console.error(`kbench sim: ${line}`);
   const options: SimOptions = { ...(simOptionsFromFlags(args) as SimOptions), log };
+  if (args.lifeline) {
+    // When kbench is gone, so are the readers of our stdout and stderr: the next line written
+    // fails with EPIPE, and an unhandled stream error would end this process before it
+    // removes what it started (etcd's data folder, 120 MiB and more).
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+  }
   let sim;
   try {
     sim = await startSim(options);

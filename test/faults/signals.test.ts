@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,7 +29,9 @@ let seed = 9100;
 async function interrupt(stage: Stage, signal: 'SIGINT' | 'SIGTERM' | 'SIGKILL', group: boolean) {
   const s = ++seed;
   const out = path.join(dir, `${stage.replace(/ /g, '-')}-${signal}-${s}`);
-  const p = start(['run', path.join(ROOT, 'test/fixtures/faults.yaml'), '--sim', '--seed', String(s), '--out', out]);
+  // The sim makes its folders (its etcd's data among them) in the temp folder: this run's own.
+  const tmp = mkdtempSync(path.join(dir, 'tmp-'));
+  const p = start(['run', path.join(ROOT, 'test/fixtures/faults.yaml'), '--sim', '--seed', String(s), '--out', out], { TMPDIR: tmp });
   await p.waitFor(STAGES[stage]);
   const sentAt = performance.now() - p.started;
   if (group) process.kill(-p.child.pid!, signal);
@@ -37,7 +39,8 @@ async function interrupt(stage: Stage, signal: 'SIGINT' | 'SIGTERM' | 'SIGKILL',
   const exit = await p.exited;
   // The sim kbench started (found by the seed it was given) is gone soon after kbench.
   const left = await gone(['sim', '--lifeline', `--seed ${s}`]);
-  return { out, exit, left, secondsToExit: (exit.at - sentAt) / 1000, stderr: p.lines.map((l) => l.text).join('\n'), manifest: readJsonIf<Manifest>(path.join(out, 'manifest.json')), summary: readJsonIf<Summary>(path.join(out, 'summary.json')) };
+  const leftFolders = readdirSync(tmp);
+  return { out, exit, left, leftFolders, secondsToExit: (exit.at - sentAt) / 1000, stderr: p.lines.map((l) => l.text).join('\n'), manifest: readJsonIf<Manifest>(path.join(out, 'manifest.json')), summary: readJsonIf<Summary>(path.join(out, 'summary.json')) };
 }
 
 describe('interrupting kbench run --sim', () => {
@@ -79,6 +82,8 @@ describe('interrupting kbench run --sim', () => {
       const r = await interrupt(stage, 'SIGKILL', false);
       expect(r.exit.signal).toBe('SIGKILL');
       expect(r.left).toEqual([]);
+      // The sim removed what it made (etcd's data folder too), though its logs had nowhere to go.
+      expect(r.leftFolders).toEqual([]);
       if (r.manifest) expect(['running', 'complete', 'interrupted', 'failed']).toContain(r.manifest.status);
       if (stage === 'a phase') expect(r.manifest?.status).toBe('running');
     }, 180_000);
