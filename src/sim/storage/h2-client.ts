@@ -37,7 +37,6 @@ const SETTINGS_MAX_CONCURRENT_STREAMS = 0x3;
 const SETTINGS_INITIAL_WINDOW_SIZE = 0x4;
 const SETTINGS_MAX_FRAME_SIZE = 0x5;
 
-export const H2_NO_ERROR = 0x0;
 const PROTOCOL_ERROR = 0x1;
 const FLOW_CONTROL_ERROR = 0x3;
 const FRAME_SIZE_ERROR = 0x6;
@@ -186,11 +185,6 @@ export class H2Connection {
   /** Whether every stream id is taken by a stream opened or waiting (a new connection takes the next). */
   #idsUsedUp(): boolean {
     return this.#nextId + 2 * this.#waiting.length > MAX_STREAM_ID;
-  }
-
-  /** Streams open or waiting to open (for tests). */
-  get activeStreams(): number {
-    return this.#streams.size + this.#waiting.length;
   }
 
   /** Starts a request with this header block; body bytes follow through `write`. */
