@@ -20,7 +20,7 @@ export async function simHandler(args: SimArgs): Promise<void> {
     const msg = e instanceof Error ? e.message : String(e);
     if (e instanceof SimStartError || e instanceof EtcdStartError) {
       // A missing or unusable binary and an occupied port are things the user fixes.
-      if ((e instanceof SimStartError && e.badInput) || /no `etcd` binary|not executable|refusing to overwrite|EADDRINUSE|EACCES|--events-etcd/.test(msg)) throw new UsageError(msg);
+      if ((e instanceof SimStartError && e.badInput) || /no `etcd` binary|not executable|refusing to overwrite|EADDRINUSE|EACCES/.test(msg)) throw new UsageError(msg);
     }
     throw new RunError(`kbench sim could not start: ${msg}`);
   }

@@ -137,9 +137,9 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
   } else {
     storage = o.storage;
   }
-  if (o.eventsEtcd && storage !== 'etcd') {
-    throw new SimStartError('--events-etcd needs etcd storage (--storage etcd, or an etcd binary on PATH with --storage auto)');
-  }
+  // A workload asks for a second etcd "when there is etcd": with memory storage Events are
+  // kept in memory with everything else, so the same workload runs on either storage.
+  if (o.eventsEtcd && storage !== 'etcd') log('--events-etcd has no effect with memory storage: Events stay in memory with everything else');
 
   // The pod lifecycle profile is checked before anything starts.
   const podStages = await resolvePodStages(o);
