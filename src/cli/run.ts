@@ -15,6 +15,7 @@ import { EXIT, RunError, UsageError } from './errors.js';
 import { type OpenedTarget, openTarget } from './open-target.js';
 import { ConsoleReporter } from './progress.js';
 import { writeReport } from './report.js';
+import { collectGarbage } from './v8-tuning.js';
 import { joinShard, type ShardSetup, shardSetup, uploadShardResults } from './shard-options.js';
 import { loadOrThrow, seedFlag } from './validate.js';
 import { verdictTable } from './verdict-table.js';
@@ -230,6 +231,7 @@ async function report(outcome: Awaited<ReturnType<typeof runBenchmark>>, baselin
 
 /** The end of every run: the comparison with the baseline (when given) and the HTML report. Returns the number of regressions. */
 async function afterRun(dir: string, baseline: { folder: ResultFolder; flags: CompareFlags } | undefined): Promise<number> {
+  collectGarbage(); // the run's data, before the report reads the result set back
   const run = ResultFolder.open(dir);
   let regressed = 0;
   let comparison;

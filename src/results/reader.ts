@@ -25,6 +25,32 @@ function firstError(errors: ErrorObject[] | null | undefined): string {
 }
 
 /**
+ * Calls `onRecord` with the cells of each record of `text` (whole records), skipping empty
+ * lines. Text without a quote or a lone carriage return is split on line breaks and commas
+ * directly, which is what kbench writes: on a 150,000-pod pods.csv that took 0.9 CPU-s where
+ * csv-parse took 6. Anything else goes through csv-parse.
+ */
+export function eachCsvRecord(text: string, onRecord: (cells: string[]) => void): void {
+  if (text.includes('"') || /\r(?!\n)/.test(text)) {
+    parse(text, {
+      skip_empty_lines: true,
+      on_record: (record: string[]) => {
+        onRecord(record);
+        return null;
+      },
+    });
+    return;
+  }
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const stop = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+    if (stop > start) onRecord(text.slice(start, stop).split(','));
+    start = end + 1;
+  }
+}
+
+/**
  * A CSV file's text in pieces of whole records, about `size` bytes each: a piece ends at a
  * line break outside quotes (a quoted cell may hold one), so each parses on its own.
  */
@@ -203,31 +229,27 @@ export class ResultFolder {
     const values: number[][] = [];
     let row = 0;
     const damaged = (why: string): ResultFolderError => new ResultFolderError(`${this.dir}: pods.csv is damaged (${why})`);
-    const options = {
-      skip_empty_lines: true,
-      on_record: (record: string[]) => {
-        if (!header) {
-          header = record;
-          kinds = record.map((c) => (c.endsWith('_ms') ? 'number' : /_(sent|seen|server)$|^created$/.test(c) ? 'time' : 'skip'));
-          for (let i = 0; i < record.length; i++) values.push([]);
-          return null;
-        }
-        if (record.length !== header.length) throw damaged(`row ${row + 2} has ${record.length} cells, the header ${header.length}`);
-        for (let i = 0; i < record.length; i++) {
-          const k = kinds[i];
-          if (k === 'skip') continue;
-          const cell = record[i]!;
-          const v = cell === '' ? NaN : k === 'number' ? Number(cell) : Date.parse(cell);
-          if (cell !== '' && !Number.isFinite(v)) throw damaged(`"${cell.slice(0, 40)}" in column ${header[i]}, row ${row + 2}, is not a ${k === 'number' ? 'number' : 'time'}`);
-          values[i]!.push(v);
-        }
-        row++;
-        return null;
-      },
+    const onRecord = (record: string[]): void => {
+      if (!header) {
+        header = record;
+        kinds = record.map((c) => (c.endsWith('_ms') ? 'number' : /_(sent|seen|server)$|^created$/.test(c) ? 'time' : 'skip'));
+        for (let i = 0; i < record.length; i++) values.push([]);
+        return;
+      }
+      if (record.length !== header.length) throw damaged(`row ${row + 2} has ${record.length} cells, the header ${header.length}`);
+      for (let i = 0; i < record.length; i++) {
+        const k = kinds[i];
+        if (k === 'skip') continue;
+        const cell = record[i]!;
+        const v = cell === '' ? NaN : k === 'number' ? Number(cell) : Date.parse(cell);
+        if (cell !== '' && !Number.isFinite(v)) throw damaged(`"${cell.slice(0, 40)}" in column ${header[i]}, row ${row + 2}, is not a ${k === 'number' ? 'number' : 'time'}`);
+        values[i]!.push(v);
+      }
+      row++;
     };
     try {
       // A piece of whole records at a time: a 150,000-pod pods.csv (some 60 MB) is never one string.
-      for (const piece of recordPieces(this.file('pods.csv'))) parse(piece, options);
+      for (const piece of recordPieces(this.file('pods.csv'))) eachCsvRecord(piece, onRecord);
     } catch (e) {
       if (e instanceof ResultFolderError) throw e;
       throw damaged(`after row ${row + 1}: ${(e as Error).message.split('\n')[0]!}`);

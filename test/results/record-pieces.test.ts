@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
-import { recordPieces } from '../../src/results/reader.js';
+import { eachCsvRecord, recordPieces } from '../../src/results/reader.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kbench-pieces-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,4 +30,32 @@ describe('reading a CSV in pieces of whole records', () => {
       }
     });
   }
+});
+
+describe('splitting whole records into cells', () => {
+  const records = (text: string): string[][] => {
+    const out: string[][] = [];
+    eachCsvRecord(text, (cells) => out.push(cells));
+    return out;
+  };
+  const asCsvParse = (text: string): string[][] => parse(text, { skip_empty_lines: true }) as string[][];
+
+  it.each([
+    ['plain, with a final line break', 'a,b,c\n1,,2026-12-03T12:46:21.000Z\n3,4.5,\n'],
+    ['plain, without one', 'a,b,c\n1,,x\n3,4.5,'],
+    ['CRLF line breaks', 'a,b,c\r\n1,,x\r\n3,4.5,\r\n'],
+    ['empty lines between records', 'a,b\n\n1,2\n\n\n3,4\n'],
+    ['one column', 'a\n1\n2\n'],
+    ['quoted cells (csv-parse)', 'a,b\n"x, y","say ""hi"""\n"two\nlines",z\n'],
+    ['lone carriage returns (csv-parse)', 'a,b\r1,2\r3,4\r'],
+  ])('%s: the same cells as csv-parse gives', (_what, text) => {
+    expect(records(text)).toEqual(asCsvParse(text));
+  });
+
+  it('keeps a row of the wrong width as it is, for the caller to call damaged', () => {
+    expect(records('a,b,c\n1,2\n')).toEqual([
+      ['a', 'b', 'c'],
+      ['1', '2'],
+    ]);
+  });
 });
