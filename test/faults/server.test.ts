@@ -21,7 +21,11 @@ afterAll(() => {
 /** `kbench sim` as its own process (its own group), and what it printed when ready. */
 async function sim(name: string, flags: string[]): Promise<{ p: Proc; kubeconfig: string; discovery: string; url: string }> {
   const kubeconfig = path.join(dir, `${name}.kubeconfig`);
-  const p = start(['sim', '--json', '--kubeconfig-out', kubeconfig, ...flags]);
+  // A temp folder of its own, inside this file's: a sim a test kills with SIGKILL cannot
+  // remove its folders itself, and afterAll removes this one.
+  const tmp = path.join(dir, `${name}-tmp`);
+  mkdirSync(tmp, { recursive: true });
+  const p = start(['sim', '--json', '--kubeconfig-out', kubeconfig, ...flags], { TMPDIR: tmp });
   const deadline = performance.now() + 120_000;
   while (!p.stdout.includes('\n') && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   const ready = JSON.parse(p.stdout.split('\n')[0]!) as { url: string; discovery: string };

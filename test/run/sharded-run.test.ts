@@ -43,7 +43,8 @@ describe('a run in shards against the sim', () => {
     // The sim in a process of its own, as users run it: in the test's process it would share an
     // event loop with the test runner, and the single and sharded runs with it.
     kubeconfig = path.join(dir, 'kubeconfig');
-    const sim = procs.kbench(['sim', '--storage', 'memory', '--nodes', '20', '--kubeconfig-out', kubeconfig]);
+    // Its temp folder inside the test's, which afterAll removes: the sim is killed, not stopped.
+    const sim = procs.kbench(['sim', '--storage', 'memory', '--nodes', '20', '--kubeconfig-out', kubeconfig], { TMPDIR: dir });
     await outputMatches(sim, /kubeconfig:/, 120_000);
     // A cold cluster is not what is compared: the first run would find nodes not yet Ready (scheduler backoff).
     const client = new KubeClient(await connect({ kind: 'kubeconfig', file: kubeconfig, source: 'flag' }));
