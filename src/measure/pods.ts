@@ -101,7 +101,7 @@ export class PodsMeasurement implements Measurement {
     await out.writeCsvRows('pods.csv', POD_COLUMNS, (function* () {
       for (const p of tracker.pods()) yield podRow(p);
     })());
-    const { phases, starts } = phaseSummaries(this.tracker.pods());
+    const { phases, starts } = phaseSummaries({ size: this.tracker.size, values: () => this.tracker.pods() });
     const totals = this.tracker.totals;
     const pods: PodsSummary = {
       expected: w.expectedPods,

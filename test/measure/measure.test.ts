@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyRequest } from '../../src/cluster/request-key.js';
-import { podPhases, type PodRecord } from '../../src/measure/pod-phases.js';
+import { phaseSummaries, podPhases, type PodRecord } from '../../src/measure/pod-phases.js';
 import { decodeHistogram, encodeHistogram, exactStats, histogramStatsMs, newLatencyHistogram } from '../../src/measure/stats.js';
 import { TokenBucket } from '../../src/util/token-bucket.js';
 import { Random } from '../../src/util/random.js';
@@ -102,5 +102,26 @@ describe('token bucket', () => {
     await new Promise((r) => setTimeout(r, 150));
     expect(await kept).toBe(100);
     await expect(b.take(stopping.signal)).rejects.toThrow('component stopped');
+  });
+});
+
+describe('phaseSummaries', () => {
+  const pod = (i: number, over: Partial<PodRecord> = {}): PodRecord => ({
+    uid: `u${i}`, namespace: 'ns', name: `p${i}`, phase: 'deployments', node: 'n1',
+    createSent: 1000, created: 1000, scheduledServer: 0, startedServer: 0, readyServer: 0,
+    firstSeen: 1000, firstSeenLive: true, scheduledSeen: 1000 + 10 * i, runningSeen: 1000 + 100 * i, readySeen: 0, deletedSeen: 0, late: 0,
+    ...over,
+  });
+
+  it('counts only the pods that reached a phase, and its percentiles are exact over them', () => {
+    // 100 pods started 100..10,000 ms after their create; 3 more never ran (no pod_startup).
+    const pods = new Map<string, PodRecord>();
+    for (let i = 1; i <= 100; i++) pods.set(`p${i}`, pod(i));
+    for (let i = 101; i <= 103; i++) pods.set(`p${i}`, pod(i, { runningSeen: 0 }));
+    const { phases, starts } = phaseSummaries({ size: pods.size, values: () => pods.values() });
+    expect(phases.pod_startup).toMatchObject({ count: 100, min: 100, p50: 5000, p90: 9000, p99: 9900, max: 10000, mean: 5050 });
+    expect(phases.create_to_schedule).toMatchObject({ count: 103, min: 10, max: 1030 });
+    expect(phases.create_to_ready).toMatchObject({ count: 0 });
+    expect(starts).toEqual({ create_sent: 103 });
   });
 });
