@@ -22,9 +22,9 @@ const FLOOD = 400;
 /** A flow's queue slots in global-default: a hand of 6 queues of 50 (the default PriorityLevelConfiguration). */
 const QUEUE_SLOTS = 6 * 50;
 
-/** global-default's rejections by reason, from the apiserver's own counter. */
 const sumOf = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
 
+/** global-default's rejections by reason, from the apiserver's own counter. */
 async function rejected(t: Target): Promise<Record<string, number>> {
   const a = await t.api.request('GET', '/metrics', undefined, 'application/json', 'text/plain');
   const out: Record<string, number> = {};
