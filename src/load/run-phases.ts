@@ -122,21 +122,11 @@ async function waitFor(
   const deadline = performance.now() + (phase.waitTimeoutMs ?? 600_000);
   const target = from !== undefined ? (expected.get(from) ?? 0) : [...expected.values()].reduce((a, b) => a + b, 0);
   for (;;) {
-    let live = 0;
-    let reached = 0;
-    let liveTotal = 0;
-    for (const p of tracker.pods()) {
-      if (from !== undefined && p.phase !== from) continue;
-      liveTotal++;
-      if (p.deletedSeen) {
-        if (wait.for === 'deleted') reached++;
-        continue;
-      }
-      live++;
-      if (wait.for === 'scheduled' && p.scheduledSeen) reached++;
-      if (wait.for === 'running' && p.runningSeen) reached++;
-      if (wait.for === 'ready' && p.readySeen) reached++;
-    }
+    // Running counts: a poll costs the same at 150,000 pods as at 10.
+    const { totals, current } = tracker.counts(from);
+    const liveTotal = totals.seen;
+    const live = current.seen;
+    const reached = wait.for === 'deleted' ? totals.deleted : current[wait.for];
     const done = wait.for === 'deleted' ? live === 0 : live >= target && reached >= live;
     const shownTarget = wait.for === 'deleted' ? liveTotal : Math.max(target, live);
     progress(reached, shownTarget);

@@ -1,6 +1,7 @@
 import type { KubeClient } from '../cluster/kube-client.js';
 import { PHASE_LABEL } from '../load/labels.js';
 import { LATE_READY, LATE_RUNNING, LATE_SCHEDULED, type PodRecord } from './pod-phases.js';
+import { PodTable } from './pod-table.js';
 
 /** Wall-clock milliseconds from the monotonic clock: sub-millisecond, never steps back. */
 export function clientNow(): number {
@@ -55,7 +56,7 @@ export interface TrackerHealth {
  * as running totals, so asking for them costs the same at 150,000 pods as at 10.
  */
 export class PodTracker {
-  readonly #pods = new Map<string, PodRecord>();
+  readonly #pods = new PodTable();
   readonly #createSent = new Map<string, number>();
   #rv = '';
   #abort = new AbortController();
@@ -70,6 +71,8 @@ export class PodTracker {
   readonly totals: TrackerCounts = zero();
   /** Pods not deleted, in each state (seen = every live pod). */
   readonly #current: TrackerCounts = zero();
+  /** The same two, per workload phase (the kbench.io/phase label), for the phases' waits. */
+  readonly #byPhase = new Map<string, { totals: TrackerCounts; current: TrackerCounts }>();
   /** When the current watch connection was asked for (client clock). */
   #connectedAt = Infinity;
   readonly #health: TrackerHealth = {};
@@ -106,8 +109,9 @@ export class PodTracker {
     return this.#pods.size;
   }
 
+  /** Each tracked pod's record, as a fresh object (the tracker keeps them as table rows). */
   pods(): IterableIterator<PodRecord> {
-    return this.#pods.values();
+    return this.#pods.records();
   }
 
   takeTick(): TrackerCounts {
@@ -119,6 +123,16 @@ export class PodTracker {
   /** Pods currently (not deleted) in each state, and how many were deleted. */
   current(): TrackerCounts {
     return { ...this.#current };
+  }
+
+  /**
+   * Running counts of one workload phase's pods: `totals` ever seen in each state, `current`
+   * not deleted (with `current.deleted` how many were). Without a phase, every pod's.
+   */
+  counts(phase?: string): { totals: TrackerCounts; current: TrackerCounts } {
+    if (phase === undefined) return { totals: { ...this.totals }, current: { ...this.#current } };
+    const c = this.#byPhase.get(phase);
+    return { totals: { ...(c?.totals ?? zero()) }, current: { ...(c?.current ?? zero()) } };
   }
 
   health(): TrackerHealth {
@@ -211,24 +225,38 @@ export class PodTracker {
     } while (cont);
     this.#listed = true;
     // Pods we knew that are no longer there were deleted while we were not watching.
-    for (const p of this.#pods.values()) {
-      if (!present.has(p.uid) && !p.deletedSeen) this.#deleted(p, performance.timeOrigin + at);
+    const pods = this.#pods;
+    for (let r = 0; r < pods.size; r++) {
+      if (!present.has(pods.uid(r)) && !pods.get(r, 'deletedSeen')) this.#deleted(r, performance.timeOrigin + at);
     }
   }
 
-  #count(k: keyof TrackerCounts): void {
+  #phaseCounts(r: number): { totals: TrackerCounts; current: TrackerCounts } {
+    const phase = this.#pods.phase(r);
+    let c = this.#byPhase.get(phase);
+    if (!c) this.#byPhase.set(phase, (c = { totals: zero(), current: zero() }));
+    return c;
+  }
+
+  #count(r: number, k: keyof TrackerCounts): void {
     this.#tick[k]++;
     this.totals[k]++;
     this.#current[k]++;
+    const c = this.#phaseCounts(r);
+    c.totals[k]++;
+    c.current[k]++;
   }
 
-  #deleted(p: PodRecord, at: number): void {
-    p.deletedSeen = at;
-    this.#count('deleted');
-    this.#current.seen--;
-    if (p.scheduledSeen) this.#current.scheduled--;
-    if (p.runningSeen) this.#current.running--;
-    if (p.readySeen) this.#current.ready--;
+  #deleted(r: number, at: number): void {
+    const pods = this.#pods;
+    pods.set(r, 'deletedSeen', at);
+    this.#count(r, 'deleted');
+    for (const current of [this.#current, this.#phaseCounts(r).current]) {
+      current.seen--;
+      if (pods.get(r, 'scheduledSeen')) current.scheduled--;
+      if (pods.get(r, 'runningSeen')) current.running--;
+      if (pods.get(r, 'readySeen')) current.ready--;
+    }
   }
 
   #observe(type: string, o: PodLike, receivedMono: number): void {
@@ -236,65 +264,56 @@ export class PodTracker {
     if (!uid || this.#ignored.has(uid)) return;
     const at = performance.timeOrigin + receivedMono;
     const live = type !== 'RELIST';
-    let p = this.#pods.get(uid);
-    if (!p) {
+    const pods = this.#pods;
+    let r = pods.row(uid);
+    if (r === undefined) {
       const namespace = o.metadata?.namespace ?? '';
       const name = o.metadata?.name ?? '';
       const created = ts(o.metadata?.creationTimestamp);
-      p = {
+      r = pods.add({
         uid,
         namespace,
         name,
         phase: o.metadata?.labels?.[PHASE_LABEL] ?? '',
-        node: '',
         createSent: this.#createSent.get(`${namespace}/${name}`) ?? 0,
         created,
-        scheduledServer: 0,
-        startedServer: 0,
-        readyServer: 0,
         firstSeen: at,
         // creationTimestamp is truncated to the second, so the pod was made at or after it:
         // a connection asked for before that second cannot be replaying an older event.
         firstSeenLive: live && created > 0 && this.#connectedAt < created,
-        scheduledSeen: 0,
-        runningSeen: 0,
-        readySeen: 0,
-        deletedSeen: 0,
-        late: 0,
-      };
-      this.#pods.set(uid, p);
+      });
       this.#createSent.delete(`${namespace}/${name}`);
-      this.#count('seen');
+      this.#count(r, 'seen');
     }
-    if (p.deletedSeen) return;
+    if (pods.get(r, 'deletedSeen')) return;
     if (type === 'DELETED') {
-      this.#deleted(p, at);
+      this.#deleted(r, at);
       return;
     }
     const node = o.spec?.nodeName;
-    if (node && !p.scheduledSeen) {
-      p.node = node;
-      p.scheduledSeen = at;
-      if (!live) p.late |= LATE_SCHEDULED;
-      this.#count('scheduled');
+    if (node && !pods.get(r, 'scheduledSeen')) {
+      pods.setNode(r, node);
+      pods.set(r, 'scheduledSeen', at);
+      if (!live) pods.addLate(r, LATE_SCHEDULED);
+      this.#count(r, 'scheduled');
     }
     const status = o.status ?? {};
     for (const c of status.conditions ?? []) {
-      if (c.type === 'PodScheduled' && c.status === 'True' && !p.scheduledServer) p.scheduledServer = ts(c.lastTransitionTime);
-      if (c.type === 'Ready' && c.status === 'True' && !p.readyServer) p.readyServer = ts(c.lastTransitionTime);
+      if (c.type === 'PodScheduled' && c.status === 'True' && !pods.get(r, 'scheduledServer')) pods.set(r, 'scheduledServer', ts(c.lastTransitionTime));
+      if (c.type === 'Ready' && c.status === 'True' && !pods.get(r, 'readyServer')) pods.set(r, 'readyServer', ts(c.lastTransitionTime));
     }
-    if (status.phase === 'Running' && !p.runningSeen) {
-      p.runningSeen = at;
-      if (!live) p.late |= LATE_RUNNING;
+    if (status.phase === 'Running' && !pods.get(r, 'runningSeen')) {
+      pods.set(r, 'runningSeen', at);
+      if (!live) pods.addLate(r, LATE_RUNNING);
       let started = 0;
       for (const cs of status.containerStatuses ?? []) started = Math.max(started, ts(cs.state?.running?.startedAt));
-      p.startedServer = started;
-      this.#count('running');
+      pods.set(r, 'startedServer', started);
+      this.#count(r, 'running');
     }
-    if (!p.readySeen && (status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')) {
-      p.readySeen = at;
-      if (!live) p.late |= LATE_READY;
-      this.#count('ready');
+    if (!pods.get(r, 'readySeen') && (status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')) {
+      pods.set(r, 'readySeen', at);
+      if (!live) pods.addLate(r, LATE_READY);
+      this.#count(r, 'ready');
     }
   }
 }

@@ -27,9 +27,16 @@ function context(answer: (method: string, p: string, opts: CallOptions) => CallR
   return { client, runId: 'r', workload: 'w', namespaces: ['ns-0'], random: new Random(1), objects: new Map(), onLimiterWait: () => undefined, onCreateSent: () => undefined };
 }
 
-/** A tracker whose pods are what the test says. */
+/** A tracker whose pods are what the test says, counted as PodTracker.counts counts them. */
 function tracker(pods: Partial<PodRecord>[]): PodTracker {
-  return { pods: () => pods.map((p) => p as PodRecord).values() } as unknown as PodTracker;
+  const counts = (phase?: string): ReturnType<PodTracker['counts']> => {
+    const all = pods.filter((p) => phase === undefined || p.phase === phase);
+    const live = all.filter((p) => !p.deletedSeen);
+    const deleted = all.length - live.length;
+    const current = { seen: live.length, scheduled: live.filter((p) => p.scheduledSeen).length, running: live.filter((p) => p.runningSeen).length, ready: live.filter((p) => p.readySeen).length, deleted };
+    return { totals: { ...current, seen: all.length }, current };
+  };
+  return { counts } as unknown as PodTracker;
 }
 
 const ok = (): CallResult => ({ status: 201, body: '{}', headers: {} });
