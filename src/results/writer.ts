@@ -76,6 +76,32 @@ export function markAbandoned(dir: string, reason: string): Abandoned {
  */
 const ROWS_PER_WRITE = 100;
 
+/** What makes csv-stringify quote a cell: the delimiter, a quote or a line break. */
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/**
+ * The CSV text of `rows`, exactly as csv-stringify writes it. Rows of plain strings and
+ * finite numbers (every row of pods.csv) are joined here, without csv-stringify's per-cell
+ * work and garbage; anything else (a cell to quote, a boolean, a date) goes to csv-stringify.
+ */
+export function csvText(rows: readonly unknown[][]): string {
+  let out = '';
+  for (const row of rows) {
+    for (let i = 0; i < row.length; i++) {
+      const c = row[i];
+      let cell: string;
+      if (typeof c === 'string') cell = c;
+      else if (typeof c === 'number' && Number.isFinite(c)) cell = String(c);
+      else if (c === undefined || c === null) cell = '';
+      else return stringify(rows as unknown[][]);
+      if (NEEDS_QUOTES.test(cell)) return stringify(rows as unknown[][]);
+      out += i === 0 ? cell : `,${cell}`;
+    }
+    out += '\n';
+  }
+  return out;
+}
+
 export class ResultWriter {
   readonly #streams = new Map<string, { stream: WriteStream; columns: readonly string[] }>();
 
@@ -123,16 +149,16 @@ export class ResultWriter {
     const write = async (text: string): Promise<void> => {
       if (!stream.write(text)) await Promise.race([new Promise<void>((r) => stream.once('drain', () => r())), failed]);
     };
-    await write(stringify([[...columns]]));
+    await write(csvText([[...columns]]));
     let chunk: unknown[][] = [];
     for (const row of rows) {
       chunk.push(row);
       if (chunk.length === ROWS_PER_WRITE) {
-        await write(stringify(chunk));
+        await write(csvText(chunk));
         chunk = [];
       }
     }
-    if (chunk.length > 0) await write(stringify(chunk));
+    if (chunk.length > 0) await write(csvText(chunk));
     await Promise.race([new Promise<void>((r) => stream.end(r)), failed]);
     await rename(tmp, target);
   }
@@ -183,11 +209,11 @@ export class ResultWriter {
       const stream = createWriteStream(this.file(name), { flags: 'w' });
       // A full disk must not kill the run: the error surfaces when the stream is closed.
       stream.on('error', () => undefined);
-      stream.write(stringify([[...columns]]));
+      stream.write(csvText([[...columns]]));
       s = { stream, columns };
       this.#streams.set(name, s);
     }
-    s.stream.write(stringify([row]));
+    s.stream.write(csvText([row]));
   }
 
   /** Closes the streamed files; rejects with the first write error any of them had. */

@@ -2,8 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eachCsvRecord, recordPieces } from '../../src/results/reader.js';
+import { csvText } from '../../src/results/writer.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kbench-pieces-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,5 +59,25 @@ describe('splitting whole records into cells', () => {
       ['a', 'b', 'c'],
       ['1', '2'],
     ]);
+  });
+});
+
+describe('writing CSV text', () => {
+  it('gives exactly what csv-stringify gives, on rows it joins itself and rows it hands over', () => {
+    const cases: unknown[][][] = [
+      [['ns-0', 'pod-a', '2026-12-03T10:00:00.000Z', '', 12.5, 0, -3, 1e21, 0.1 + 0.2, ' padded ', 'tab\there', 'naïve ✓', '#', "it's"]],
+      [[''], ['a'], ['', '']],
+      [['one'], ['two', 'cells']],
+      [[undefined, null, 'x']],
+      [['a,b', 'c']],
+      [['say "hi"']],
+      [['two\nlines'], ['cr\rhere'], ['crlf\r\n']],
+      [[true, false, 'x']],
+      [[new Date(0), 'x']],
+      [[{ a: 1 }]],
+      [[Number.NaN, Number.POSITIVE_INFINITY]],
+      [[-0]],
+    ];
+    for (const rows of cases) expect(csvText(rows), JSON.stringify(rows)).toBe(stringify(rows as unknown[][]));
   });
 });
