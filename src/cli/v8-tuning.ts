@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { setFlagsFromString } from 'node:v8';
 
 /**
  * Bytecode a function runs before V8 considers optimizing it with TurboFan: 16 times V8's
@@ -7,9 +7,6 @@ import { getHeapStatistics, setFlagsFromString } from 'node:v8';
  * hot functions reach the budget within moments anyway.
  */
 const INTERRUPT_BUDGET = 16 * 67_584;
-
-/** Heap in use past which a run is a large one and gets V8's usual young generation back. */
-const LARGE_RUN_HEAP_BYTES = 64 * 2 ** 20;
 
 /**
  * V8 settings for kbench's own commands (not `kbench sim`, which wants a large young
@@ -26,22 +23,18 @@ const LARGE_RUN_HEAP_BYTES = 64 * 2 ** 20;
  * - TurboFan waits for 16 times as much of a function's bytecode to have run before it
  *   compiles the function (--interrupt-budget). The 400-pod run, eight runs each way
  *   alternating: 1.91 -> 1.76 CPU-s (median), lower in each pair.
- * - The young generation stays at its first 1 MiB semi-space (instead of 16 MiB, 32 MiB
- *   resident) while the heap is small. Past 64 MiB in use it may grow again: on the 150k
- *   run a small young generation promotes garbage that a large one lets die, and kbench's
- *   peak rose from 342 to 473 MiB.
+ * - The young generation stays at its first 1 MiB semi-space (instead of up to 16 MiB, 32
+ *   MiB resident). It used to grow again once the heap passed 64 MiB in use, because on the
+ *   150k run a small one then promoted garbage a large one let die (peak 342 -> 473 MiB).
+ *   Since pods are table rows and pods.csv is joined without csv-stringify, that garbage is
+ *   gone, and the growth only added its 32 MiB at the end of the run: the 150k memory run
+ *   (npm run bench:150k, 2026-12-03 18:23 UTC) peaked at 216 MiB, against 247 with it.
  */
 export function tuneV8ForCommand(command: string | undefined): void {
   if (command === 'sim') return;
   if (liftoffHasWhatItNeeds()) setFlagsFromString('--liftoff-only');
   setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
   setFlagsFromString('--semi-space-growth-factor=1');
-  const check = setInterval(() => {
-    if (getHeapStatistics().used_heap_size < LARGE_RUN_HEAP_BYTES) return;
-    setFlagsFromString('--semi-space-growth-factor=2'); // V8's default
-    clearInterval(check);
-  }, 1000);
-  check.unref();
 }
 
 function liftoffHasWhatItNeeds(): boolean {
