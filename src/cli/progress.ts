@@ -55,6 +55,8 @@ export class ConsoleReporter {
         const ops = r.operations ? `: ${r.operations.succeeded}/${r.operations.planned} ok${r.operations.failed ? `, ${r.operations.failed} failed` : ''}${r.operations.skipped ? `, ${r.operations.skipped} skipped` : ''}` : '';
         return this.info(`phase ${e.phase.name} ${r.status} in ${(r.durationMs / 1000).toFixed(1)} s${ops}${r.error ? ` (${r.error})` : ''}`);
       }
+      case 'cleanup-start':
+        return this.info(`cleanup: deleting the run's ${e.namespaces} namespace(s)${e.waitMs > 0 ? `; waiting up to ${Math.round(e.waitMs / 1000)} s for them to go (Ctrl-C stops the wait)` : ''}`);
     }
   };
 

@@ -101,6 +101,9 @@ export async function runOnTarget(o: {
   }
   const reporter = new ConsoleReporter(o.title);
   const controller = new AbortController();
+  // A signal while the cleanup waits for the namespaces only ends that wait.
+  const stopWaiting = new AbortController();
+  let cleaning = false;
   let interrupts = 0;
   let runId: string | undefined;
   let opened: OpenedTarget | undefined;
@@ -126,7 +129,12 @@ export async function runOnTarget(o: {
       });
       return;
     }
-    reporter.info(`${signal}: stopping, writing what was measured and cleaning up (${signal} again to exit at once)`);
+    if (cleaning) {
+      reporter.info(`${signal}: no longer waiting for the run's namespaces to go (${signal} again to exit at once)`);
+      stopWaiting.abort();
+    } else {
+      reporter.info(`${signal}: stopping, writing what was measured and cleaning up (${signal} again to exit at once)`);
+    }
     controller.abort();
   };
   const onInt = (): void => onSignal('SIGINT');
@@ -167,8 +175,10 @@ export async function runOnTarget(o: {
         cleanupWaitMs,
         argv: process.argv.slice(2),
         signal: controller.signal,
+        cleanupSignal: stopWaiting.signal,
         listener: (e) => {
           if (e.type === 'run-start') runId = e.runId;
+          if (e.type === 'cleanup-start') cleaning = true;
           reporter.listener(e);
         },
         ...(metrics.config ? { collect: metrics.config } : {}),

@@ -60,7 +60,7 @@ export async function deleteNamespaces(client: KubeClient, names: readonly strin
 }
 
 /** What the manifest and the console say about a cleanup. */
-export function cleanupReport(action: CleanupReport['action'], namespaces: NamespaceCleanup[], runId: string, waitedMs: number): CleanupReport {
+export function cleanupReport(action: CleanupReport['action'], namespaces: NamespaceCleanup[], runId: string, waitedMs: number, stoppedEarly = false): CleanupReport {
   const finish = `\`kbench cleanup --run ${runId}\``;
   if (action === 'keep') return { action, message: `kept (--keep): ${namespaces.length} namespace(s) and everything in them are still on the cluster; ${finish} removes them`, namespaces };
   if (action === 'discard') return { action, message: 'none needed: the control plane kbench started for the run (the sim or a local cluster), and everything in it, was stopped', namespaces: [] };
@@ -71,7 +71,7 @@ export function cleanupReport(action: CleanupReport['action'], namespaces: Names
   if (failed.length > 0) {
     message = `could not delete ${failed.length} of ${namespaces.length} namespace(s) (${failed[0]!.name}: ${failed[0]!.error}); they and their objects are still on the cluster: run ${finish} to finish`;
   } else if (terminating.length > 0) {
-    message = `the API server accepted the deletion of all ${namespaces.length} namespace(s); ${terminating.length} were still terminating after ${Math.round(waitedMs / 1000)} s (${finish} checks and finishes)`;
+    message = `the API server accepted the deletion of all ${namespaces.length} namespace(s); ${terminating.length} were still terminating ${stoppedEarly ? 'when the wait for them was stopped at' : 'after'} ${Math.round(waitedMs / 1000)} s (${finish} checks and finishes)`;
   } else {
     message = `deleted: the run's ${namespaces.length} namespace(s) are gone`;
   }

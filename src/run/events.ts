@@ -20,7 +20,9 @@ export type RunEvent =
   | { type: 'info'; line: string }
   | { type: 'phase-start'; phase: ResolvedPhase; number: number; count: number }
   | { type: 'phase-end'; phase: ResolvedPhase; result: PhaseResult }
-  | { type: 'progress'; view: ProgressView };
+  | { type: 'progress'; view: ProgressView }
+  /** The run's namespaces are being deleted; the cleanup waits up to `waitMs` for them to go. */
+  | { type: 'cleanup-start'; namespaces: number; waitMs: number };
 
 export interface RunListener {
   (event: RunEvent): void;

@@ -39,6 +39,8 @@ export interface RunOptions {
   /** The command line, without secrets. */
   argv: string[];
   signal: AbortSignal;
+  /** Aborted: the cleanup stops waiting for the namespaces to be gone (a signal during the wait). */
+  cleanupSignal?: AbortSignal;
   listener: RunListener;
   /** The control-plane sources, bound to the target (undefined: --no-collect). */
   collect?: CollectConfig;
@@ -331,12 +333,16 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
   // Cleanup: only this run's namespaces (and with them everything the run created).
   const waitMs = o.cleanup === 'delete' ? o.cleanupWaitMs : 0;
   let cleanup: CleanupReport;
+  if (o.cleanup === 'delete' && namespaces.length > 0) o.listener({ type: 'cleanup-start', namespaces: namespaces.length, waitMs });
+  const wait = { waitMs, ...(o.cleanupSignal ? { signal: o.cleanupSignal } : {}) };
   if (o.shard) {
-    cleanup = await shardCleanup(o.shard, { client, namespaces, status, action: o.cleanup, waitMs, info });
+    cleanup = await shardCleanup(o.shard, { client, namespaces, status, action: o.cleanup, ...wait, info });
   } else {
+    const waitStart = performance.now();
     const fates: NamespaceCleanup[] =
-      o.cleanup === 'delete' ? await deleteNamespaces(client, namespaces, { waitMs }) : o.cleanup === 'keep' ? namespaces.map((name) => ({ name, result: 'kept' })) : [];
-    cleanup = cleanupReport(o.cleanup, fates, runId, waitMs);
+      o.cleanup === 'delete' ? await deleteNamespaces(client, namespaces, wait) : o.cleanup === 'keep' ? namespaces.map((name) => ({ name, result: 'kept' })) : [];
+    const stopped = o.cleanupSignal?.aborted === true;
+    cleanup = cleanupReport(o.cleanup, fates, runId, stopped ? performance.now() - waitStart : waitMs, stopped);
   }
   await client.close();
   await probe.close();

@@ -49,7 +49,7 @@ export async function adoptLostNamespaces(s: ShardRun, client: KubeClient, names
  */
 export async function shardCleanup(
   s: ShardRun,
-  o: { client: KubeClient; namespaces: readonly string[]; status: RunStatus; action: CleanupReport['action']; waitMs: number; info(line: string): void },
+  o: { client: KubeClient; namespaces: readonly string[]; status: RunStatus; action: CleanupReport['action']; waitMs: number; signal?: AbortSignal; info(line: string): void },
 ): Promise<CleanupReport> {
   const c = s.coordinator;
   try {
@@ -72,9 +72,11 @@ export async function shardCleanup(
     const duty = new Set(c.cleanupDuty());
     const mine = o.namespaces.filter((_, n) => duty.has(ownerOf(n, s.ref.count)));
     if (duty.size > 1) o.info(`deleting the namespaces of shard${duty.size > 2 ? 's' : ''} ${[...duty].filter((i) => i !== s.ref.index).join(', ')} too (they left the run)`);
-    const fates = await deleteNamespaces(o.client, mine, { waitMs: o.waitMs });
+    const waitStart = performance.now();
+    const fates = await deleteNamespaces(o.client, mine, { waitMs: o.waitMs, ...(o.signal ? { signal: o.signal } : {}) });
     await c.setCleanup('done');
-    return cleanupReport('delete', fates, s.runId, o.waitMs);
+    const stopped = o.signal?.aborted === true;
+    return cleanupReport('delete', fates, s.runId, stopped ? performance.now() - waitStart : o.waitMs, stopped);
   } finally {
     await c.stop();
   }

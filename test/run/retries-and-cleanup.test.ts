@@ -109,6 +109,39 @@ describe('interrupting a run, and cleanup', () => {
     await foreignObjectsIntact();
   });
 
+  it('Ctrl-C while the cleanup waits for the namespaces ends the wait, and the run says they were still terminating', async () => {
+    // A ConfigMap that keeps a finalizer holds its namespace in Terminating for as long as it is there.
+    const template = path.join(dir, 'held-configmap.yaml');
+    writeFileSync(template, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "{{name}}"\n  finalizers: [kbench.io/test-hold]\ndata: {}\n');
+    const fixture = path.join(dir, 'held.yaml');
+    writeFileSync(fixture, `name: held\nphases:\n  - name: configmaps\n    create: {template: ${template}, count: 2}\n`);
+    const out = path.join(dir, 'held');
+    let sent = false;
+    const res = await kbench(['run', fixture, '--kubeconfig', sim.kubeconfigPath, '--out', out, '--cleanup-wait', '30m'], {
+      timeoutMs: 170_000,
+      onStderr: (chunk, child) => {
+        if (!sent && /cleanup: deleting the run's 1 namespace\(s\); waiting up to 1800 s/.test(chunk)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(sent, res.stderr).toBe(true);
+    // The run itself was complete: the signal only ended the wait (well before its 30 minutes).
+    expect(res.code === 0 || res.code === 3, res.stderr).toBe(true);
+    expect(res.stderr).toMatch(/SIGINT: no longer waiting for the run's namespaces to go/);
+    expect(res.stdout).toMatch(/1 were still terminating when the wait for them was stopped at \d+ s \(`kbench cleanup --run /);
+    const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.status).toBe('complete');
+    expect(manifest.cleanup.namespaces).toEqual([{ name: `kbench-${manifest.runId}-0`, result: 'terminating' }]);
+    // Let the namespace go, so the tests after this one see only their own.
+    const ns = `kbench-${manifest.runId}-0`;
+    for (const cm of (await c.get(`/api/v1/namespaces/${ns}/configmaps`)).body.items as { metadata: { name: string } }[]) {
+      await c.patch(`/api/v1/namespaces/${ns}/configmaps/${cm.metadata.name}`, { metadata: { finalizers: null } }, 'application/merge-patch+json');
+    }
+    await eventually(async () => (await c.get(`/api/v1/namespaces/${ns}`)).status, (st) => st === 404, 30_000, 'the held namespace to go');
+  }, 180_000);
+
   it('the end-of-run cleanup, --keep, and kbench cleanup --run / --all-runs remove only kbench runs', async () => {
     const fixture = path.join(dir, 'tiny.yaml');
     writeFileSync(
