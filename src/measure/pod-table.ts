@@ -28,6 +28,7 @@ const FIRST_SEEN_LIVE = 1 << 8;
 const LATE_MASK = 0xff;
 
 const CHUNK_BITS = 14;
+const NO_NODE = 0;
 const CHUNK = 1 << CHUNK_BITS;
 const IN_CHUNK = CHUNK - 1;
 
@@ -35,6 +36,10 @@ const IN_CHUNK = CHUNK - 1;
 class Interner {
   readonly #ids = new Map<string, number>();
   readonly #strings: string[] = [];
+
+  constructor() {
+    this.id(''); // id 0 (NO_NODE): a row starts without a node
+  }
 
   id(s: string): number {
     let id = this.#ids.get(s);
@@ -98,7 +103,7 @@ export class PodTable {
     const b = (r & IN_CHUNK) * NU;
     s[b + NAMESPACE] = this.#strings.id(p.namespace);
     s[b + PHASE] = this.#strings.id(p.phase);
-    s[b + NODE] = this.#strings.id('');
+    s[b + NODE] = NO_NODE;
     s[b + FLAGS] = p.firstSeenLive ? FIRST_SEEN_LIVE : 0;
     this.set(r, 'createSent', p.createSent);
     this.set(r, 'created', p.created);
