@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { cliPath } from '../util/child-life.js';
 
 /** What `kbench sim --json` reports once it serves requests. */
 export interface SimReady {
@@ -19,12 +18,6 @@ export interface SimProcess extends SimReady {
   /** Resident set size of the sim process in bytes (Linux /proc), or undefined. */
   rssBytes(): Promise<number | undefined>;
   exited: Promise<number | null>;
-}
-
-/** The compiled CLI: beside this module in dist/, or dist/ when running from src/ (tests). */
-function cliPath(): string {
-  const beside = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-  return existsSync(beside) ? beside : fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 }
 
 export class SimProcessError extends Error {

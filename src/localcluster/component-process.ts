@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tiedToThisProcess } from '../util/child-life.js';
 
 /** A component that exited before it was ready, or while the cluster ran: its last log lines say why. */
 export class ComponentFailedError extends Error {
@@ -80,7 +81,8 @@ export class ComponentProcess {
   static start(name: string, binary: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = process.env): ComponentProcess {
     const fd = openSync(logFile, 'a');
     try {
-      const child = spawn(binary, args, { detached: true, stdio: ['ignore', fd, fd], env });
+      // Tied to kbench's life: a kbench killed outright takes its cluster with it.
+      const child = spawn(...tiedToThisProcess(binary, args), { detached: true, stdio: ['ignore', fd, fd], env });
       return new ComponentProcess(name, logFile, child);
     } finally {
       closeSync(fd);

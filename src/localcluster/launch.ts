@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { SimSpec } from '../spec/schema.js';
 import { builtComponents } from './build.js';
 import { type ClusterState, ownerAlive, readState, removeState, writeState } from './cluster-state.js';
+import { armClusterWatchdog } from './watchdog.js';
 import type { ProcessName } from './component-args.js';
 import { clusterLayout } from './layout.js';
 import { endpointsPath, type LocalCluster, startLocalCluster } from './local-cluster.js';
@@ -79,6 +80,7 @@ export async function launchLocalCluster(o: LaunchOptions): Promise<LocalCluster
   let state: ClusterState | undefined;
   // One write at a time, in order, so the record on disk only ever grows.
   let written: Promise<void> = Promise.resolve();
+  const watchdog = armClusterWatchdog(o.name);
   const cluster = await startLocalCluster({
     settings: o.settings,
     components: built,
@@ -96,6 +98,7 @@ export async function launchLocalCluster(o: LaunchOptions): Promise<LocalCluster
   }).catch(async (e: unknown) => {
     await written.catch(() => undefined);
     await removeState(o.name);
+    watchdog.disarm();
     throw e;
   });
   await written;
@@ -105,6 +108,7 @@ export async function launchLocalCluster(o: LaunchOptions): Promise<LocalCluster
     stop: async () => {
       await stop();
       await removeState(o.name);
+      watchdog.disarm();
     },
   };
 }

@@ -125,6 +125,20 @@ describe.runIf(gate !== 'skip')('kbench cluster build / up / down on the real co
     expect(readdirSync(path.join(box.run, 'kbench'))).toEqual([]);
   });
 
+  it('a kbench killed outright (SIGKILL) takes its cluster with it: no component, folder or record left', async () => {
+    const killed = new ClusterUp(['--nodes', '1', '--name', 'killed'], box.env);
+    await killed.ready;
+    expect(box.processes().length).toBeGreaterThanOrEqual(5);
+    expect(readdirSync(path.join(box.run, 'kbench'))).toEqual(['cluster-killed.json']);
+    // kbench alone, as the OOM killer would: not its process group, not its components.
+    process.kill(killed.child.pid!, 'SIGKILL');
+    await killed.exited;
+    const deadline = Date.now() + 120_000;
+    const left = (): string[] => [...box.processes().map((p) => p.cmd.slice(0, 120)), ...readdirSync(box.tmp), ...readdirSync(path.join(box.run, 'kbench'))];
+    while (left().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    expect(left()).toEqual([]);
+  }, 240_000);
+
   it('a component that cannot start ends up with its last log lines, exit 1, the others stopped, nothing left', async () => {
     const r = await kbench(['cluster', 'up', '--nodes', '1', '--component-flag', 'kube-scheduler=--no-such-flag'], { env: box.env, timeoutMs: 300_000 });
     expect(r.code).toBe(1);

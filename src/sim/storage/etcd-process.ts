@@ -1,12 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, existsSync, constants as fsConstants } from 'node:fs';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { tiedToThisProcess } from '../../util/child-life.js';
 import { freePort } from '../../util/free-port.js';
 
-/** util-linux's setpriv, when the machine has it (Linux): to tie etcd's life to the sim's. */
-const PDEATHSIG = process.platform === 'linux' ? (['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p)) ?? null) : null;
 
 export interface EtcdProcessOptions {
   /** Path of the etcd binary; found on PATH when absent. */
@@ -107,9 +106,8 @@ export class EtcdProcess {
       '--logger=zap',
       '--log-level=error',
     ];
-    // setpriv --pdeathsig: the kernel kills etcd when the sim dies, however it dies (SIGKILL,
-    // the OOM killer), so no etcd outlives it serving the cluster's data.
-    const child = PDEATHSIG ? spawn(PDEATHSIG, ['--pdeathsig', 'KILL', '--', binary, ...args], { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // No etcd outlives the sim serving the cluster's data.
+    const child = spawn(...tiedToThisProcess(binary, args), { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderrTail = '';
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
