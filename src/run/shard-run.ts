@@ -60,7 +60,8 @@ export async function shardCleanup(
       return cleanupReport('keep', own.map((name): NamespaceCleanup => ({ name, result: 'kept' })), s.runId, 0);
     }
     if (o.action !== 'delete') return cleanupReport(o.action, [], s.runId, 0);
-    const running = await c.othersEnded(o.status === 'complete' ? 24 * 3600_000 : Math.max(o.waitMs, 10_000));
+    // A signal ends this wait too: what the others still measure is left to them.
+    const running = await c.othersEnded(o.status === 'complete' ? 24 * 3600_000 : Math.max(o.waitMs, 10_000), o.signal);
     if (running.length > 0) {
       await c.setCleanup('left');
       return {
