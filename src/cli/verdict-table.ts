@@ -1,17 +1,14 @@
+import { formatValue, formatVerdictValue, type Unit } from '../compare/display.js';
 import type { SloVerdict } from '../results/format.js';
 
-function fmt(v: number | undefined, unit: string): string {
-  if (v === undefined) return '-';
-  if (unit === 'ms') return v >= 1000 ? `${(v / 1000).toFixed(2)} s` : v >= 10 ? `${v.toFixed(0)} ms` : `${v.toFixed(2)} ms`;
-  return String(v);
-}
+const fmt = (v: number | undefined, unit: Unit): string => (v === undefined ? '-' : formatValue(v, unit));
 
 /** The SLO verdicts as a plain-text table (a pure function of the verdicts). */
 export function verdictTable(verdicts: SloVerdict[]): string {
   // Reasons are long (a URL and an error): numbered notes under the table keep it readable.
   const notes: string[] = [];
   const rows = verdicts.map((v) => {
-    let value = fmt(v.value, v.unit);
+    let value = v.value === undefined ? '-' : formatVerdictValue(v.value, v.threshold, v.unit);
     if (v.verdict === 'unavailable') {
       const reason = v.reason ?? 'no reason given';
       let n = notes.indexOf(reason);

@@ -17,6 +17,21 @@ export function formatValue(v: number, unit: Unit): string {
   }
 }
 
+/**
+ * An SLO verdict's value, with the digits it takes not to read as its threshold: 10.28 ms
+ * failing `<= 10 ms` is "10.3 ms", never "10 ms"; 5000.4 ms failing `<= 5 s` is "5.0004 s".
+ */
+export function formatVerdictValue(v: number, threshold: number, unit: Unit): string {
+  const text = formatValue(v, unit);
+  if (v === threshold || unit !== 'ms' || text !== formatValue(threshold, unit)) return text;
+  const [scale, suffix] = Math.abs(v) >= 1000 ? [1000, 's'] : [1, 'ms'];
+  for (let digits = 1; digits <= 6; digits++) {
+    const t = (v / scale).toFixed(digits);
+    if (Number(t) * scale !== threshold) return `${t} ${suffix}`;
+  }
+  return `${v} ms`;
+}
+
 export function signed(v: number, unit: Unit): string {
   return `${v > 0 ? '+' : v < 0 ? '-' : '±'}${formatValue(Math.abs(v), unit)}`;
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Row } from '../compare/compare.js';
-import { formatChange, formatValue } from '../compare/display.js';
+import { formatChange, formatValue, formatVerdictValue } from '../compare/display.js';
 import { GROUPS } from '../compare/settings.js';
 import type { Comparison } from '../compare/format.js';
 import { countLine } from '../compare/format.js';
@@ -32,7 +32,8 @@ function sloTable(runs: ResultFolder[]): string {
         const v = m.get(id);
         if (!v) return '<td class="num">–</td><td></td>';
         const why = v.reason ? ` title="${esc(v.reason)}"` : '';
-        return `<td class="num"${why}>${ms(v.value, v.unit)}</td><td>${pill(v.verdict)}</td>`;
+        const value = v.value === undefined ? '–' : v.unit === 'ms' ? formatVerdictValue(v.value, v.threshold, 'ms') : ms(v.value, v.unit);
+        return `<td class="num"${why}>${value}</td><td>${pill(v.verdict)}</td>`;
       })
       .join('');
     return `<tr><td><span class="side">${first.side}</span> ${esc(first.description)}</td><td class="num">${esc(first.comparison)} ${ms(first.threshold, first.unit)}</td>${cells}</tr>`;
