@@ -4,10 +4,10 @@ import type { ResolvedPhase } from '../spec/resolve.js';
 import { APF_FAMILIES, ApfRecorder } from './apf.js';
 import type { CollectConfig } from './config.js';
 import { known } from '../results/format.js';
-import { FAMILIES, pendingOf, serverPeriod } from './period.js';
+import { FAMILIES, pendingOf, serverPeriod, worstEtcdMember } from './period.js';
 import type { PrometheusMeasurement } from './prometheus-measurement.js';
 import { parsePrometheusText } from './prom-text.js';
-import { counterIncrease, gaugeValue, periodHistograms, type Reading, type Scrape, summarize } from './readings.js';
+import { counterIncrease, gaugeValue, type Reading, type Scrape } from './readings.js';
 import { serverVerdicts } from './server-slo.js';
 
 export const SERVER_SERIES_COLUMNS = [
@@ -233,9 +233,7 @@ export class ControlPlaneMeasurement implements Measurement {
         return !r.ok || dt <= 0 ? '' : (r.value / dt).toFixed(2);
       };
       const p99 = (name: string): string => {
-        const r = periodHistograms(prev, set, 'etcd', [name], m);
-        const h = r.ok ? r.value.groups.get('') : undefined;
-        const v = h ? summarize(h).p99Ms : undefined;
+        const v = known(worstEtcdMember(prev, set, name, m))?.p99Ms;
         return v === undefined ? '' : v.toFixed(3);
       };
       rates = [

@@ -1,4 +1,4 @@
-import type { HistogramSummary, Pending, ServerApiKey, ServerPeriodSummary, Unavailable } from '../results/format.js';
+import type { EtcdHistogramSummary, HistogramSummary, Pending, ServerApiKey, ServerPeriodSummary, Unavailable } from '../results/format.js';
 import type { ResolvedSlo } from '../spec/resolve.js';
 import { apiThresholdMs } from '../spec/slos.js';
 import { flowControlPeriod } from './apf.js';
@@ -103,6 +103,23 @@ function merged(r: Reading<PeriodHistograms>): HistogramSummary | Unavailable {
 }
 
 /**
+ * An etcd histogram over a period, of the member with the worst p99 (see
+ * EtcdHistogramSummary). Without any member's histogram: the reason, as for one source.
+ */
+export function worstEtcdMember(start: readonly Scrape[], end: readonly Scrape[], family: string, missing: MissingComponents): EtcdHistogramSummary | Unavailable {
+  const members = [...new Set(end.filter((s) => s.component === 'etcd').map((s) => s.source))];
+  let worst: EtcdHistogramSummary | undefined;
+  let seen = 0;
+  for (const member of members) {
+    const one = merged(periodHistograms(start.filter((s) => s.source === member), end.filter((s) => s.source === member), 'etcd', [family], missing));
+    if ('unavailable' in one) continue;
+    seen++;
+    if (!worst || (one.p99Ms ?? -1) > (worst.p99Ms ?? -1)) worst = { ...one, member };
+  }
+  return worst ? { ...worst, members: seen } : merged(periodHistograms(start, end, 'etcd', [family], missing));
+}
+
+/**
  * The control plane over one period (a phase, or the whole run): histogram differences
  * between the scrapes at its start and end, counter increases, and the gauges' extremes
  * over every scrape taken inside it. Anything that could not be read is `{ unavailable }`
@@ -132,8 +149,8 @@ export function serverPeriod(
       ...(inside.inqueueMax ? { flowControl: flowControlPeriod(start, end, inside.inqueueMax, missing) } : {}),
     },
     etcd: {
-      walFsync: merged(periodHistograms(start, end, 'etcd', [FAMILIES.walFsync], missing)),
-      backendCommit: merged(periodHistograms(start, end, 'etcd', [FAMILIES.backendCommit], missing)),
+      walFsync: worstEtcdMember(start, end, FAMILIES.walFsync, missing),
+      backendCommit: worstEtcdMember(start, end, FAMILIES.backendCommit, missing),
       dbSizeBytes: dbEnd.ok ? { max: Math.max(dbEnd.value, ...dbSizes.map((r) => r.value)), end: dbEnd.value } : { unavailable: dbEnd.reason },
     },
     scheduler: {

@@ -1,4 +1,4 @@
-import type { HistogramSummary, ServerPeriodSummary, SloVerdict, Unavailable } from '../results/format.js';
+import type { EtcdHistogramSummary, HistogramSummary, ServerPeriodSummary, SloVerdict, Unavailable } from '../results/format.js';
 import type { ResolvedSlo } from '../spec/resolve.js';
 import { API_SLO_CLASSES, apiSloClass, judge } from '../spec/slos.js';
 import { known } from '../results/format.js';
@@ -60,12 +60,13 @@ export function serverVerdicts(run: ServerPeriodSummary | undefined, prometheus:
       ...pending,
     }),
   );
-  const etcd = (id: string, what: string, reading: HistogramSummary | Unavailable | undefined, query: string, threshold: number): SloVerdict => {
+  const etcd = (id: string, what: string, reading: EtcdHistogramSummary | Unavailable | undefined, query: string, threshold: number): SloVerdict => {
     const { viaPrometheus, ...v } = either(p99(reading, what, noScrape), promValue(prometheus, query));
-    const capped = known(reading)?.p99AboveHighestBucket;
+    const h = known(reading);
+    const worstOf = !viaPrometheus && h?.member && (h.members ?? 1) > 1 ? ` (the worst of ${h.members} members: ${h.member})` : '';
     return judge({
       id,
-      description: `etcd ${what} p99${viaPrometheus ? ', from Prometheus' : ''}${capped ? ' (above the highest bucket: a lower limit)' : ''}`,
+      description: `etcd ${what} p99${viaPrometheus ? ', from Prometheus, the worst member' : ''}${worstOf}${h?.p99AboveHighestBucket ? ' (above the highest bucket: a lower limit)' : ''}`,
       side: 'server',
       threshold,
       unit: 'ms',

@@ -310,6 +310,18 @@ export interface HistogramSummary {
   bucketsS?: number[];
 }
 
+/**
+ * An etcd disk histogram over a period, of the member with the worst p99: etcd's latency
+ * guidance holds for each member, and a member on a fast disk must not dilute one on a slow
+ * disk (the sim's Events etcd, say, against its main one).
+ */
+export interface EtcdHistogramSummary extends HistogramSummary {
+  /** The member (scrape source) whose histogram this is. */
+  member?: string;
+  /** How many members had a histogram for the period. */
+  members?: number;
+}
+
 /** One apiserver request key's latency over a period. */
 export interface ServerApiKey extends HistogramSummary {
   key: string;
@@ -374,8 +386,8 @@ export interface ServerPeriodSummary {
     flowControl?: FlowControlPeriod | Unavailable;
   };
   etcd: {
-    walFsync: HistogramSummary | Unavailable;
-    backendCommit: HistogramSummary | Unavailable;
+    walFsync: EtcdHistogramSummary | Unavailable;
+    backendCommit: EtcdHistogramSummary | Unavailable;
     dbSizeBytes: DbSize | Unavailable;
   };
   scheduler: {

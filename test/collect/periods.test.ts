@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { pendingOf, serverPeriod, maxPending } from '../../src/collect/period.js';
 import { parsePrometheusText } from '../../src/collect/prom-text.js';
 import { counterIncrease, type Scrape } from '../../src/collect/readings.js';
+import { serverVerdicts } from '../../src/collect/server-slo.js';
 import type { Component } from '../../src/collect/sources.js';
 import { known } from '../../src/results/format.js';
 import { DEFAULT_SLO } from '../../src/spec/resolve.js';
@@ -38,14 +39,20 @@ describe('a period between two scrape sets', () => {
     expect(h.bucketsS).toEqual([0.001, 0.002]);
   });
 
-  it('sums members: two etcd sources are one distribution', () => {
+  it("judges etcd by its worst member: one on a fast disk does not dilute one on a slow disk", () => {
     const start = [scrape('etcd-a', 'etcd', 0, fsync(0, 0, 0, 0)), scrape('etcd-b', 'etcd', 0, fsync(0, 0, 0, 0))];
     const end = [scrape('etcd-a', 'etcd', 1000, fsync(50, 50, 50, 0.025)), scrape('etcd-b', 'etcd', 1000, fsync(0, 50, 50, 0.075))];
     const p = serverPeriod(start, end, { pending: [], dbSize: [] }, {}, DEFAULT_SLO);
     const h = known(p.etcd.walFsync)!;
-    expect(h.count).toBe(100);
-    // 50 in (0,1] and 50 in (1,2]: the median is the 1 ms bound.
-    expect(h.p50Ms).toBeCloseTo(1, 6);
+    // Summed, the p99 would be 1.98 ms over 100 fsyncs and the median the 1 ms bound; etcd-b
+    // alone has all its 50 in (1, 2] ms.
+    expect(h).toMatchObject({ member: 'etcd-b', members: 2, count: 50 });
+    expect(h.p99Ms).toBeCloseTo(1.99, 6);
+    expect(h.p50Ms).toBeCloseTo(1.5, 6);
+    // The verdict names the member it judged.
+    const v = serverVerdicts(p, {}, DEFAULT_SLO).verdicts.find((x) => x.id === 'etcd_wal_fsync_p99')!;
+    expect(v.description).toBe('etcd WAL fsync p99 (the worst of 2 members: etcd-b)');
+    expect(v.value).toBeCloseTo(1.99, 6);
   });
 
   it('says why a measurement is unavailable instead of giving 0', () => {
