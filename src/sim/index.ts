@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { removeAfterExit } from '../util/child-life.js';
 import { Random } from '../util/random.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import { ApiServer } from './apiserver/apiserver.js';
@@ -177,12 +178,19 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
   try {
     const ownsDir = o.dataDir === undefined;
     const dir = o.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'kbench-sim-')));
-    if (ownsDir) cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    else await mkdir(dir, { recursive: true });
+    // A sim killed outright (SIGKILL, the OOM killer) leaves no temp folder or kubeconfig
+    // behind either; after a normal stop there is nothing left for it to remove.
+    const leftovers = removeAfterExit();
+    cleanups.push(() => leftovers.disarm());
+    if (ownsDir) {
+      leftovers.add(dir);
+      cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    } else await mkdir(dir, { recursive: true });
 
     const endpointsExtra: Partial<SimEndpoints> = {};
     const etcdBackend = async (name: string, sub: string): Promise<{ backend: EtcdThreadBackend; metrics: string }> => {
-      const proc = await EtcdProcess.start({ binary: o.etcdBinary, dataDir: ownsDir ? undefined : path.join(dir, sub), name });
+      // In the sim's folder, so that removing it removes etcd's data too.
+      const proc = await EtcdProcess.start({ binary: o.etcdBinary, dataDir: path.join(dir, sub), name });
       cleanups.push(() => proc.stop());
       const backend = new EtcdThreadBackend(proc.clientUrl);
       cleanups.push(() => backend.close());
@@ -329,6 +337,8 @@ export async function startSim(input: SimOptions = {}): Promise<SimHandle> {
     const discoveryPath = simDiscoveryPath(kubeconfigPath);
     // Both files describe a server that is gone after stop.
     cleanups.push(() => rm(kubeconfigPath, { force: true }), () => rm(discoveryPath, { force: true }));
+    leftovers.add(kubeconfigPath);
+    leftovers.add(discoveryPath);
     const endpoints: SimEndpoints = {
       apiserver: url,
       scheduler: schedulerUrl,

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,8 +32,14 @@ async function get(url: string, opts: { ca?: string; token?: string } = {}): Pro
 }
 
 describe('kbench cluster build: Go', () => {
+  const made: string[] = [];
+  afterAll(() => {
+    for (const d of made) rmSync(d, { recursive: true, force: true });
+  });
+
   it('without the go command it is bad input naming what to install, before anything is built', async () => {
     const cache = mkdtempSync(path.join(os.tmpdir(), 'kbench-nogo-'));
+    made.push(cache);
     const r = await kbench(['cluster', 'build', '--go', path.join(cache, 'no-such-go')], { env: { XDG_CACHE_HOME: cache } });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/needs Go: no `.*no-such-go` command was found\. Install Go 1\.26\.0 or newer/);
@@ -43,6 +49,7 @@ describe('kbench cluster build: Go', () => {
 
   it('an older Go is bad input naming the version found and the one needed', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'kbench-oldgo-'));
+    made.push(dir);
     const fake = path.join(dir, 'go');
     // Stands in for an old toolchain: answers `go env GOVERSION` as Go 1.22 would.
     writeFileSync(fake, '#!/bin/sh\necho go1.22.4\n');

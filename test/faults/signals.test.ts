@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Manifest, Summary } from '../../src/results/format.js';
-import { gone, killAll, readJsonIf, ROOT, start } from './harness.js';
+import { gone, killAll, pidsWith, readJsonIf, ROOT, start } from './harness.js';
 
 /**
  * Ctrl-C, SIGTERM and SIGKILL sent to kbench (alone, or to its whole process group as a
@@ -88,6 +88,23 @@ describe('interrupting kbench run --sim', () => {
       if (stage === 'a phase') expect(r.manifest?.status).toBe('running');
     }, 180_000);
   }
+
+  it('kbench sim killed outright (SIGKILL): its etcds go with it, and its folder, their data and the kubeconfig are removed', async () => {
+    const tmp = mkdtempSync(path.join(dir, 'tmp-'));
+    const p = start(['sim', '--nodes', '3', '--storage', 'etcd', '--events-etcd'], { TMPDIR: tmp });
+    const deadline = Date.now() + 120_000;
+    while (!/kubeconfig:\s+\S+/.test(p.stdout) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const kubeconfig = /kubeconfig:\s+(\S+)/.exec(p.stdout)?.[1];
+    expect(kubeconfig, p.lines.map((l) => l.text).join('\n')).toBeDefined();
+    expect(readdirSync(tmp)).toHaveLength(1);
+    expect(pidsWith('etcd', tmp)).toHaveLength(2);
+    p.child.kill('SIGKILL');
+    expect((await p.exited).signal).toBe('SIGKILL');
+    expect(await gone(['etcd', tmp])).toEqual([]);
+    const until = Date.now() + 30_000;
+    while (readdirSync(tmp).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    expect(readdirSync(tmp)).toEqual([]);
+  }, 180_000);
 
   it('a second Ctrl-C exits at once, naming the run, marks the result set interrupted, and still stops the sim', async () => {
     const s = ++seed;
