@@ -20,9 +20,17 @@ async function kbench(...args: string[]): Promise<{ code: number; stderr: string
   }
 }
 
-function childPids(pid: number): number[] {
+/** Children of a process whose program is `name` (the sim's etcd; not its after-exit shell). */
+function childPids(pid: number, name: string): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    const pids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return pids.filter((c) => {
+      try {
+        return readFileSync(`/proc/${c}/comm`, 'utf8').trim() === name;
+      } catch {
+        return false;
+      }
+    });
   } catch {
     return [];
   }
@@ -47,7 +55,7 @@ describe('kbench sim (the command)', () => {
     expect(discovery.apiserver).toBe(sim.url);
     const metrics = await fetch(discovery.etcdMetrics);
     expect(await metrics.text()).toContain('etcd_disk_wal_fsync_duration_seconds_bucket');
-    const etcdPids = childPids(sim.pid);
+    const etcdPids = childPids(sim.pid, 'etcd');
     expect(etcdPids.length).toBe(1);
 
     await sim.stop();
