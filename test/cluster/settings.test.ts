@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
@@ -90,6 +90,7 @@ describe('kwok stages', () => {
     writeFileSync(path.join(dir, 'node-initialize.yaml'), stage('node-initialize'));
     writeFileSync(path.join(dir, 'node-heartbeat-with-lease.yaml'), stage('node-heartbeat-with-lease'));
     const text = await kwokConfig(dir, { ...LOCAL_DEFAULTS, podStartupDelayMs: 2000, podStartupJitterMs: 3000, flags: {} });
+    rmSync(dir, { recursive: true, force: true });
     const [config, ...docs] = parseAllDocuments(text).map((d) => d.toJS() as { kind: string; options: unknown; metadata: { name: string }; spec: { delay?: unknown; next: unknown } });
     expect(config).toMatchObject({ kind: 'KwokConfiguration', options: { podPlayStageParallelism: 32 } });
     const by = Object.fromEntries(docs.map((d) => [d.metadata.name, d]));

@@ -7,7 +7,7 @@ import { type ResolvedWorkload, resolveWorkload } from '../../src/spec/resolve.j
 import { compileTemplate, renderTemplate } from '../../src/spec/template.js';
 import { Random } from '../../src/util/random.js';
 import { TokenBucket } from '../../src/util/token-bucket.js';
-import { readdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -32,11 +32,15 @@ function fakeClient(answers: Partial<Record<string, CallResult[]>> = {}): { clie
 
 function workload(yaml: string): ResolvedWorkload {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kbench-actions-'));
-  const file = path.join(dir, 'w.yaml');
-  writeFileSync(file, yaml.replaceAll('TEMPLATES', path.join(ROOT, 'workloads/templates')));
-  const r = loadWorkload(file);
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return resolveWorkload(r.workload);
+  try {
+    const file = path.join(dir, 'w.yaml');
+    writeFileSync(file, yaml.replaceAll('TEMPLATES', path.join(ROOT, 'workloads/templates')));
+    const r = loadWorkload(file);
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    return resolveWorkload(r.workload);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function context(client: KubeClient): RunContext {

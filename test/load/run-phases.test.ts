@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,11 +15,15 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 
 function workload(yaml: string): ResolvedWorkload {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kbench-phases-'));
-  const file = path.join(dir, 'w.yaml');
-  writeFileSync(file, yaml.replaceAll('TEMPLATES', path.join(ROOT, 'workloads/templates')));
-  const r = loadWorkload(file);
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return resolveWorkload(r.workload);
+  try {
+    const file = path.join(dir, 'w.yaml');
+    writeFileSync(file, yaml.replaceAll('TEMPLATES', path.join(ROOT, 'workloads/templates')));
+    const r = loadWorkload(file);
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    return resolveWorkload(r.workload);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function context(answer: (method: string, p: string, opts: CallOptions) => CallResult): RunContext {
