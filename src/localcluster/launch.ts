@@ -89,6 +89,9 @@ export async function launchLocalCluster(o: LaunchOptions): Promise<LocalCluster
     ...(o.extraFlags ? { extraFlags: o.extraFlags } : {}),
     log: o.log,
     ...(o.signal ? { signal: o.signal } : {}),
+    onFiles: (paths) => {
+      for (const p of paths) watchdog.add(p);
+    },
     onProcess: (p, files) => {
       state ??= { name: o.name, owner: process.pid, dir: files.dir, keep: !!o.dataDir, kubeconfig: files.kubeconfig, endpointsFile: files.endpointsFile, processes: [] };
       state.processes.push(p);

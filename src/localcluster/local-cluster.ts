@@ -54,6 +54,8 @@ export interface LocalClusterOptions {
   signal?: AbortSignal;
   /** Per step: a component's health, all nodes Ready. @default 180000 */
   stepTimeoutMs?: number;
+  /** Called before anything is written, with the files the cluster's stop removes (the folder only without --data-dir). */
+  onFiles?(paths: string[]): void;
   /** Called with each process as it starts, so a caller can record it for `cluster down`. */
   onProcess?(p: { name: ProcessName; pid: number; binary: string }, all: { dir: string; kubeconfig: string; endpointsFile: string }): void;
 }
@@ -112,6 +114,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
   const l: ClusterLayout = clusterLayout(dir);
   const kubeconfig = path.resolve(o.kubeconfigOut ?? path.join(dir, 'kubeconfig'));
   const endpointsFile = endpointsPath(kubeconfig);
+  o.onFiles?.(keep ? [kubeconfig, endpointsFile] : [dir, kubeconfig, endpointsFile]);
   const procs: { name: ProcessName; proc: ComponentProcess }[] = [];
   let client: KubeClient | undefined;
   let stopping: Promise<void> | undefined;

@@ -1,6 +1,8 @@
 import { afterThisProcess, cliPath } from '../util/child-life.js';
 
 export interface ClusterWatchdog {
+  /** A file or folder the cluster's stop removes: removed after kbench's exit too. */
+  add(path: string): void;
   /** The owner stopped the cluster itself: the watchdog goes, doing nothing. */
   disarm(): void;
 }
@@ -10,9 +12,13 @@ export interface ClusterWatchdog {
  * (SIGKILL, the OOM killer). Its components die with it (setpriv --pdeathsig), but their
  * folder (etcd's data, certificates, logs), the kubeconfig and the `cluster down` record
  * would stay: after kbench's exit, `kbench cluster down --name <name>` runs with kbench's own
- * Node, stops whatever is left and removes the files.
+ * Node, stops whatever is left and removes the recorded files, and the paths given to `add`
+ * go too (a kbench killed before its first component started has no record yet).
  */
 export function armClusterWatchdog(name: string): ClusterWatchdog {
-  const after = afterThisProcess('cat >/dev/null; exec "$1" "$2" cluster down --name "$3"', [process.execPath, cliPath(), name]);
-  return { disarm: after.disarm };
+  const after = afterThisProcess(
+    'node=$1 cli=$2 name=$3; set --; while IFS= read -r p; do set -- "$@" "$p"; done; "$node" "$cli" cluster down --name "$name"; [ $# -eq 0 ] || rm -rf -- "$@"',
+    [process.execPath, cliPath(), name],
+  );
+  return { add: (path) => (path.includes('\n') ? undefined : after.send(path)), disarm: after.disarm };
 }

@@ -146,6 +146,21 @@ describe.runIf(gate !== 'skip')('kbench cluster build / up / down on the real co
     expect(left()).toEqual([]);
   }, 240_000);
 
+  it('a kbench killed outright while its cluster starts leaves nothing either, record or not', async () => {
+    const killed = new ClusterUp(['--nodes', '1', '--name', 'killed-early'], box.env);
+    killed.ready.catch(() => undefined);
+    // As soon as its folder exists: before or just after its first component starts.
+    const appear = Date.now() + 120_000;
+    while (readdirSync(box.tmp).length === 0 && Date.now() < appear) await new Promise((r) => setTimeout(r, 5));
+    expect(readdirSync(box.tmp)).toHaveLength(1);
+    process.kill(killed.child.pid!, 'SIGKILL');
+    await killed.exited;
+    const deadline = Date.now() + 120_000;
+    const left = (): string[] => [...box.processes().map((p) => p.cmd.slice(0, 120)), ...readdirSync(box.tmp), ...readdirSync(path.join(box.run, 'kbench'))];
+    while (left().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    expect(left()).toEqual([]);
+  }, 240_000);
+
   it('a component that cannot start ends up with its last log lines, exit 1, the others stopped, nothing left', async () => {
     const r = await kbench(['cluster', 'up', '--nodes', '1', '--component-flag', 'kube-scheduler=--no-such-flag'], { env: box.env, timeoutMs: 300_000 });
     expect(r.code).toBe(1);
