@@ -20,5 +20,5 @@ export function armClusterWatchdog(name: string): ClusterWatchdog {
     'node=$1 cli=$2 name=$3; set --; while IFS= read -r p; do set -- "$@" "$p"; done; "$node" "$cli" cluster down --name "$name"; [ $# -eq 0 ] || rm -rf -- "$@"',
     [process.execPath, cliPath(), name],
   );
-  return { add: (path) => (path.includes('\n') ? undefined : after.send(path)), disarm: after.disarm };
+  return { add: after.send, disarm: after.disarm };
 }

@@ -22,7 +22,7 @@ export function cliPath(): string {
 }
 
 export interface AfterExit {
-  /** Sends the shell a line on its stdin. */
+  /** Sends the shell a line on its stdin (text with a line break in it is not a line: not sent). */
   send(line: string): void;
   /** This process did the work itself: the shell goes, doing nothing. */
   disarm(): void;
@@ -45,7 +45,7 @@ export function afterThisProcess(script: string, args: readonly string[] = []): 
   stdin?.unref();
   child.unref();
   return {
-    send: (line) => void stdin?.write(`${line}\n`),
+    send: (line) => void (line.includes('\n') ? undefined : stdin?.write(`${line}\n`)),
     disarm: () => {
       try {
         if (child.pid) process.kill(-child.pid, 'SIGKILL');
@@ -58,11 +58,10 @@ export function afterThisProcess(script: string, args: readonly string[] = []): 
 
 /**
  * Removes temporary paths if this process dies without removing them itself: each path
- * given to `add` is removed (recursively) after the exit. A path with a line break in it is
- * not taken (the shell reads one path a line).
+ * given to `add` is removed (recursively) after the exit.
  */
 export function removeAfterExit(): { add(path: string): void; disarm(): void } {
   // etcd, killed with this process (setpriv --pdeathsig), may still be writing as rm starts.
   const after = afterThisProcess('set --; while IFS= read -r p; do set -- "$@" "$p"; done; [ $# -eq 0 ] || rm -rf -- "$@" || { sleep 1; rm -rf -- "$@"; }');
-  return { add: (path) => (path.includes('\n') ? undefined : after.send(path)), disarm: after.disarm };
+  return { add: after.send, disarm: after.disarm };
 }
