@@ -59,6 +59,14 @@ export async function deleteNamespaces(client: KubeClient, names: readonly strin
   return results;
 }
 
+/** Deletes a run's namespaces and says what became of them; a wait ended by `o.signal` says when it was stopped. */
+export async function deleteRunNamespaces(client: KubeClient, names: readonly string[], runId: string, o: CleanupOptions): Promise<CleanupReport> {
+  const waitStart = performance.now();
+  const fates = await deleteNamespaces(client, names, o);
+  const stopped = o.signal?.aborted === true;
+  return cleanupReport('delete', fates, runId, stopped ? performance.now() - waitStart : o.waitMs, stopped);
+}
+
 /** What the manifest and the console say about a cleanup. */
 export function cleanupReport(action: CleanupReport['action'], namespaces: NamespaceCleanup[], runId: string, waitedMs: number, stoppedEarly = false): CleanupReport {
   const finish = `\`kbench cleanup --run ${runId}\``;

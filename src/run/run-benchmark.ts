@@ -14,7 +14,7 @@ import type { ResolvedWorkload } from '../spec/resolve.js';
 import type { WorkloadSpec } from '../spec/schema.js';
 import { Random, seedFrom } from '../util/random.js';
 import { KBENCH_VERSION } from '../version.js';
-import { cleanupReport, deleteNamespaces } from './cleanup.js';
+import { cleanupReport, deleteRunNamespaces } from './cleanup.js';
 import type { RunListener } from './events.js';
 import { createMeasurements, enabledMeasurements } from './measurements.js';
 import { NAMESPACE_READY_DEFAULTS, waitForDefaultServiceAccounts } from './namespace-ready.js';
@@ -337,12 +337,10 @@ export async function runBenchmark(o: RunOptions): Promise<RunOutcome> {
   const wait = { waitMs, ...(o.cleanupSignal ? { signal: o.cleanupSignal } : {}) };
   if (o.shard) {
     cleanup = await shardCleanup(o.shard, { client, namespaces, status, action: o.cleanup, ...wait, info });
+  } else if (o.cleanup === 'delete') {
+    cleanup = await deleteRunNamespaces(client, namespaces, runId, wait);
   } else {
-    const waitStart = performance.now();
-    const fates: NamespaceCleanup[] =
-      o.cleanup === 'delete' ? await deleteNamespaces(client, namespaces, wait) : o.cleanup === 'keep' ? namespaces.map((name) => ({ name, result: 'kept' })) : [];
-    const stopped = o.cleanupSignal?.aborted === true;
-    cleanup = cleanupReport(o.cleanup, fates, runId, stopped ? performance.now() - waitStart : waitMs, stopped);
+    cleanup = cleanupReport(o.cleanup, o.cleanup === 'keep' ? namespaces.map((name): NamespaceCleanup => ({ name, result: 'kept' })) : [], runId, 0);
   }
   await client.close();
   await probe.close();

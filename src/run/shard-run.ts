@@ -1,7 +1,7 @@
 import type { KubeClient } from '../cluster/kube-client.js';
 import type { CleanupReport, NamespaceCleanup, RunStatus, ShardOfRun } from '../results/format.js';
 import type { ShardRef } from '../spec/shard.js';
-import { cleanupReport, deleteNamespaces } from './cleanup.js';
+import { cleanupReport, deleteRunNamespaces } from './cleanup.js';
 import type { OnShardLoss, ShardCoordinator } from './coordination.js';
 import { createRunNamespaces } from './namespaces.js';
 
@@ -73,11 +73,9 @@ export async function shardCleanup(
     const duty = new Set(c.cleanupDuty());
     const mine = o.namespaces.filter((_, n) => duty.has(ownerOf(n, s.ref.count)));
     if (duty.size > 1) o.info(`deleting the namespaces of shard${duty.size > 2 ? 's' : ''} ${[...duty].filter((i) => i !== s.ref.index).join(', ')} too (they left the run)`);
-    const waitStart = performance.now();
-    const fates = await deleteNamespaces(o.client, mine, { waitMs: o.waitMs, ...(o.signal ? { signal: o.signal } : {}) });
+    const report = await deleteRunNamespaces(o.client, mine, s.runId, { waitMs: o.waitMs, ...(o.signal ? { signal: o.signal } : {}) });
     await c.setCleanup('done');
-    const stopped = o.signal?.aborted === true;
-    return cleanupReport('delete', fates, s.runId, stopped ? performance.now() - waitStart : o.waitMs, stopped);
+    return report;
   } finally {
     await c.stop();
   }

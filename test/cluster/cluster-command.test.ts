@@ -140,10 +140,7 @@ describe.runIf(gate !== 'skip')('kbench cluster build / up / down on the real co
     // kbench alone, as the OOM killer would: not its process group, not its components.
     process.kill(killed.child.pid!, 'SIGKILL');
     await killed.exited;
-    const deadline = Date.now() + 120_000;
-    const left = (): string[] => [...box.processes().map((p) => p.cmd.slice(0, 120)), ...readdirSync(box.tmp), ...readdirSync(path.join(box.run, 'kbench'))];
-    while (left().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-    expect(left()).toEqual([]);
+    expect(await box.settled(120_000)).toEqual([]);
   }, 240_000);
 
   it('a kbench killed outright while its cluster starts leaves nothing either, record or not', async () => {
@@ -155,10 +152,7 @@ describe.runIf(gate !== 'skip')('kbench cluster build / up / down on the real co
     expect(readdirSync(box.tmp)).toHaveLength(1);
     process.kill(killed.child.pid!, 'SIGKILL');
     await killed.exited;
-    const deadline = Date.now() + 120_000;
-    const left = (): string[] => [...box.processes().map((p) => p.cmd.slice(0, 120)), ...readdirSync(box.tmp), ...readdirSync(path.join(box.run, 'kbench'))];
-    while (left().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-    expect(left()).toEqual([]);
+    expect(await box.settled(120_000)).toEqual([]);
   }, 240_000);
 
   it('a component that cannot start ends up with its last log lines, exit 1, the others stopped, nothing left', async () => {

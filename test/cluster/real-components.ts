@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -62,6 +62,19 @@ export class Sandbox {
       }
     }
     return out;
+  }
+
+  /** What is left of this sandbox's clusters: processes, entries of its temp folder, `cluster down` records. */
+  leftBehind(): string[] {
+    const records = path.join(this.run, 'kbench');
+    return [...this.processes().map((p) => p.cmd.slice(0, 120)), ...readdirSync(this.tmp), ...(existsSync(records) ? readdirSync(records) : [])];
+  }
+
+  /** Waits up to `ms` for nothing to be left; returns what is. */
+  async settled(ms: number): Promise<string[]> {
+    const deadline = Date.now() + ms;
+    while (this.leftBehind().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    return this.leftBehind();
   }
 
   /** Everything still running from this sandbox is killed (group and all): the last line of defence. */

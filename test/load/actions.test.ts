@@ -2,13 +2,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CallOptions, CallResult, KubeClient } from '../../src/cluster/kube-client.js';
 import { ACTION_FACTORIES, LimitedApi, type RunContext } from '../../src/load/actions/index.js';
-import { loadWorkload } from '../../src/spec/load.js';
-import { type ResolvedWorkload, resolveWorkload } from '../../src/spec/resolve.js';
 import { compileTemplate, renderTemplate } from '../../src/spec/template.js';
 import { Random } from '../../src/util/random.js';
 import { TokenBucket } from '../../src/util/token-bucket.js';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
+import { workloadFromYaml as workload } from '../helpers/workload.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -28,19 +26,6 @@ function fakeClient(answers: Partial<Record<string, CallResult[]>> = {}): { clie
     },
   } as unknown as KubeClient;
   return { client, sent };
-}
-
-function workload(yaml: string): ResolvedWorkload {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kbench-actions-'));
-  try {
-    const file = path.join(dir, 'w.yaml');
-    writeFileSync(file, yaml.replaceAll('TEMPLATES', path.join(ROOT, 'workloads/templates')));
-    const r = loadWorkload(file);
-    if (!r.ok) throw new Error(JSON.stringify(r.errors));
-    return resolveWorkload(r.workload);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 function context(client: KubeClient): RunContext {

@@ -1,30 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CallOptions, CallResult, KubeClient } from '../../src/cluster/kube-client.js';
 import type { RunContext } from '../../src/load/actions/index.js';
 import { runPhases } from '../../src/load/run-phases.js';
 import type { PodRecord } from '../../src/measure/pod-phases.js';
 import type { PodTracker } from '../../src/measure/pod-tracker.js';
-import { loadWorkload } from '../../src/spec/load.js';
-import { type ResolvedWorkload, resolveWorkload } from '../../src/spec/resolve.js';
 import { Random } from '../../src/util/random.js';
-
-const ROOT = new URL('../..', import.meta.url).pathname;
-
-function workload(yaml: string): ResolvedWorkload {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kbench-phases-'));
-  try {
-    const file = path.join(dir, 'w.yaml');
-    writeFileSync(file, yaml.replaceAll('TEMPLATES', path.join(ROOT, 'workloads/templates')));
-    const r = loadWorkload(file);
-    if (!r.ok) throw new Error(JSON.stringify(r.errors));
-    return resolveWorkload(r.workload);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { workloadFromYaml as workload } from '../helpers/workload.js';
 
 function context(answer: (method: string, p: string, opts: CallOptions) => CallResult): RunContext {
   const client = { call: async (m: string, p: string, o: CallOptions = {}) => answer(m, p, o) } as unknown as KubeClient;
