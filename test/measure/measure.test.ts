@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyRequest } from '../../src/cluster/request-key.js';
 import { phaseSummaries, podPhases, type PodRecord } from '../../src/measure/pod-phases.js';
-import { decodeHistogram, encodeHistogram, exactStats, histogramStatsMs, newLatencyHistogram } from '../../src/measure/stats.js';
+import { decodeHistogram, encodeHistogram, exactStats, histogramMean, histogramStatsMs, newLatencyHistogram } from '../../src/measure/stats.js';
 import { TokenBucket } from '../../src/util/token-bucket.js';
 import { Random } from '../../src/util/random.js';
 
@@ -40,6 +40,17 @@ describe('percentiles', () => {
     for (const ms of samples) h.recordValue(Math.round(ms * 1000));
     const approx = histogramStatsMs(h)!;
     for (const k of ['p50', 'p90', 'p99'] as const) expect(Math.abs(approx[k] - exact[k]) / exact[k]).toBeLessThan(0.002);
+  });
+
+  it("the one-pass mean is the library's mean, on a wide sample and after a decode", () => {
+    const r = new Random(7);
+    const h = newLatencyHistogram();
+    // 1 µs to about 20 minutes, so the histogram resizes and many buckets are empty.
+    for (let i = 0; i < 5000; i++) h.recordValueWithCount(Math.round(Math.exp(r.next() * 21)), 1 + Math.floor(r.next() * 3));
+    expect(histogramMean(h)).toBeCloseTo(h.mean, 6);
+    const copy = decodeHistogram(encodeHistogram(h));
+    expect(histogramMean(copy)).toBeCloseTo(copy.mean, 6);
+    expect(histogramMean(newLatencyHistogram())).toBe(0);
   });
 });
 
