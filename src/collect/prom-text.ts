@@ -52,6 +52,7 @@ const ALL_SUFFIXES = [...new Set(Object.values(SUFFIXES).flat())];
 
 /** A value as Go's ParseFloat reads it: decimal floats, and NaN/Inf in any case. */
 export function parseNumber(s: string): number {
+  if (DECIMAL.test(s)) return Number(s);
   switch (s.toLowerCase()) {
     case 'nan':
       return NaN;
@@ -64,63 +65,82 @@ export function parseNumber(s: string): number {
     case '-infinity':
       return -Infinity;
   }
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) throw new Error(`not a number: "${s}"`);
-  return Number(s);
+  throw new Error(`not a number: "${s}"`);
 }
+
+const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 function unescapeHelp(s: string): string {
   // \" is an escape in OpenMetrics only, but never otherwise meaningful in help text.
   return s.replace(/\\(\\|n|")/g, (_, c: string) => (c === 'n' ? '\n' : c));
 }
 
-const LABEL_NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
+/** Whether a character code may start a label name ([A-Za-z_]), or continue one ([A-Za-z0-9_]). */
+function nameStart(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+function nameChar(c: number): boolean {
+  return nameStart(c) || (c >= 48 && c <= 57);
+}
 
-/** Reads `{a="x",b="y"}` starting at `i` (at the `{`); returns the labels and the index after `}`. */
+/**
+ * Reads `{a="x",b="y"}` starting at `i` (at the `{`); returns the labels and the index after `}`.
+ * It scans character codes in place: a kube-apiserver's scrape has tens of thousands of
+ * labels, and a regular expression's match object or a search for `\` to the end of the
+ * line per label made this most of a short run's parsing.
+ */
 function readLabels(line: string, i: number): { labels: Record<string, string>; end: number } {
   const labels: Record<string, string> = {};
   let p = i + 1;
   for (;;) {
-    while (line[p] === ' ' || line[p] === '\t' || line[p] === ',') p++;
-    if (line[p] === '}') return { labels, end: p + 1 };
-    // A sticky pattern reads the name in place (a scrape has tens of thousands of labels).
-    LABEL_NAME.lastIndex = p;
-    const m = LABEL_NAME.exec(line);
-    if (!m) throw new Error(`bad label name at column ${p + 1}`);
-    const name = m[0];
-    p += name.length;
+    let c = line.charCodeAt(p);
+    while (c === 32 || c === 9 || c === 44) c = line.charCodeAt(++p); // space, tab, comma
+    if (c === 125) return { labels, end: p + 1 }; // }
+    if (!nameStart(c)) throw new Error(`bad label name at column ${p + 1}`);
+    const from = p;
+    while (nameChar(line.charCodeAt(p))) p++;
+    const name = line.slice(from, p);
     while (line[p] === ' ' || line[p] === '\t') p++;
     if (line[p] !== '=') throw new Error(`expected "=" after label ${name}`);
     p++;
     while (line[p] === ' ' || line[p] === '\t') p++;
     if (line[p] !== '"') throw new Error(`expected a quoted value for label ${name}`);
     p++;
-    const close = line.indexOf('"', p);
-    const escape = line.indexOf('\\', p);
-    if (close >= 0 && (escape < 0 || escape > close)) {
+    let q = p;
+    for (c = line.charCodeAt(q); !Number.isNaN(c) && c !== 34 && c !== 92; c = line.charCodeAt(++q)); // to " or \ (NaN: the line's end)
+    if (c === 34) {
       // No escape inside: the value is the text up to the quote.
-      labels[name] = line.slice(p, close);
-      p = close + 1;
+      labels[name] = line.slice(p, q);
+      p = q + 1;
       continue;
     }
-    let value = '';
+    let value = line.slice(p, q);
+    p = q;
     for (;;) {
       if (p >= line.length) throw new Error(`unterminated value of label ${name}`);
-      const c = line[p]!;
-      if (c === '\\') {
+      const ch = line[p]!;
+      if (ch === '\\') {
         const n = line[p + 1];
         value += n === 'n' ? '\n' : n === '"' ? '"' : n === '\\' ? '\\' : `\\${n ?? ''}`;
         p += 2;
         continue;
       }
-      if (c === '"') {
+      if (ch === '"') {
         p++;
         break;
       }
-      value += c;
+      value += ch;
       p++;
     }
     labels[name] = value;
   }
+}
+
+/** Whether a line has no white space (or carriage return) at either end to trim. */
+function isTrimmed(line: string): boolean {
+  const a = line.charCodeAt(0);
+  const z = line.charCodeAt(line.length - 1);
+  return a > 32 && a < 128 && z > 32 && z < 128;
 }
 
 /** The family a sample belongs to: `x` for `x_bucket` of histogram `x`, else its own name. */
@@ -168,14 +188,16 @@ export function parsePrometheusText(text: string, keep?: ReadonlySet<string>): P
   };
   const lines = text.split('\n');
   // OpenMetrics (it ends with # EOF) gives timestamps in seconds; the Prometheus text format in ms.
-  const openMetrics = lines.some((l) => l.trim() === '# EOF');
+  const openMetrics = /^[ \t]*# EOF[ \t\r]*$/m.test(text);
+  // A sample name's family, once per name (a histogram's buckets repeat it on every line).
+  const familyNames = new Map<string, string>();
   for (let n = 0; n < lines.length; n++) {
     if (keep && skipSample(lines[n]!, keep)) {
       samples++;
       continue;
     }
-    const line = lines[n]!.replace(/\r$/, '');
-    const trimmed = line.trim();
+    const raw = lines[n]!;
+    const trimmed = isTrimmed(raw) ? raw : raw.trim();
     if (trimmed === '') continue;
     if (trimmed.startsWith('#')) {
       const m = /^#\s*(HELP|TYPE|UNIT)\s+([A-Za-z_:][A-Za-z0-9_:]*)\s?(.*)$/.exec(trimmed);
@@ -184,6 +206,7 @@ export function parsePrometheusText(text: string, keep?: ReadonlySet<string>): P
       if (kind === 'TYPE') {
         const t = rest.trim() as MetricType;
         types.set(name, t);
+        familyNames.clear(); // a family typed after its samples were seen changes what they belong to
         if (!keep || keep.has(name)) family(name).type = t;
       } else if (keep && !keep.has(name)) {
         continue;
@@ -199,7 +222,8 @@ export function parsePrometheusText(text: string, keep?: ReadonlySet<string>): P
       if (!nm) throw new Error('expected a metric name');
       const name = nm[0];
       samples++;
-      const of = familyOf(name, types);
+      let of = familyNames.get(name);
+      if (of === undefined) familyNames.set(name, (of = familyOf(name, types)));
       if (keep && !keep.has(of)) continue;
       let p = name.length;
       while (trimmed[p] === ' ' || trimmed[p] === '\t') p++;
@@ -222,7 +246,7 @@ export function parsePrometheusText(text: string, keep?: ReadonlySet<string>): P
           if (parts[1] !== undefined) exemplar.timestampMs = Math.round(parseNumber(parts[1]) * 1000);
         }
       }
-      const parts = rest.split(/\s+/);
+      const parts = rest.indexOf(' ') < 0 && rest.indexOf('\t') < 0 ? [rest] : rest.split(/\s+/);
       if (parts.length === 0 || parts[0] === '') throw new Error('missing value');
       if (parts.length > 2) throw new Error(`unexpected "${parts.slice(2).join(' ')}" after the value and timestamp`);
       const sample: Sample = { name, labels, value: parseNumber(parts[0]!) };
