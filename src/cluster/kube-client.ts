@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { Pool } from '../util/http-client.js';
 import { classifyRequest, type RequestKey } from './request-key.js';
 import type { Connection } from './target.js';
 

@@ -1,4 +1,4 @@
-import { Agent, request } from 'undici';
+import { Agent, request } from '../util/http-client.js';
 import type { Reading } from './readings.js';
 import { SourceError } from './sources.js';
 

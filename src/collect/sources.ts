@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'undici';
+import { Agent, request } from '../util/http-client.js';
 import type { KubeClient } from '../cluster/kube-client.js';
 
 import type { Component } from '../results/format.js';

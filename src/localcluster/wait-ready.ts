@@ -1,4 +1,4 @@
-import { Agent, request } from 'undici';
+import { Agent, request } from '../util/http-client.js';
 import { ComponentFailedError, type ComponentProcess } from './component-process.js';
 
 export interface Probe {
