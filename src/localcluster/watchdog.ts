@@ -1,4 +1,4 @@
-import { afterThisProcess, cliPath } from '../util/child-life.js';
+import { cliPath, removeAfterExit } from '../util/child-life.js';
 
 export interface ClusterWatchdog {
   /** A file or folder the cluster's stop removes: removed after kbench's exit too. */
@@ -16,9 +16,5 @@ export interface ClusterWatchdog {
  * go too (a kbench killed before its first component started has no record yet).
  */
 export function armClusterWatchdog(name: string): ClusterWatchdog {
-  const after = afterThisProcess(
-    'node=$1 cli=$2 name=$3; set --; while IFS= read -r p; do set -- "$@" "$p"; done; "$node" "$cli" cluster down --name "$name"; [ $# -eq 0 ] || rm -rf -- "$@"',
-    [process.execPath, cliPath(), name],
-  );
-  return { add: after.send, disarm: after.disarm };
+  return removeAfterExit([process.execPath, cliPath(), 'cluster', 'down', '--name', name]);
 }

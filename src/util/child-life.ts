@@ -22,22 +22,33 @@ export function cliPath(): string {
 }
 
 export interface AfterExit {
-  /** Sends the shell a line on its stdin (text with a line break in it is not a line: not sent). */
-  send(line: string): void;
+  /** A file or folder to remove after this process's exit (a path with a line break in it is not sent). */
+  add(path: string): void;
   /** This process did the work itself: the shell goes, doing nothing. */
   disarm(): void;
 }
 
+/** A word quoted for /bin/sh. */
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
 /**
- * Runs `script` (a /bin/sh script, with `args` as $1...) once this process has exited,
- * however it exits: the shell, in a session of its own (out of reach of the terminal's
- * Ctrl-C and hangup), first reads its stdin, a pipe from this process that the kernel closes
- * at its exit, and can use the lines sent on it. What SIGKILL or the OOM killer would
- * otherwise leave behind is undone this way.
+ * Undoes what SIGKILL or the OOM killer would otherwise leave behind: once this process has
+ * exited, however it exits, `first` (a command, if given) runs, then every path given to
+ * `add` is removed (recursively). A /bin/sh in a session of its own (out of reach of the
+ * terminal's Ctrl-C and hangup) reads the paths from its stdin, a pipe from this process
+ * that the kernel closes at its exit.
  */
-export function afterThisProcess(script: string, args: readonly string[] = []): AfterExit {
-  if (process.platform === 'win32') return { send: () => undefined, disarm: () => undefined };
-  const child = spawn('/bin/sh', ['-c', script, 'kbench-after-exit', ...args], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+export function removeAfterExit(first: readonly string[] = []): AfterExit {
+  if (process.platform === 'win32') return { add: () => undefined, disarm: () => undefined };
+  // etcd, killed with this process (setpriv --pdeathsig), may still be writing as rm starts.
+  const script = [
+    'set --; while IFS= read -r p; do set -- "$@" "$p"; done',
+    ...(first.length > 0 ? [first.map(shellQuote).join(' ')] : []),
+    '[ $# -eq 0 ] || rm -rf -- "$@" || { sleep 1; rm -rf -- "$@"; }',
+  ].join('; ');
+  const child = spawn('/bin/sh', ['-c', script], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
   child.on('error', () => undefined); // no /bin/sh: nothing is undone, as before
   const stdin = child.stdin as Socket | null;
   stdin?.on('error', () => undefined);
@@ -45,7 +56,7 @@ export function afterThisProcess(script: string, args: readonly string[] = []): 
   stdin?.unref();
   child.unref();
   return {
-    send: (line) => void (line.includes('\n') ? undefined : stdin?.write(`${line}\n`)),
+    add: (path) => void (path.includes('\n') ? undefined : stdin?.write(`${path}\n`)),
     disarm: () => {
       try {
         if (child.pid) process.kill(-child.pid, 'SIGKILL');
@@ -54,14 +65,4 @@ export function afterThisProcess(script: string, args: readonly string[] = []): 
       }
     },
   };
-}
-
-/**
- * Removes temporary paths if this process dies without removing them itself: each path
- * given to `add` is removed (recursively) after the exit.
- */
-export function removeAfterExit(): { add(path: string): void; disarm(): void } {
-  // etcd, killed with this process (setpriv --pdeathsig), may still be writing as rm starts.
-  const after = afterThisProcess('set --; while IFS= read -r p; do set -- "$@" "$p"; done; [ $# -eq 0 ] || rm -rf -- "$@" || { sleep 1; rm -rf -- "$@"; }');
-  return { add: after.send, disarm: after.disarm };
 }
