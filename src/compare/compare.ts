@@ -173,9 +173,7 @@ function errorCandidates(a: ResultFolder, b: ResultFolder, out: Candidate[]): vo
 /** Pods that reached Running per second, from the first create sent (or first seen) to the last Running seen. */
 export function podsPerSecond(r: ResultFolder): number | undefined {
   if (!r.has('pods.csv')) return undefined;
-  const sent = r.podColumn('create_sent');
-  const seen = r.podColumn('first_seen');
-  const running = r.podColumn('running_seen');
+  const { create_sent: sent, first_seen: seen, running_seen: running } = r.podColumns('create_sent', 'first_seen', 'running_seen');
   let first = Infinity;
   let last = -Infinity;
   let n = 0;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { afterAll, describe, expect, it } from 'vitest';
-import { eachCsvRecord, recordPieces } from '../../src/results/reader.js';
+import { eachCsvRecord, eachCsvRecordPick, recordPieces } from '../../src/results/reader.js';
 import { csvText } from '../../src/results/writer.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'kbench-pieces-'));
@@ -52,6 +52,20 @@ describe('splitting whole records into cells', () => {
     ['lone carriage returns (csv-parse)', 'a,b\r1,2\r3,4\r'],
   ])('%s: the same cells as csv-parse gives', (_what, text) => {
     expect(records(text)).toEqual(asCsvParse(text));
+  });
+
+  it.each([
+    ['plain', 'a,b,c,d\n1,,2026-12-03T12:46:21.000Z,x\n3,4.5,,\n'],
+    ['CRLF, no final break', 'a,b,c,d\r\n1,2,3,4\r\n5,6,7,8'],
+    ['a short row', 'a,b,c,d\n1,2\n'],
+    ['empty lines', 'a,b,c,d\n\n1,2,3,4\n\n'],
+    ['quoted cells (csv-parse)', 'a,b,c,d\n"x, y",2,"3",4\n'],
+  ])('picks the cells asked for and gives the width (%s)', (_what, text) => {
+    for (const wanted of [[], [0], [1, 3], [0, 1, 2, 3], [2, 7]]) {
+      const picked: [string[], number][] = [];
+      eachCsvRecordPick(text, wanted, (cells, width) => picked.push([[...cells], width]));
+      expect(picked, JSON.stringify(wanted)).toEqual(records(text).map((r) => [wanted.map((i) => r[i] ?? ''), r.length]));
+    }
   });
 
   it('keeps a row of the wrong width as it is, for the caller to call damaged', () => {

@@ -1,6 +1,7 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
 import { POD_COLUMNS, podRow } from '../../src/measure/pods.js';
 import type { PodRecord } from '../../src/measure/pod-phases.js';
@@ -68,6 +69,50 @@ describe('the result-set reader', () => {
     expect(r.summary.pods?.phases.pod_startup?.count).toBe(50);
     expect(r.podSamples('pod_startup')).toHaveLength(50);
     expect(r.apiDistribution('POST pods resource')?.n).toBe(50);
+  });
+
+  it('reads every numeric and time column of pods.csv as csv-parse reads them, a kind at a time', () => {
+    const dir = writeSyntheticResult(path.join(tmp, 'columns'), { pods: 3000, seed: 5 });
+    const rows = parse(readFileSync(path.join(dir, 'pods.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    const r = ResultFolder.open(dir);
+    const header = r.podHeader();
+    expect(header).toEqual(POD_COLUMNS);
+    const numbers = header.filter((c) => c.endsWith('_ms'));
+    const times = ['create_sent', 'created', 'first_seen', 'scheduled_server', 'running_seen'];
+    expect(numbers.length).toBeGreaterThan(3);
+    for (const c of numbers) expect(Array.from(r.podColumn(c)), c).toEqual(rows.map((row) => (row[c] === '' ? NaN : Number(row[c]))));
+    for (const c of times) expect(Array.from(r.podColumn(c)), c).toEqual(rows.map((row) => (row[c] === '' ? NaN : Date.parse(row[c]!))));
+    expect(r.podSamples('pod_startup')).toEqual(rows.filter((row) => row.pod_startup_ms !== '').map((row) => Number(row.pod_startup_ms)));
+    expect(() => r.podColumn('name')).toThrow(/pods\.csv has no column name/);
+  });
+
+  it('reads a pods.csv with quoted cells and a quoted header as it reads its own', () => {
+    const src = writeSyntheticResult(path.join(tmp, 'quoted-src'), { pods: 40, seed: 6 });
+    const dir = path.join(tmp, 'quoted');
+    cpSync(src, dir, { recursive: true });
+    const lines = readFileSync(path.join(dir, 'pods.csv'), 'utf8').trimEnd().split('\n');
+    // Every cell quoted, as another CSV writer would: the same values.
+    writeFileSync(path.join(dir, 'pods.csv'), lines.map((l) => l.split(',').map((c) => `"${c}"`).join(',')).join('\r\n') + '\r\n');
+    const plain = ResultFolder.open(src);
+    const quoted = ResultFolder.open(dir);
+    expect(quoted.podHeader()).toEqual(plain.podHeader());
+    expect(Array.from(quoted.podColumn('created'))).toEqual(Array.from(plain.podColumn('created')));
+    expect(quoted.podSamples('pod_startup')).toEqual(plain.podSamples('pod_startup'));
+  });
+
+  it('names the row and column of a cell that is not a number', () => {
+    const dir = path.join(tmp, 'bad-cell');
+    cpSync(writeSyntheticResult(path.join(tmp, 'bad-cell-src'), { pods: 10, seed: 7 }), dir, { recursive: true });
+    const lines = readFileSync(path.join(dir, 'pods.csv'), 'utf8').split('\n');
+    const col = lines[0]!.split(',').indexOf('pod_startup_ms');
+    const cells = lines[4]!.split(',');
+    cells[col] = 'soon';
+    lines[4] = cells.join(',');
+    writeFileSync(path.join(dir, 'pods.csv'), lines.join('\n'));
+    expect(() => ResultFolder.open(dir).podSamples('pod_startup')).toThrow(/pods\.csv is damaged \("soon" in column pod_startup_ms, row 5, is not a number\)/);
+    lines[4] = cells.slice(1).join(',');
+    writeFileSync(path.join(dir, 'pods.csv'), lines.join('\n'));
+    expect(() => ResultFolder.open(dir).podColumn('created')).toThrow(/row 5 has \d+ cells, the header \d+/);
   });
 
   it('reads format 1 (kbench 0.1, the committed baseline), upgraded', () => {
