@@ -71,7 +71,7 @@ describe('the result-set reader', () => {
     expect(r.apiDistribution('POST pods resource')?.n).toBe(50);
   });
 
-  it('reads every numeric and time column of pods.csv as csv-parse reads them, a kind at a time', () => {
+  it('reads each numeric and time column of pods.csv as csv-parse reads it, when asked for', () => {
     const dir = writeSyntheticResult(path.join(tmp, 'columns'), { pods: 3000, seed: 5 });
     const rows = parse(readFileSync(path.join(dir, 'pods.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
     const r = ResultFolder.open(dir);
