@@ -24,6 +24,12 @@ function firstError(errors: ErrorObject[] | null | undefined): string {
   return `${where}: ${e.message ?? e.keyword}${extra}`.slice(0, 300);
 }
 
+/** Whether `text` holds a quote or a lone carriage return, which only csv-parse reads right. */
+function needsCsvParse(text: string): boolean {
+  // includes() first: the regular expression alone took 176 ms of a 150k comparison's 2.7 s.
+  return text.includes('"') || (text.includes('\r') && /\r(?!\n)/.test(text));
+}
+
 /**
  * Calls `onRecord` with the cells of each record of `text` (whole records), skipping empty
  * lines. Text without a quote or a lone carriage return is split on line breaks and commas
@@ -31,7 +37,7 @@ function firstError(errors: ErrorObject[] | null | undefined): string {
  * 1.6-2.2 CPU-s that way, 6-7 through csv-parse. Anything else goes through csv-parse.
  */
 export function eachCsvRecord(text: string, onRecord: (cells: string[]) => void): void {
-  if (text.includes('"') || /\r(?!\n)/.test(text)) {
+  if (needsCsvParse(text)) {
     parse(text, {
       skip_empty_lines: true,
       on_record: (record: string[]) => {
@@ -56,7 +62,7 @@ export function eachCsvRecord(text: string, onRecord: (cells: string[]) => void)
  * reused from one record to the next.
  */
 export function eachCsvRecordPick(text: string, wanted: readonly number[], onRecord: (cells: string[], width: number) => void): void {
-  if (text.includes('"') || /\r(?!\n)/.test(text)) {
+  if (needsCsvParse(text)) {
     eachCsvRecord(text, (record) => onRecord(wanted.map((i) => record[i] ?? ''), record.length));
     return;
   }
