@@ -276,7 +276,7 @@ export class ResultFolder {
    * Numeric (`*_ms`) and time columns of pods.csv, one Float64Array each (NaN where a cell is
    * empty; times as ms since the epoch), read in one streaming pass that keeps no row and
    * cuts out of each line only the cells asked for: a report needs the numbers alone, and
-   * parsing every column took half of its CPU and memory at 150,000 pods. `want` picks,
+   * parsing every column took some 40% of its CPU and memory at 150,000 pods. `want` picks,
    * by name, which of the columns not read yet this pass reads.
    */
   #readPodColumns(want: (column: string) => boolean): void {
