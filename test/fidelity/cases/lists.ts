@@ -46,9 +46,11 @@ export const lists: CaseFile = {
       id: 'list/rv-exact',
       steps: [
         { method: 'GET', path: `${CMS}?labelSelector=idx`, save: 'l', compare: { fields: NAMES } },
-        { method: 'POST', path: CMS, body: cm('l-exact', { idx: '8' }), compare: 'none' },
+        { method: 'POST', path: CMS, body: cm('l-exact', { idx: '8' }), save: 'x', compare: 'none' },
         { method: 'GET', path: `${CMS}?labelSelector=idx&resourceVersion=\${l.metadata.resourceVersion}&resourceVersionMatch=Exact`, compare: { fields: NAMES } },
-        { method: 'GET', path: `${CMS}?labelSelector=idx&resourceVersion=\${l.metadata.resourceVersion}&resourceVersionMatch=NotOlderThan`, compare: { fields: NAMES } },
+        // Not older than the create: both must wait for their cache to hold it. (Not older than the
+        // first list may or may not hold it, by how soon each cache saw the create: a race, not a difference.)
+        { method: 'GET', path: `${CMS}?labelSelector=idx&resourceVersion=\${x.metadata.resourceVersion}&resourceVersionMatch=NotOlderThan`, compare: { fields: NAMES } },
         { method: 'DELETE', path: `${CMS}/l-exact`, compare: 'none' },
       ],
     },
