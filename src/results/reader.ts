@@ -90,22 +90,6 @@ export function eachCsvRecordPick(text: string, wanted: readonly number[], onRec
   }
 }
 
-/**
- * The first record of whole records, when its line is plain (no quote, no lone carriage
- * return), and where the next record starts; 'quoted' when it is not; undefined when `text`
- * has only empty lines.
- */
-function plainFirstRecord(text: string): { cells: string[]; end: number } | 'quoted' | undefined {
-  let at = 0;
-  while (at < text.length && (text[at] === '\n' || text[at] === '\r')) at++;
-  if (at === text.length) return undefined;
-  const nl = text.indexOf('\n', at);
-  const end = nl < 0 ? text.length : nl + 1;
-  const line = text.slice(at, nl < 0 ? end : text[nl - 1] === '\r' ? nl - 1 : nl);
-  if (line.includes('"') || line.includes('\r')) return 'quoted';
-  return { cells: line.split(','), end };
-}
-
 type PodColumnKind = 'number' | 'time';
 
 /** Which pods.csv columns are numbers and which are times; the rest (names, notes) are not read as values. */
@@ -311,21 +295,14 @@ export class ResultFolder {
     try {
       // A piece of whole records at a time: a 150,000-pod pods.csv (some 60 MB) is never one string.
       for (const piece of recordPieces(this.file('pods.csv'))) {
-        let body = piece;
-        if (!header) {
-          const first = plainFirstRecord(piece);
-          if (first === undefined) continue;
-          if (first === 'quoted') {
-            // Not a header kbench writes: the piece goes through the general reader, header and all.
-            eachCsvRecord(piece, (record) => (header ? onRecord(wanted.map((i) => record[i] ?? ''), record.length) : setHeader(record)));
-            continue;
-          }
-          setHeader(first.cells);
-          // Only the header was asked for (or every column asked for is read already).
-          if (wanted.length === 0) break;
-          body = piece.slice(first.end);
+        if (header) {
+          eachCsvRecordPick(piece, wanted, onRecord);
+          continue;
         }
-        eachCsvRecordPick(body, wanted, onRecord);
+        // The first piece (a megabyte of many) is read whole, header and all.
+        eachCsvRecord(piece, (record) => (header ? onRecord(wanted.map((i) => record[i] ?? ''), record.length) : setHeader(record)));
+        // Only the header was asked for (or every column asked for is read already).
+        if (header && wanted.length === 0) break;
       }
     } catch (e) {
       if (e instanceof ResultFolderError) throw e;
